@@ -1,0 +1,21 @@
+//! The topology model: the text a user writes, parsed, checked and planned.
+//!
+//! ```text
+//! topology text --parse--> Topology (what the user said) --plan--> Plan (every kernel object)
+//! ```
+//!
+//! Nothing here touches the kernel. This module is compiled twice: into the runtime, where it is
+//! public as [`crate::topology`], and into the attribute macro (through `#[path]`), which runs the
+//! very same parser at compile time. So the two can never disagree about what a topology means.
+//! It therefore uses only `std` and `super::`/`self::` paths.
+
+mod cidr;
+mod error;
+mod model;
+mod parse;
+mod plan;
+
+pub use cidr::{Ipv4Cidr, ParseCidrError};
+pub use error::{Diagnostic, TopologyError};
+pub use model::Topology;
+pub use plan::{BridgePlan, InterfacePlan, NodePlan, Place, Plan, RoutePlan, VethEnd, VethPlan};

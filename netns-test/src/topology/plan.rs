@@ -1,0 +1,582 @@
+//! The plan: every namespace, interface, address, route and sysctl a topology needs.
+//!
+//! A [`Plan`] is pure data, computed from a [`Topology`](super::Topology) without touching the
+//! kernel, and deterministic: the same text always gives the same plan. Applying it (creating
+//! namespaces, links, addresses) is the runtime's job and decides nothing.
+//!
+//! This module is compiled into the attribute macro as well, so it must use only `std` and
+//! `super::` paths.
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+
+use super::Ipv4Cidr;
+use super::model::{HOST, Link, Peer, Segment};
+
+/// Every kernel object a topology needs, in the order they are created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// One entry per node, in order of first appearance in the text. `host`, when the text
+    /// names it, is one of them (with [`NodePlan::is_host`] set) and is not created: it is the
+    /// namespace the test body starts in.
+    pub nodes: Vec<NodePlan>,
+    /// One Linux bridge per `switch`, all placed in one hidden namespace that no node sees.
+    pub bridges: Vec<BridgePlan>,
+    /// One veth pair per link, both ends created directly in their namespaces.
+    pub veths: Vec<VethPlan>,
+}
+
+/// One node: a network namespace with its interfaces, routes and forwarding switch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodePlan {
+    /// The name from the topology text.
+    pub name: String,
+    /// True for the reserved node `host`: the test's own namespace, which already exists.
+    pub is_host: bool,
+    /// Whether IPv4 forwarding is on (a router).
+    pub forwarding: bool,
+    /// The node's interfaces `eth0`, `eth1`, ... in the order its links appear.
+    pub interfaces: Vec<InterfacePlan>,
+    /// Static routes, in the order they are added (default route last).
+    pub routes: Vec<RoutePlan>,
+}
+
+/// One interface inside a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfacePlan {
+    /// `eth0`, `eth1`, ...
+    pub name: String,
+    /// The IPv4 address with its prefix length.
+    pub ipv4: Ipv4Cidr,
+    /// The segment this interface is attached to (index into the plan's segments order, as
+    /// given by [`Topology`](super::Topology)): useful for reports.
+    pub segment: usize,
+}
+
+/// A route inside a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutePlan {
+    /// The destination; `None` is the default route.
+    pub destination: Option<Ipv4Cidr>,
+    /// The next hop, on a directly attached segment.
+    pub gateway: Ipv4Addr,
+}
+
+/// Where one end of a veth pair lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Inside node number `n` (index into [`Plan::nodes`]).
+    Node(usize),
+    /// Inside the hidden switch namespace, as a port of bridge number `n` (index into
+    /// [`Plan::bridges`]).
+    Bridge(usize),
+}
+
+/// One end of a veth pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VethEnd {
+    /// Which namespace it is created in.
+    pub place: Place,
+    /// The interface name there: `ethN` in a node, a generated port name (`b0p1`) on a bridge.
+    pub ifname: String,
+}
+
+/// A veth pair: the only kind of link between namespaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VethPlan {
+    /// The end in the link's first node. For a link between a node and a switch, this is the
+    /// node's end, whichever way round the text wrote the link.
+    pub a: VethEnd,
+    /// The other end: in the second node, or a port of the switch's bridge.
+    pub b: VethEnd,
+}
+
+/// A Linux bridge standing for a `switch`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BridgePlan {
+    /// The switch's name in the topology text.
+    pub switch: String,
+    /// The bridge's interface name in the hidden namespace (`b0`, `b1`, ...): generated, so that
+    /// no user name can collide with a port name.
+    pub ifname: String,
+}
+
+impl Plan {
+    /// The node named `name`, `host` included.
+    pub fn node(&self, name: &str) -> Option<&NodePlan> {
+        self.nodes.iter().find(|node| node.name == name)
+    }
+
+    /// The subnet of segment number `segment` (see [`InterfacePlan::segment`]).
+    pub fn segment_subnet(&self, segment: usize) -> Option<Ipv4Cidr> {
+        let mut interfaces = self.nodes.iter().flat_map(|node| &node.interfaces);
+        interfaces
+            .find(|i| i.segment == segment)
+            .map(|i| i.ipv4.network())
+    }
+}
+
+impl NodePlan {
+    /// The interface named `name` (`eth0`, ...).
+    pub fn interface(&self, name: &str) -> Option<&InterfacePlan> {
+        self.interfaces
+            .iter()
+            .find(|interface| interface.name == name)
+    }
+}
+
+/// Plans a checked topology. Every segment's subnet has room for its interfaces.
+pub(super) fn build(
+    nodes: &[String],
+    switches: &[String],
+    links: &[Link],
+    segments: &[Segment],
+) -> Plan {
+    // The segment of each node's interfaces, and each segment's (node, interface) members, both
+    // in order of appearance.
+    let mut attached: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    let mut members: Vec<Vec<(usize, usize)>> = vec![Vec::new(); segments.len()];
+    let mut attach = |node: usize, segment: usize| {
+        members[segment].push((node, attached[node].len()));
+        attached[node].push(segment);
+        VethEnd {
+            place: Place::Node(node),
+            ifname: format!("eth{}", attached[node].len() - 1),
+        }
+    };
+    let mut ports = vec![0; switches.len()];
+    let mut veths = Vec::with_capacity(links.len());
+    for link in links {
+        let a = attach(link.node, link.segment);
+        let b = match link.peer {
+            Peer::Node(node) => attach(node, link.segment),
+            Peer::Switch(switch) => {
+                ports[switch] += 1;
+                let ifname = format!("b{switch}p{}", ports[switch] - 1);
+                VethEnd {
+                    place: Place::Bridge(switch),
+                    ifname,
+                }
+            }
+        };
+        veths.push(VethPlan { a, b });
+    }
+    let network = Network::new(segments, attached, members);
+    let nodes = nodes
+        .iter()
+        .enumerate()
+        .map(|(node, name)| network.node(node, name))
+        .collect();
+    let bridges = switches
+        .iter()
+        .enumerate()
+        .map(|(k, name)| BridgePlan {
+            switch: name.clone(),
+            ifname: format!("b{k}"),
+        })
+        .collect();
+    Plan {
+        nodes,
+        bridges,
+        veths,
+    }
+}
+
+/// Who is attached where, and with which address.
+struct Network<'a> {
+    segments: &'a [Segment],
+    /// Per node, the segment of each interface.
+    attached: Vec<Vec<usize>>,
+    /// Per segment, `(node, interface)` in order of appearance.
+    members: Vec<Vec<(usize, usize)>>,
+    /// Per node, the address of each interface.
+    addresses: Vec<Vec<Ipv4Addr>>,
+}
+
+/// A node with two or more links (its attached segments) is a router.
+fn is_router(attached: &[usize]) -> bool {
+    attached.len() >= 2
+}
+
+impl<'a> Network<'a> {
+    /// Gives addresses: on each segment, hosts count up from `.1`, routers down from the top.
+    fn new(
+        segments: &'a [Segment],
+        attached: Vec<Vec<usize>>,
+        members: Vec<Vec<(usize, usize)>>,
+    ) -> Self {
+        let mut addresses: Vec<Vec<Ipv4Addr>> = attached
+            .iter()
+            .map(|a| vec![Ipv4Addr::UNSPECIFIED; a.len()])
+            .collect();
+        for (segment, members) in members.iter().enumerate() {
+            let subnet = segments[segment].subnet;
+            let (mut hosts, mut routers) = (0, 0);
+            for &(node, interface) in members {
+                let address = if is_router(&attached[node]) {
+                    routers += 1;
+                    subnet.nth_last_host(routers - 1)
+                } else {
+                    hosts += 1;
+                    subnet.nth_host(hosts - 1)
+                };
+                debug_assert!(
+                    address.is_some(),
+                    "segment {segment} was checked to be large enough"
+                );
+                addresses[node][interface] = address.unwrap_or(Ipv4Addr::UNSPECIFIED);
+            }
+        }
+        Self {
+            segments,
+            attached,
+            members,
+            addresses,
+        }
+    }
+
+    fn is_router(&self, node: usize) -> bool {
+        is_router(&self.attached[node])
+    }
+
+    fn node(&self, node: usize, name: &str) -> NodePlan {
+        let interfaces = self.attached[node]
+            .iter()
+            .enumerate()
+            .map(|(i, &segment)| InterfacePlan {
+                name: format!("eth{i}"),
+                ipv4: self.segments[segment]
+                    .subnet
+                    .with_addr(self.addresses[node][i]),
+                segment,
+            })
+            .collect();
+        let routes = match self.attached[node][..] {
+            [] => Vec::new(),
+            [segment] => self.default_route(node, segment).into_iter().collect(),
+            _ => self.router_routes(node),
+        };
+        NodePlan {
+            name: name.to_owned(),
+            is_host: name == HOST,
+            forwarding: self.is_router(node),
+            interfaces,
+            routes,
+        }
+    }
+
+    /// A host's default route, through the first router of its segment.
+    fn default_route(&self, host: usize, segment: usize) -> Option<RoutePlan> {
+        let mut routers = self.members[segment]
+            .iter()
+            .filter(|&&(n, _)| n != host && self.is_router(n));
+        routers.next().map(|&(router, interface)| RoutePlan {
+            destination: None,
+            gateway: self.addresses[router][interface],
+        })
+    }
+
+    /// A router's routes to every subnet it is not attached to, by breadth-first search over
+    /// segments: the first router found on the way to a segment is the next hop.
+    fn router_routes(&self, start: usize) -> Vec<RoutePlan> {
+        // Per segment: not reached yet, attached (`Some(None)`), or through a gateway.
+        let mut via: Vec<Option<Option<Ipv4Addr>>> = vec![None; self.segments.len()];
+        let mut queue = VecDeque::new();
+        for &segment in &self.attached[start] {
+            via[segment] = Some(None);
+            queue.push_back((segment, None));
+        }
+        while let Some((segment, first_hop)) = queue.pop_front() {
+            for &(router, interface) in &self.members[segment] {
+                if router == start || !self.is_router(router) {
+                    continue;
+                }
+                let gateway = first_hop.unwrap_or(self.addresses[router][interface]);
+                for &next in &self.attached[router] {
+                    if via[next].is_none() {
+                        via[next] = Some(Some(gateway));
+                        queue.push_back((next, Some(gateway)));
+                    }
+                }
+            }
+        }
+        (via.into_iter().enumerate())
+            .filter_map(|(segment, via)| {
+                let gateway = via.flatten()?;
+                Some(RoutePlan {
+                    destination: Some(self.segments[segment].subnet),
+                    gateway,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Topology;
+    use super::*;
+
+    fn plan_of(text: &str) -> Plan {
+        match Topology::parse(text) {
+            Ok(topology) => topology.plan().clone(),
+            Err(error) => panic!("{text:?} does not parse:\n{error}"),
+        }
+    }
+
+    /// A node as `ip` would show it: addresses, routes and forwarding on one line.
+    fn show(plan: &Plan, name: &str) -> String {
+        let node = plan.node(name).unwrap();
+        let mut parts: Vec<String> = node
+            .interfaces
+            .iter()
+            .map(|i| format!("{} {}", i.name, i.ipv4))
+            .collect();
+        for route in &node.routes {
+            let to = route
+                .destination
+                .map_or("default".to_owned(), |d| d.to_string());
+            parts.push(format!("{to} via {}", route.gateway));
+        }
+        if node.forwarding {
+            parts.push("forwarding".to_owned());
+        }
+        parts.join(", ")
+    }
+
+    fn end(place: Place, ifname: &str) -> VethEnd {
+        VethEnd {
+            place,
+            ifname: ifname.to_owned(),
+        }
+    }
+
+    #[test]
+    fn two_nodes() {
+        let plan = plan_of("net0 -- net1");
+        assert_eq!(show(&plan, "net0"), "eth0 10.0.1.1/24");
+        assert_eq!(show(&plan, "net1"), "eth0 10.0.1.2/24");
+        assert!(plan.bridges.is_empty());
+        let veth = VethPlan {
+            a: end(Place::Node(0), "eth0"),
+            b: end(Place::Node(1), "eth0"),
+        };
+        assert_eq!(plan.veths, [veth]);
+        assert!(!plan.nodes[0].is_host);
+        assert_eq!(plan.segment_subnet(0), "10.0.1.0/24".parse().ok());
+        assert_eq!(plan.segment_subnet(1), None);
+    }
+
+    #[test]
+    fn three_nodes_on_a_switch() {
+        let plan = plan_of("switch br0; {net0 net1 net2} -- br0");
+        assert_eq!(show(&plan, "net0"), "eth0 10.0.1.1/24");
+        assert_eq!(show(&plan, "net1"), "eth0 10.0.1.2/24");
+        assert_eq!(show(&plan, "net2"), "eth0 10.0.1.3/24");
+        let bridge = BridgePlan {
+            switch: "br0".to_owned(),
+            ifname: "b0".to_owned(),
+        };
+        assert_eq!(plan.bridges, [bridge]);
+        let veths: Vec<VethPlan> = (0..3)
+            .map(|n| VethPlan {
+                a: end(Place::Node(n), "eth0"),
+                b: end(Place::Bridge(0), &format!("b0p{n}")),
+            })
+            .collect();
+        assert_eq!(plan.veths, veths);
+        assert!(plan.nodes.iter().all(|n| n.interfaces[0].segment == 0));
+    }
+
+    #[test]
+    fn gateway_with_explicit_subnets() {
+        let plan = plan_of(
+            "client -- gateway [subnet=10.0.100.0/24]; gateway -- server [subnet=192.168.100.0/24]",
+        );
+        assert_eq!(
+            show(&plan, "client"),
+            "eth0 10.0.100.1/24, default via 10.0.100.254"
+        );
+        assert_eq!(
+            show(&plan, "gateway"),
+            "eth0 10.0.100.254/24, eth1 192.168.100.254/24, forwarding"
+        );
+        assert_eq!(
+            show(&plan, "server"),
+            "eth0 192.168.100.1/24, default via 192.168.100.254"
+        );
+    }
+
+    #[test]
+    fn host_gets_its_own_link() {
+        let plan = plan_of("host -- nstest [subnet=10.0.0.0/24]");
+        assert_eq!(show(&plan, "host"), "eth0 10.0.0.1/24");
+        assert_eq!(show(&plan, "nstest"), "eth0 10.0.0.2/24");
+        assert!(plan.nodes[0].is_host);
+        assert!(!plan.nodes[1].is_host);
+    }
+
+    #[test]
+    fn gateway_with_automatic_subnets() {
+        let plan = plan_of("client -- gateway -- server");
+        assert_eq!(
+            show(&plan, "client"),
+            "eth0 10.0.1.1/24, default via 10.0.1.254"
+        );
+        assert_eq!(
+            show(&plan, "gateway"),
+            "eth0 10.0.1.254/24, eth1 10.0.2.254/24, forwarding"
+        );
+        assert_eq!(
+            show(&plan, "server"),
+            "eth0 10.0.2.1/24, default via 10.0.2.254"
+        );
+        assert_eq!(plan.nodes[1].interfaces[1].segment, 1);
+    }
+
+    #[test]
+    fn chain_of_routers_routes_both_ways() {
+        let plan = plan_of("a -- r1 -- r2 -- r3 -- b");
+        assert_eq!(show(&plan, "a"), "eth0 10.0.1.1/24, default via 10.0.1.254");
+        assert_eq!(
+            show(&plan, "r1"),
+            "eth0 10.0.1.254/24, eth1 10.0.2.254/24, \
+             10.0.3.0/24 via 10.0.2.253, 10.0.4.0/24 via 10.0.2.253, forwarding"
+        );
+        assert_eq!(
+            show(&plan, "r2"),
+            "eth0 10.0.2.253/24, eth1 10.0.3.254/24, \
+             10.0.1.0/24 via 10.0.2.254, 10.0.4.0/24 via 10.0.3.253, forwarding"
+        );
+        assert_eq!(
+            show(&plan, "r3"),
+            "eth0 10.0.3.253/24, eth1 10.0.4.254/24, \
+             10.0.1.0/24 via 10.0.3.254, 10.0.2.0/24 via 10.0.3.254, forwarding"
+        );
+        assert_eq!(show(&plan, "b"), "eth0 10.0.4.1/24, default via 10.0.4.254");
+    }
+
+    #[test]
+    fn switch_with_a_router() {
+        let plan = plan_of("switch lan; {pc1 pc2} -- lan; lan -- r1 -- wan");
+        assert_eq!(
+            show(&plan, "pc1"),
+            "eth0 10.0.1.1/24, default via 10.0.1.254"
+        );
+        assert_eq!(
+            show(&plan, "pc2"),
+            "eth0 10.0.1.2/24, default via 10.0.1.254"
+        );
+        assert_eq!(
+            show(&plan, "r1"),
+            "eth0 10.0.1.254/24, eth1 10.0.2.254/24, forwarding"
+        );
+        assert_eq!(
+            show(&plan, "wan"),
+            "eth0 10.0.2.1/24, default via 10.0.2.254"
+        );
+        let r1 = VethPlan {
+            a: end(Place::Node(2), "eth0"),
+            b: end(Place::Bridge(0), "b0p2"),
+        };
+        assert_eq!(plan.veths[2], r1);
+        let wan = VethPlan {
+            a: end(Place::Node(2), "eth1"),
+            b: end(Place::Node(3), "eth0"),
+        };
+        assert_eq!(plan.veths[3], wan);
+    }
+
+    #[test]
+    fn automatic_subnets_skip_explicit_ones() {
+        let plan = plan_of("a -- b; c -- d [subnet=10.0.1.0/24]; e -- f");
+        assert_eq!(show(&plan, "a"), "eth0 10.0.2.1/24");
+        assert_eq!(show(&plan, "c"), "eth0 10.0.1.1/24");
+        assert_eq!(show(&plan, "e"), "eth0 10.0.3.1/24");
+        let plan = plan_of("a -- b; c -- d [subnet=10.0.0.0/23]");
+        assert_eq!(show(&plan, "a"), "eth0 10.0.2.1/24");
+    }
+
+    #[test]
+    fn routers_on_a_shared_switch_take_the_top_addresses() {
+        let plan = plan_of("switch core; {r1 r2} -- core; a -- r1; r2 -- b; pc -- core");
+        assert_eq!(
+            show(&plan, "pc"),
+            "eth0 10.0.1.1/24, default via 10.0.1.254"
+        );
+        assert_eq!(
+            show(&plan, "r1"),
+            "eth0 10.0.1.254/24, eth1 10.0.2.254/24, 10.0.3.0/24 via 10.0.1.253, forwarding"
+        );
+        assert_eq!(
+            show(&plan, "r2"),
+            "eth0 10.0.1.253/24, eth1 10.0.3.254/24, 10.0.2.0/24 via 10.0.1.254, forwarding"
+        );
+        assert_eq!(show(&plan, "b"), "eth0 10.0.3.1/24, default via 10.0.3.254");
+    }
+
+    #[test]
+    fn ties_go_to_the_earlier_path() {
+        // Two equally short paths from r1 to the b segment: through r2 (written first) and r3.
+        let plan = plan_of("r1 -- r2 -- r4 -- b; r1 -- r3 -- r4");
+        let r1 = plan.node("r1").unwrap();
+        let to_b = &r1
+            .routes
+            .iter()
+            .find(|r| r.destination == "10.0.3.0/24".parse().ok());
+        assert_eq!(to_b.unwrap().gateway, Ipv4Addr::new(10, 0, 1, 253));
+    }
+
+    #[test]
+    fn unconnected_parts_get_no_routes_to_each_other() {
+        let plan = plan_of("a -- r1 -- b; c -- r2 -- d; lone");
+        assert_eq!(
+            show(&plan, "r1"),
+            "eth0 10.0.1.254/24, eth1 10.0.2.254/24, forwarding"
+        );
+        assert_eq!(
+            show(&plan, "r2"),
+            "eth0 10.0.3.254/24, eth1 10.0.4.254/24, forwarding"
+        );
+        assert_eq!(show(&plan, "lone"), "");
+    }
+
+    #[test]
+    fn groups_link_every_pair_in_order() {
+        let plan = plan_of("{a b} -- {c d}");
+        // Every node has two links, so all four are routers, in a square.
+        assert_eq!(
+            show(&plan, "a"),
+            "eth0 10.0.1.254/24, eth1 10.0.2.254/24, \
+             10.0.3.0/24 via 10.0.1.253, 10.0.4.0/24 via 10.0.2.253, forwarding"
+        );
+        assert_eq!(
+            show(&plan, "c"),
+            "eth0 10.0.1.253/24, eth1 10.0.3.253/24, \
+             10.0.2.0/24 via 10.0.1.254, 10.0.4.0/24 via 10.0.3.254, forwarding"
+        );
+        let names: Vec<(&str, &str)> = plan
+            .veths
+            .iter()
+            .map(|v| (v.a.ifname.as_str(), v.b.ifname.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("eth0", "eth0"),
+                ("eth1", "eth0"),
+                ("eth0", "eth1"),
+                ("eth1", "eth1")
+            ]
+        );
+        assert_eq!(plan.nodes[2].interface("eth1").unwrap().segment, 2);
+    }
+
+    #[test]
+    fn names_stay_within_ifnamsiz() {
+        let text: String = (0..300).map(|n| format!("n{n} -- sw;")).collect();
+        let plan = plan_of(&format!("switch sw; n -- sw [subnet=10.0.0.0/22]; {text}"));
+        assert_eq!(plan.veths[300].b.ifname, "b0p300");
+        assert_eq!(show(&plan, "n299"), "eth0 10.0.1.45/22");
+    }
+}
