@@ -1,0 +1,259 @@
+//! The attribute's arguments: `#[netns_test(topology = "...")]` or
+//! `#[netns_test(topology_file = "...")]`.
+//!
+//! Each key has its name in [`KEYS`], one field in [`Raw`] and one arm in [`Raw::set`]; its value
+//! is read from the value expression by a small function. Adding a key (`timeout = "10s"`,
+//! `node = "client"`) is one more of each, plus a reader if its value is not a plain string, and
+//! a field of [`Args`] if it is not required.
+
+use proc_macro2::{Span, TokenStream};
+use syn::meta::ParseNestedMeta;
+use syn::parse::Parser;
+use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
+
+use crate::errors::Errors;
+
+/// Every key the attribute accepts, in the order error messages list them.
+const KEYS: &[&str] = &["topology", "topology_file"];
+
+/// The arguments, checked as a whole.
+pub(crate) struct Args {
+    pub(crate) topology: TopologySource,
+}
+
+/// Where the topology text comes from.
+pub(crate) enum TopologySource {
+    /// `topology = "..."`: the literal is the text.
+    Inline(LitStr),
+    /// `topology_file = "..."`: the literal is a path relative to the crate's manifest directory.
+    File(LitStr),
+}
+
+impl Args {
+    /// Parses the tokens between the attribute's parentheses, reporting every error found.
+    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
+        let mut raw = Raw::default();
+        let parsed = syn::meta::parser(|meta| raw.set(&meta)).parse2(tokens);
+        raw.errors.keep(parsed);
+        raw.finish()
+    }
+}
+
+/// The arguments as written, each at most once, before their combination is checked.
+#[derive(Default)]
+struct Raw {
+    topology: Option<Setting<LitStr>>,
+    topology_file: Option<Setting<LitStr>>,
+    errors: Errors,
+}
+
+/// A `key = value` as written; the key is kept to point errors at it.
+struct Setting<T> {
+    key: Ident,
+    value: T,
+}
+
+impl Raw {
+    /// Reads one `key = value`. An `Err` stops the parse (the syntax is lost); errors that leave
+    /// the syntax intact are recorded and the parse goes on.
+    fn set(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        let key = meta.path.get_ident().map(Ident::to_string);
+        match key.as_deref() {
+            Some("topology") => set_once(&mut self.topology, &mut self.errors, meta, string),
+            Some("topology_file") => {
+                set_once(&mut self.topology_file, &mut self.errors, meta, string)
+            }
+            _ => {
+                self.errors.push(unknown_key(&meta.path));
+                skip_value(meta)
+            }
+        }
+    }
+
+    fn finish(self) -> syn::Result<Args> {
+        let topology = match (self.topology, self.topology_file) {
+            (Some(inline), None) => TopologySource::Inline(inline.value),
+            (None, Some(file)) => TopologySource::File(file.value),
+            (Some(_), Some(file)) => {
+                return self.errors.finish(Err(syn::Error::new(
+                    file.key.span(),
+                    "`topology` and `topology_file` cannot be used together: keep one of them",
+                )));
+            }
+            // After an unknown or malformed key, that error says enough: it was likely meant
+            // as the topology.
+            (None, None) => return Err(self.errors.or_else(missing_topology)),
+        };
+        self.errors.finish(Ok(Args { topology }))
+    }
+}
+
+fn missing_topology() -> syn::Error {
+    syn::Error::new(
+        Span::call_site(),
+        "missing topology: write `#[netns_test(topology = \"a -- b\")]`, \
+         or `#[netns_test(topology_file = \"path/to/file.topo\")]`",
+    )
+}
+
+/// Stores the value of `meta` in `slot`, or records that the key was given twice.
+fn set_once<T>(
+    slot: &mut Option<Setting<T>>,
+    errors: &mut Errors,
+    meta: &ParseNestedMeta<'_>,
+    read: fn(Expr, &Ident) -> syn::Result<T>,
+) -> syn::Result<()> {
+    let key = meta.path.require_ident()?.clone();
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format!("expected `{key} = \"...\"`")));
+    }
+    let expr: Expr = meta.value()?.parse()?;
+    let Some(value) = errors.keep(read(expr, &key)) else {
+        return Ok(());
+    };
+    if slot.is_some() {
+        errors.push(syn::Error::new(
+            key.span(),
+            format!("duplicate argument `{key}`: give it once"),
+        ));
+    } else {
+        *slot = Some(Setting { key, value });
+    }
+    Ok(())
+}
+
+/// Reads a value that must be a string literal.
+fn string(expr: Expr, key: &Ident) -> syn::Result<LitStr> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit),
+            attrs,
+        }) if attrs.is_empty() => Ok(lit),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes a string literal: `{key} = \"...\"`"),
+        )),
+    }
+}
+
+/// Consumes whatever follows an unknown key, so that the keys after it are still checked.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        content.parse::<TokenStream>()?;
+    }
+    Ok(())
+}
+
+fn unknown_key(path: &syn::Path) -> syn::Error {
+    let name = quote::ToTokens::to_token_stream(path)
+        .to_string()
+        .replace(' ', "");
+    let valid = KEYS
+        .iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = match did_you_mean(&name) {
+        Some(key) => format!("unknown argument `{name}`; did you mean `{key}`? (valid: {valid})"),
+        None => format!("unknown argument `{name}` (valid: {valid})"),
+    };
+    syn::Error::new_spanned(path, message)
+}
+
+/// The valid key closest to `name`, if it is close enough to be a typo of it.
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase().replace('-', "_");
+    KEYS.iter()
+        .map(|key| (edit_distance(&name, key), *key))
+        .filter(|&(distance, key)| distance * 3 <= key.len())
+        .min()
+        .map(|(_, key)| key)
+}
+
+/// Levenshtein distance, counted in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::{Args, TopologySource, did_you_mean};
+
+    fn messages(tokens: proc_macro2::TokenStream) -> Vec<String> {
+        match Args::parse(tokens) {
+            Ok(_) => Vec::new(),
+            Err(error) => error.into_iter().map(|error| error.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn reads_either_source() {
+        let args = Args::parse(quote!(topology = "a -- b")).unwrap();
+        assert!(matches!(args.topology, TopologySource::Inline(text) if text.value() == "a -- b"));
+        let args = Args::parse(quote!(topology_file = "x.topo",)).unwrap();
+        assert!(matches!(args.topology, TopologySource::File(path) if path.value() == "x.topo"));
+    }
+
+    #[test]
+    fn reports_every_bad_key_and_value() {
+        assert_eq!(
+            messages(quote!(
+                retries = 3,
+                topology = 1,
+                topology_fle(x),
+                topology = "a"
+            )),
+            [
+                "unknown argument `retries` (valid: `topology`, `topology_file`)",
+                "`topology` takes a string literal: `topology = \"...\"`",
+                "unknown argument `topology_fle`; did you mean `topology_file`? \
+                 (valid: `topology`, `topology_file`)",
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_repeated_conflicting_and_missing_sources() {
+        assert_eq!(
+            messages(quote!(topology = "a -- b", topology = "c -- d")),
+            ["duplicate argument `topology`: give it once"]
+        );
+        assert_eq!(
+            messages(quote!(topology_file = "x", topology = "a -- b")),
+            ["`topology` and `topology_file` cannot be used together: keep one of them"]
+        );
+        assert_eq!(messages(quote!()).len(), 1);
+        assert!(messages(quote!())[0].starts_with("missing topology: write"));
+        assert_eq!(
+            messages(quote!(topology)),
+            ["expected `topology = \"...\"`"]
+        );
+    }
+
+    #[test]
+    fn suggests_only_near_misses() {
+        assert_eq!(did_you_mean("topolgy"), Some("topology"));
+        assert_eq!(did_you_mean("Topology"), Some("topology"));
+        assert_eq!(did_you_mean("topology-file"), Some("topology_file"));
+        assert_eq!(did_you_mean("topologyfile"), Some("topology_file"));
+        assert_eq!(did_you_mean("topo"), None);
+        assert_eq!(did_you_mean("file"), None);
+        assert_eq!(did_you_mean("timeout"), None);
+    }
+}

@@ -1,0 +1,6 @@
+use netns_test::netns_test;
+
+#[netns_test(topology = "a -- b")]
+struct OnStruct;
+
+fn main() {}
