@@ -1,0 +1,136 @@
+//! The test harness: the list of tests, libtest's command line, one sandboxed process per test.
+//!
+//! A test binary built with `netns_test::main!()` plays two parts:
+//!
+//! - **harness** (started by `cargo test` or `cargo nextest run`): it reads libtest's flags with
+//!   `libtest-mimic`, and for each selected test starts the binary again in a fresh sandbox
+//!   ([`crate::sandbox`]), captures what it prints, and reports pass or fail as libtest does.
+//! - **test** (started by the harness, inside the sandbox, with [`CHILD_ENV`] naming the test):
+//!   it builds the test's network and runs the body ([`crate::runner`]).
+//!
+//! The harness never builds a network itself, so a test cannot disturb another one, and a crash
+//! of a test (abort, SIGKILL) is just a test failure.
+
+use std::fmt::Debug;
+use std::process::ExitCode;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use crate::Net;
+use crate::sandbox::{self, CHILD_ENV};
+
+/// One `#[netns_test]` function, registered by the attribute through a distributed slice.
+#[derive(Debug)]
+pub struct TestCase {
+    /// `module_path!()` at the test's definition (starts with the crate name).
+    pub module_path: &'static str,
+    /// The function's name.
+    pub name: &'static str,
+    /// The topology text (from `topology = "..."` or the contents of `topology_file`).
+    pub topology: &'static str,
+    /// `#[ignore]` was present.
+    pub ignore: bool,
+    /// The reason given with `#[ignore = "..."]`.
+    pub ignore_reason: Option<&'static str>,
+    /// What `#[should_panic]` said.
+    pub should_panic: ShouldPanic,
+    /// Runs the body; `Err` carries the message of a returned error.
+    pub body: fn(&Net) -> Result<(), String>,
+    /// `file!()` of the function, for reports.
+    pub file: &'static str,
+    /// `line!()` of the function, for reports.
+    pub line: u32,
+}
+
+impl TestCase {
+    /// The name libtest would give: the module path without the crate, then the function.
+    pub fn full_name(&self) -> String {
+        match self.module_path.split_once("::") {
+            Some((_crate, path)) => format!("{path}::{}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+}
+
+/// The meaning of a `#[should_panic]` attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShouldPanic {
+    /// No `#[should_panic]`.
+    No,
+    /// `#[should_panic]`.
+    Yes,
+    /// `#[should_panic(expected = "...")]`: the panic message must contain this text.
+    WithMessage(&'static str),
+}
+
+/// Every test of the binary.
+#[linkme::distributed_slice]
+pub static TESTS: [TestCase];
+
+/// Turns what a test body returns into pass or fail.
+#[diagnostic::on_unimplemented(
+    message = "a `#[netns_test]` function must return `()` or `Result<(), E>` with `E: Debug`, not `{Self}`",
+    label = "this return type is not supported"
+)]
+pub trait IntoOutcome {
+    /// `Ok` passes, `Err` fails with that message.
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl IntoOutcome for () {
+    fn into_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: Debug> IntoOutcome for Result<(), E> {
+    fn into_outcome(self) -> Result<(), String> {
+        self.map_err(|e| format!("Error: {e:?}"))
+    }
+}
+
+/// The `main` of a test binary (see [`crate::main!`]).
+pub fn main() -> ExitCode {
+    if let Some(name) = std::env::var_os(CHILD_ENV) {
+        return crate::runner::run_named(&name.to_string_lossy(), &TESTS);
+    }
+    let args = Arguments::from_args();
+    let capture = !args.nocapture;
+    let mut cases: Vec<&'static TestCase> = TESTS.iter().collect();
+    cases.sort_by_key(|case| case.full_name());
+    let trials = cases
+        .into_iter()
+        .map(|case| {
+            let name = case.full_name();
+            let ignored = case.ignore;
+            Trial::test(name.clone(), move || run_trial(&name, capture)).with_ignored_flag(ignored)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// Runs one test in its sandbox and turns its ending into libtest-mimic's verdict.
+fn run_trial(name: &str, capture: bool) -> Result<(), Failed> {
+    let ended = sandbox::run_test(name, capture).map_err(|e| Failed::from(error_chain(&e)))?;
+    if ended.status.success() {
+        return Ok(());
+    }
+    let mut message = ended.output;
+    if !message.is_empty() && !message.ends_with('\n') {
+        message.push('\n');
+    }
+    message.push_str("note: ");
+    message.push_str(&sandbox::describe_status(ended.status));
+    Err(message.into())
+}
+
+/// An error and all its causes, one per line.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    text
+}

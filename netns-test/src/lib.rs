@@ -1,0 +1,98 @@
+//! Every test in its own private network: real kernel namespaces, rootless, from one attribute.
+//!
+//! # Example
+//!
+//! In `Cargo.toml`, a test target with this crate's harness:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! netns-test = "0.1"
+//!
+//! [[test]]
+//! name = "routing"
+//! harness = false
+//! ```
+//!
+//! In `tests/routing.rs`:
+//!
+//! ```no_run
+//! use std::net::{TcpListener, TcpStream};
+//!
+//! use netns_test::{Net, netns_test};
+//!
+//! #[netns_test(topology = "client -- gateway -- server")]
+//! fn client_reaches_server(net: &Net) {
+//!     let listener = net.node("server").run(|| TcpListener::bind("0.0.0.0:7000").unwrap());
+//!     net.node("client").run(|| TcpStream::connect("server:7000").unwrap());
+//!     listener.accept().unwrap();
+//! }
+//!
+//! netns_test::main!();
+//! ```
+//!
+//! `cargo test` and `cargo nextest run` run it as an ordinary user or as root.
+//!
+//! # What a test gets
+//!
+//! Every test runs in a fresh process with its own user, network, mount and PID namespaces
+//! (`harness.rs`, `sandbox.rs` and `sys.rs` in the source explain how and why). Inside, each node of
+//! the topology is a network namespace; links are veth pairs, switches are Linux bridges in a
+//! namespace no node sees; addresses, routes and forwarding follow from the topology (see
+//! [`netns_test`] for the language, and [`topology`] for the parser and planner behind it).
+//! The body starts in the namespace called `host` and reaches the nodes through [`Net`]:
+//!
+//! - [`Node::run`] runs a closure on a thread inside the node; [`Node::spawn`] starts one;
+//! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node;
+//! - node names resolve everywhere in the test (`"server:7000"`, `ping server`), and
+//!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
+//! - when the test fails, its output is shown with the network as the kernel saw it then.
+//!
+//! # Nothing is left behind
+//!
+//! When the test process ends (it passes, fails, panics, aborts or is killed), the PID
+//! namespace takes every process the test started with it, and the kernel frees the namespaces,
+//! links, addresses, routes and mounts. There is no cleanup code to run, so there is none that
+//! can be skipped. The host's interfaces, routes, `/run/netns` and mounts are never touched.
+//!
+//! # When the host refuses
+//!
+//! Creating a user namespace needs no privilege on most Linux hosts. Where it is refused, every
+//! test fails with a message naming the refused step, the errno, the setting responsible and the
+//! command that fixes it (see [`Refusal`]).
+
+pub mod topology;
+
+mod apply;
+mod error;
+mod harness;
+mod mounts;
+mod net;
+mod netlink;
+mod netns;
+mod report;
+mod runner;
+mod sandbox;
+mod sys;
+
+pub use error::{Error, Result};
+pub use net::{Interface, Net, Node};
+pub use netns_test_macros::netns_test;
+pub use sandbox::Refusal;
+
+/// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
+    pub use linkme;
+}
+
+/// Defines `main` for a test target with `harness = false`: it lists, filters and runs every
+/// `#[netns_test]` of the target, each in a fresh sandbox, with libtest's flags and output.
+#[macro_export]
+macro_rules! main {
+    () => {
+        fn main() -> ::std::process::ExitCode {
+            $crate::__private::main()
+        }
+    };
+}

@@ -1,0 +1,230 @@
+//! The network a test body sees: [`Net`] and its [`Node`]s.
+//!
+//! A node is an owned file descriptor of its network namespace, nothing more. Code "runs in a
+//! node" when the thread running it has entered that namespace: every socket a thread creates
+//! belongs to the thread's namespace for good, and processes and threads inherit it. So
+//! [`Node::run`] and [`Node::spawn`] start a thread that enters the node first, and
+//! [`Node::command`] makes the new process enter it between `fork` and `exec`.
+
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::panic;
+use std::process::Command;
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use crate::apply::{self, Built};
+use crate::topology::{Ipv4Cidr, Topology};
+use crate::{Error, Result, mounts, netns, report, sys};
+
+/// The network of one test: its nodes, built from the topology.
+#[derive(Debug)]
+pub struct Net {
+    topology: Topology,
+    nodes: Vec<Node>,
+    built: Built,
+}
+
+impl Net {
+    /// Builds the network of `topology` around the calling thread, whose namespace becomes the
+    /// `host` node. Must run inside the test's sandbox (as the test process does).
+    pub(crate) fn build(topology: &str) -> Result<Net> {
+        let topology = Topology::parse(topology)?;
+        mounts::make_private()?;
+        let built = apply::apply(topology.plan())?;
+        let nodes = topology
+            .plan()
+            .nodes
+            .iter()
+            .zip(&built.nodes)
+            .map(|(plan, fd)| {
+                Ok(Node {
+                    name: plan.name.clone(),
+                    ns: Arc::new(fd.try_clone().map_err(|source| Error::Io {
+                        what: format!("cannot duplicate the namespace fd of node `{}`", plan.name),
+                        source,
+                    })?),
+                    interfaces: plan
+                        .interfaces
+                        .iter()
+                        .map(|i| Interface {
+                            name: i.name.clone(),
+                            ipv4: i.ipv4,
+                        })
+                        .collect(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let net = Net {
+            topology,
+            nodes,
+            built,
+        };
+        mounts::publish(
+            net.nodes.iter().map(|node| (node.name(), node.ns.as_fd())),
+            &net.hosts_file(),
+        )?;
+        Ok(net)
+    }
+
+    /// The node called `name`.
+    ///
+    /// # Panics
+    ///
+    /// If the topology has no such node; the message lists the nodes it has.
+    #[track_caller]
+    pub fn node(&self, name: &str) -> &Node {
+        match self.nodes.iter().find(|node| node.name == name) {
+            Some(node) => node,
+            None => {
+                let names: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
+                panic!(
+                    "this network has no node `{name}`; its nodes are: {}",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+
+    /// Every node, in order of first appearance in the topology.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The topology this network was built from.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The network as the kernel sees it now: each node's interfaces, addresses and routes.
+    /// This is what a failing test prints.
+    pub fn report(&self) -> String {
+        report::describe(self.topology.plan(), &self.built)
+    }
+
+    fn hosts_file(&self) -> String {
+        let mut text =
+            String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        for node in &self.nodes {
+            if let Some(interface) = node.interfaces.first() {
+                let _ = writeln!(text, "{}\t{}", interface.ipv4.addr(), node.name);
+            }
+        }
+        text
+    }
+}
+
+/// One node of the network: a network namespace with its interfaces.
+#[derive(Debug)]
+pub struct Node {
+    name: String,
+    ns: Arc<OwnedFd>,
+    interfaces: Vec<Interface>,
+}
+
+impl Node {
+    /// The node's name in the topology.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `f` on a thread inside this node and returns what it returns. Sockets `f` opens
+    /// belong to this node. `f` may borrow from the caller; a panic in `f` goes on in the caller.
+    pub fn run<T, F>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send,
+        T: Send,
+    {
+        thread::scope(|scope| {
+            let thread = thread::Builder::new()
+                .name(self.name.clone())
+                .spawn_scoped(scope, || {
+                    self.enter();
+                    f()
+                })
+                .expect("cannot start a thread for the node");
+            match thread.join() {
+                Ok(value) => value,
+                Err(payload) => panic::resume_unwind(payload),
+            }
+        })
+    }
+
+    /// Starts `f` on a background thread inside this node. The thread ends with the test at the
+    /// latest.
+    pub fn spawn<T, F>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let ns = Arc::clone(&self.ns);
+        let name = self.name.clone();
+        thread::Builder::new()
+            .name(self.name.clone())
+            .spawn(move || {
+                enter_or_panic(&name, &ns);
+                f()
+            })
+            .expect("cannot start a thread for the node")
+    }
+
+    /// A [`Command`] whose process runs inside this node. It is killed when the test ends.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(program);
+        sys::enter_before_exec(&mut command, Arc::clone(&self.ns));
+        command
+    }
+
+    /// The node's first IPv4 address (that of `eth0`).
+    pub fn ip(&self) -> Ipv4Addr {
+        self.interfaces
+            .first()
+            .map(|i| i.ipv4.addr())
+            .expect("every node has at least one interface")
+    }
+
+    /// Every IPv4 address of the node with its prefix, in interface order.
+    pub fn addrs(&self) -> impl Iterator<Item = Ipv4Cidr> + '_ {
+        self.interfaces.iter().map(|i| i.ipv4)
+    }
+
+    /// The node's interfaces, `eth0` first.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+
+    fn enter(&self) {
+        enter_or_panic(&self.name, &self.ns);
+    }
+}
+
+fn enter_or_panic(name: &str, ns: &OwnedFd) {
+    if let Err(source) = netns::enter(ns.as_fd()) {
+        let error = Error::EnterNamespace {
+            node: name.to_string(),
+            source,
+        };
+        panic!("{}", crate::harness::error_chain(&error));
+    }
+}
+
+/// An interface of a node, as planned from the topology.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    name: String,
+    ipv4: Ipv4Cidr,
+}
+
+impl Interface {
+    /// `eth0`, `eth1`, ...
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its IPv4 address and prefix length.
+    pub fn ipv4(&self) -> Ipv4Cidr {
+        self.ipv4
+    }
+}
