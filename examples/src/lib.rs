@@ -1,0 +1,1 @@
+//! Example suites of netns-test: see `walkthroughs/`.

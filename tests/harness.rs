@@ -1,0 +1,348 @@
+//! The harness, seen from outside: the fixture binary run with libtest's flags, what it reports
+//! for every way a test can end, and what it leaves on the host (nothing).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The fixture binary: where cargo built it, or where cargo-nextest unpacked it from an archive.
+fn fixture_path() -> String {
+    std::env::var("NEXTEST_BIN_EXE_fixture")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_fixture").to_string())
+}
+
+/// A `sleep` argument no other run uses, so that a survivor is recognisable.
+fn unique_marker() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("31337.{}{:04}", std::process::id(), n)
+}
+
+struct Run {
+    output: Output,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+}
+
+fn fixture_with(args: &[&str], marker: &str) -> Run {
+    let output = Command::new(fixture_path())
+        .args(args)
+        .env("FIXTURE_MARKER", marker)
+        .output()
+        .expect("run the fixture binary");
+    Run {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        output,
+    }
+}
+
+fn fixture(args: &[&str]) -> Run {
+    fixture_with(args, &unique_marker())
+}
+
+/// The `test NAME ... RESULT` lines of a run, sorted, with libtest-mimic's padding removed.
+fn verdicts(run: &Run) -> Vec<String> {
+    let mut lines: Vec<String> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("test ") && l.contains(" ... "))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The text libtest-mimic prints under `---- NAME ----` for a failed test.
+fn failure_of<'a>(run: &'a Run, name: &str) -> &'a str {
+    let header = format!("---- {name} ----");
+    let start = run
+        .stdout
+        .find(&header)
+        .unwrap_or_else(|| panic!("no failure section for {name}:\n{}", run.stdout));
+    let rest = &run.stdout[start + header.len()..];
+    let end = rest
+        .find("\n---- ")
+        .or_else(|| rest.find("\nfailures:"))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn every_ending_is_reported_as_libtest_does() {
+    let run = fixture(&[]);
+    assert_eq!(run.code(), Some(101), "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        verdicts(&run),
+        [
+            "test aborts ... FAILED",
+            "test exits_with_a_code ... FAILED",
+            "test fails_an_assertion ... FAILED",
+            "test fails_with_daemons ... FAILED",
+            "test ignored_by_default ... ignored",
+            "test kills_itself ... FAILED",
+            "test nested::inner ... ok",
+            "test passes ... ok",
+            "test passes_with_daemons ... ok",
+            "test returns_an_error ... FAILED",
+            "test should_panic_and_does ... ok",
+            "test should_panic_but_does_not ... FAILED",
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "test result: FAILED. 4 passed; 7 failed; 1 ignored; 0 measured; 0 filtered out"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let assertion = failure_of(&run, "fails_an_assertion");
+    for expected in [
+        "printed on stdout by the body",
+        "printed on stderr by the body",
+        "printed by a program in node a",
+        "the address of a",
+        "left: \"10.0.1.1\"",
+        "the network when the test failed",
+        "10.0.1.2/24",
+        "the test process exited with code 101",
+    ] {
+        assert!(
+            assertion.contains(expected),
+            "missing {expected:?} in:\n{assertion}"
+        );
+    }
+    let aborted = failure_of(&run, "aborts");
+    assert!(aborted.contains("about to abort"), "{aborted}");
+    assert!(
+        aborted.contains("killed by signal 6 (SIGABRT)"),
+        "{aborted}"
+    );
+    let killed = failure_of(&run, "kills_itself");
+    assert!(killed.contains("killed by signal 9 (SIGKILL)"), "{killed}");
+    let exited = failure_of(&run, "exits_with_a_code");
+    assert!(exited.contains("exited with code 7"), "{exited}");
+    let error = failure_of(&run, "returns_an_error");
+    assert!(error.contains("the body returned this error"), "{error}");
+    let no_panic = failure_of(&run, "should_panic_but_does_not");
+    assert!(
+        no_panic.contains("test did not panic as expected"),
+        "{no_panic}"
+    );
+    // The output of passing tests is not shown.
+    assert!(!run.stdout.contains("---- passes ----"), "{}", run.stdout);
+}
+
+/// What a test could leave on the host, read from the host's side.
+#[derive(Debug, PartialEq, Eq)]
+struct HostState {
+    mounts: BTreeSet<String>,
+    run_netns: BTreeSet<String>,
+    interfaces: BTreeSet<String>,
+    temp_files: BTreeSet<String>,
+}
+
+impl HostState {
+    fn read() -> HostState {
+        let mounts = fs::read_to_string("/proc/self/mountinfo")
+            .expect("read mountinfo")
+            .lines()
+            // Mount IDs aside: the mount point, its options, the file system and its source.
+            .map(|l| l.split_whitespace().skip(4).collect::<Vec<_>>().join(" "))
+            .collect();
+        let names = |dir: &str| -> BTreeSet<String> {
+            fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok())
+                        .map(|e| format!("{dir}/{}", e.file_name().to_string_lossy()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut temp_files = names("/tmp");
+        temp_files.extend(names("/dev/shm"));
+        HostState {
+            mounts,
+            run_netns: names("/run/netns"),
+            interfaces: names("/sys/class/net"),
+            temp_files,
+        }
+    }
+}
+
+/// Processes on the host whose command line carries `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| fs::read(e.path().join("cmdline")).ok())
+        .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
+        .filter(|cmdline| cmdline.contains(marker))
+        .collect()
+}
+
+#[test]
+fn nothing_is_left_behind_whatever_the_ending() {
+    let before = HostState::read();
+    let marker = unique_marker();
+    let run = fixture_with(&["--include-ignored", "--test-threads=4"], &marker);
+    assert_eq!(run.code(), Some(101), "{}", run.stdout);
+    // The daemons did start: a test that starts them and fails shows them in its report.
+    assert!(verdicts(&run).contains(&"test passes_with_daemons ... ok".to_string()));
+    let after = HostState::read();
+    assert_eq!(before, after, "the host changed during the run");
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<String>::new(),
+        "processes survived"
+    );
+}
+
+#[test]
+fn daemons_die_with_their_test_while_the_harness_goes_on() {
+    let marker = unique_marker();
+    let run = fixture_with(&["daemons", "--test-threads=1"], &marker);
+    assert_eq!(run.code(), Some(101), "{}", run.stdout);
+    assert!(run.stdout.contains("2 passed") || run.stdout.contains("1 passed"));
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}
+
+#[test]
+fn list_terse_prints_only_name_and_kind() {
+    let run = fixture(&["--list", "--format", "terse"]);
+    assert_eq!(run.code(), Some(0));
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 12, "{}", run.stdout);
+    assert!(
+        lines.iter().all(|l| l.ends_with(": test")),
+        "{}",
+        run.stdout
+    );
+    assert!(lines.contains(&"nested::inner: test"));
+
+    let ignored = fixture(&["--list", "--format", "terse", "--ignored"]);
+    assert_eq!(ignored.stdout.trim(), "ignored_by_default: test");
+}
+
+#[test]
+fn a_filter_selects_by_substring() {
+    let run = fixture(&["passes"]);
+    assert_eq!(run.code(), Some(0), "{}", run.stdout);
+    assert_eq!(
+        verdicts(&run),
+        ["test passes ... ok", "test passes_with_daemons ... ok"]
+    );
+    assert!(run.stdout.contains("10 filtered out"), "{}", run.stdout);
+}
+
+#[test]
+fn exact_runs_one_test() {
+    let run = fixture(&["--exact", "passes"]);
+    assert_eq!(verdicts(&run), ["test passes ... ok"], "{}", run.stdout);
+}
+
+#[test]
+fn skip_leaves_tests_out() {
+    let run = fixture(&["passes", "--skip", "daemons"]);
+    assert_eq!(verdicts(&run), ["test passes ... ok"], "{}", run.stdout);
+}
+
+#[test]
+fn ignored_and_include_ignored() {
+    let run = fixture(&["--ignored"]);
+    assert_eq!(
+        verdicts(&run),
+        ["test ignored_by_default ... ok"],
+        "{}",
+        run.stdout
+    );
+    let run = fixture(&["--include-ignored", "ignored_by"]);
+    assert_eq!(
+        verdicts(&run),
+        ["test ignored_by_default ... ok"],
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn one_thread_runs_everything_in_order() {
+    let run = fixture(&["--test-threads=1", "nested"]);
+    assert_eq!(
+        verdicts(&run),
+        ["test nested::inner ... ok"],
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn nocapture_shows_output_live_and_nothing_twice() {
+    let run = fixture(&["--nocapture", "--exact", "fails_an_assertion"]);
+    assert_eq!(run.code(), Some(101));
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("printed on stdout by the body"), "{all}");
+    assert!(all.contains("printed on stderr by the body"), "{all}");
+    assert!(all.contains("printed by a program in node a"), "{all}");
+    assert_eq!(
+        all.matches("printed on stdout by the body").count(),
+        1,
+        "{all}"
+    );
+}
+
+/// cargo-nextest runs each test as `<bin> --exact <name> --nocapture`.
+#[test]
+fn the_nextest_protocol_runs_one_test() {
+    let run = fixture(&["--exact", "nested::inner", "--nocapture"]);
+    assert_eq!(run.code(), Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("1 passed"), "{}", run.stdout);
+}
+
+/// A host that refuses user namespaces gets one message naming the step, the errno, the
+/// setting and the fix. Here the refusal is made real: `user.max_user_namespaces` is set to 0
+/// inside an outer user namespace, which only that namespace sees.
+#[test]
+fn a_refused_user_namespace_is_explained() {
+    let output = Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--",
+            "sh",
+            "-c",
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" --exact passes",
+            &fixture_path(),
+        ])
+        .output()
+        .expect("run unshare");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(101), "{stdout}");
+    for expected in [
+        "`unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID)` failed with ENOSPC",
+        "user.max_user_namespaces = 0",
+        "fix: sudo sysctl -w user.max_user_namespaces=15000",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! A test binary whose tests end in every way a test can end. The harness suites
+//! (`tests/harness.rs`) run it with libtest's flags and check what it prints and what it leaves
+//! behind. Each test that starts something long-lived tags it with `MARKER` so a leak is
+//! recognisable on the host.
+
+use std::process::Stdio;
+
+use netns_test::{Net, netns_test};
+
+/// Tags the `sleep` processes that tests start, so the suites can look for survivors. The suites
+/// give each run its own marker through `FIXTURE_MARKER` (a number `sleep` accepts).
+fn marker() -> String {
+    std::env::var("FIXTURE_MARKER").unwrap_or_else(|_| "31337".into())
+}
+
+/// Starts a daemon in every node and a thread that never ends, as a real test might.
+fn start_daemons(net: &Net) {
+    for node in net.nodes() {
+        // Never waited for on purpose: the sandbox must reap and kill it.
+        let daemon = node
+            .command("sleep")
+            .arg(marker())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sleep");
+        std::mem::forget(daemon);
+    }
+    net.node("a").spawn(|| {
+        let listener = std::net::TcpListener::bind("0.0.0.0:9000").expect("bind");
+        for _ in listener.incoming() {}
+    });
+}
+
+#[netns_test(topology = "a -- b")]
+fn passes(net: &Net) {
+    assert_eq!(net.node("b").ip().to_string(), "10.0.1.2");
+}
+
+#[netns_test(topology = "a -- b")]
+fn passes_with_daemons(net: &Net) {
+    start_daemons(net);
+}
+
+#[netns_test(topology = "a -- b")]
+fn fails_an_assertion(net: &Net) {
+    println!("printed on stdout by the body");
+    eprintln!("printed on stderr by the body");
+    net.node("a")
+        .command("echo")
+        .arg("printed by a program in node a")
+        .status()
+        .expect("run echo");
+    assert_eq!(
+        net.node("a").ip().to_string(),
+        "10.9.9.9",
+        "the address of a"
+    );
+}
+
+#[netns_test(topology = "a -- b")]
+fn fails_with_daemons(net: &Net) {
+    start_daemons(net);
+    panic!("failing after starting daemons");
+}
+
+#[netns_test(topology = "a -- b")]
+fn returns_an_error() -> Result<(), std::io::Error> {
+    Err(std::io::Error::other("the body returned this error"))
+}
+
+#[netns_test(topology = "a -- b")]
+fn aborts(net: &Net) {
+    start_daemons(net);
+    eprintln!("about to abort");
+    std::process::abort();
+}
+
+#[netns_test(topology = "a -- b")]
+fn kills_itself(net: &Net) {
+    start_daemons(net);
+    nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL).expect("kill");
+}
+
+#[netns_test(topology = "a -- b")]
+fn exits_with_a_code(net: &Net) {
+    start_daemons(net);
+    std::process::exit(7);
+}
+
+#[netns_test(topology = "a -- b")]
+#[ignore = "only runs when asked"]
+fn ignored_by_default() {}
+
+#[netns_test(topology = "a -- b")]
+#[should_panic(expected = "expected boom")]
+fn should_panic_and_does() {
+    panic!("the expected boom");
+}
+
+#[netns_test(topology = "a -- b")]
+#[should_panic]
+fn should_panic_but_does_not() {}
+
+mod nested {
+    use netns_test::{Net, netns_test};
+
+    #[netns_test(topology = "switch s; {x y z} -- s")]
+    fn inner(net: &Net) {
+        assert_eq!(net.nodes().len(), 3);
+    }
+}
+
+netns_test::main!();

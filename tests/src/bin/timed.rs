@@ -1,0 +1,36 @@
+//! The tests `cargo xtask bench` times, each run as a whole process the way cargo-nextest runs a
+//! test (`timed --exact NAME`): harness start, sandbox, network, body, exit.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+
+use netns_test::{Net, netns_test};
+
+/// The smallest network with an empty body: what every test pays at least.
+#[netns_test(topology = "a -- b")]
+fn empty() {}
+
+/// Walkthrough 3 with one TCP round trip from client to server through the gateway.
+#[netns_test(
+    topology = "client -- gateway [subnet=10.0.100.0/24]; gateway -- server [subnet=192.168.100.0/24]"
+)]
+fn walkthrough_3(net: &Net) {
+    let listener = net
+        .node("server")
+        .run(|| TcpListener::bind("0.0.0.0:7000").unwrap());
+    let server = net.node("server").spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut byte = [0];
+        stream.read_exact(&mut byte).unwrap();
+        stream.write_all(&byte).unwrap();
+    });
+    net.node("client").run(|| {
+        let mut stream = TcpStream::connect("192.168.100.1:7000").unwrap();
+        stream.write_all(b"x").unwrap();
+        let mut byte = [0];
+        stream.read_exact(&mut byte).unwrap();
+    });
+    server.join().unwrap();
+}
+
+netns_test::main!();
