@@ -1,0 +1,99 @@
+//! `cargo xtask bench`: what a whole test costs, measured as cargo-nextest runs one.
+//!
+//! Each case is the release-built `timed` binary run as `timed --exact NAME` (a fresh process
+//! that starts the harness, makes the sandbox, builds the network, runs the body and exits), many
+//! times in a row; the report gives the median and the 90th percentile of wall-clock time. A
+//! baseline row times `timed --list`: the process alone, with no sandbox and no network.
+//!
+//! The numbers are for reading, not for asserting: these machines are shared and noisy.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, run};
+
+const DEFAULT_RUNS: usize = 200;
+
+pub(crate) fn run_bench(args: &[String]) -> Result<()> {
+    let runs = match args.iter().position(|a| a == "--runs") {
+        Some(i) => args
+            .get(i + 1)
+            .context("--runs needs a number")?
+            .parse()
+            .context("--runs needs a number")?,
+        None => DEFAULT_RUNS,
+    };
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "netns-test-suites",
+        "--bin",
+        "timed",
+    ]))?;
+    let binary = target_dir()?.join("release/timed");
+    let cases: [(&str, &[&str]); 3] = [
+        ("process only (--list)", &["--list"]),
+        ("empty test: `a -- b`, empty body", &["--exact", "empty"]),
+        (
+            "walkthrough 3 + one TCP round trip",
+            &["--exact", "walkthrough_3"],
+        ),
+    ];
+    println!("{runs} runs each, whole process per run, release build\n");
+    println!("{:40} {:>10} {:>10} {:>10}", "case", "median", "p90", "min");
+    for (label, args) in cases {
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let start = Instant::now();
+            let output = Command::new(&binary)
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .with_context(|| format!("cannot run {}", binary.display()))?;
+            times.push(start.elapsed());
+            if !output.status.success() {
+                bail!(
+                    "`timed {}` failed:\n{}{}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        }
+        times.sort();
+        println!(
+            "{:40} {:>10} {:>10} {:>10}",
+            label,
+            ms(times[times.len() / 2]),
+            ms(times[times.len() * 9 / 10]),
+            ms(times[0])
+        );
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn target_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let output = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .context("cannot run cargo metadata")?;
+    let text = String::from_utf8(output.stdout)?;
+    let key = "\"target_directory\":\"";
+    let start = text
+        .find(key)
+        .context("cargo metadata has no target_directory")?
+        + key.len();
+    let end = text[start..].find('"').context("bad cargo metadata")? + start;
+    Ok(PathBuf::from(&text[start..end]))
+}

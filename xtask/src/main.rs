@@ -1,0 +1,85 @@
+//! Project automation, reached as `cargo xtask <command>`.
+//!
+//! - `cargo xtask examples`: installs what the examples need, then runs the example suites with
+//!   their output shown.
+//! - `cargo xtask test`: installs what the tests need, then runs the whole test suite as the
+//!   current user and, when that user is root, once more as an unprivileged user it creates.
+//!   `.ci/run` runs exactly this.
+//! - `cargo xtask bench`: times whole tests (see `bench.rs`).
+
+mod bench;
+mod setup;
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("examples") => examples(rest),
+        Some("test") => test(rest),
+        Some("bench") => bench::run_bench(rest),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 examples   run the example suites with their output\n  \
+                 test       run every test, as root and as an unprivileged user (what CI runs)\n  \
+                 bench      time whole tests: walkthrough 3 against an empty test"
+            );
+            bail!("no command given")
+        }
+    }
+}
+
+/// Runs a command, echoing it first, and fails if it fails.
+pub(crate) fn run(command: &mut Command) -> Result<()> {
+    eprintln!("$ {}", show(command));
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {}", show(command)))?;
+    if !status.success() {
+        bail!("{} failed: {status}", show(command));
+    }
+    Ok(())
+}
+
+pub(crate) fn show(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(crate) fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn examples(extra: &[String]) -> Result<()> {
+    setup::ensure_packages()?;
+    run(cargo()
+        .args(["test", "--package", "netns-test-examples", "--"])
+        .args(["--nocapture", "--test-threads=1"])
+        .args(extra))
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    setup::ensure_packages()?;
+    let root = setup::is_root();
+    eprintln!(
+        "== the whole suite as {} ==",
+        if root { "root" } else { "the current user" }
+    );
+    run(cargo().args(["test", "--workspace"]).args(extra))?;
+    if root {
+        let user = setup::ensure_unprivileged_user()?;
+        eprintln!(
+            "== the whole suite again as the unprivileged user `{user}`, under cargo-nextest =="
+        );
+        setup::run_as_user_with_nextest(&user, extra)?;
+    }
+    Ok(())
+}
