@@ -120,7 +120,11 @@ mod tests {
     fn expand(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
         let tokens = netns_test(args, item);
         let file = syn::parse2::<syn::File>(tokens).expect("the expansion is valid Rust");
-        prettyplease::unparse(&file).replace(env!("CARGO_MANIFEST_DIR"), "$CARGO_MANIFEST_DIR")
+        // The directory the expansion read, which is the one in the environment at run time
+        // (under a nextest archive, not the one this test was compiled in).
+        let dir = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+        prettyplease::unparse(&file).replace(&dir, "$CARGO_MANIFEST_DIR")
     }
 
     #[test]

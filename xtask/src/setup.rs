@@ -84,12 +84,14 @@ pub(crate) fn run_as_user_with_nextest(user: &str, extra: &[String]) -> Result<(
     }
     let workspace = workdir.join("workspace");
     fs::create_dir_all(&workspace)?;
+    fs::create_dir_all(workdir.join("extracted"))?;
     let archive = workdir.join("tests.tar.zst");
     run(cargo()
         .args(["nextest", "archive", "--workspace", "--archive-file"])
         .arg(&archive))?;
 
-    // The sources, where the user can read them (tests run with their package as working dir).
+    // The sources, where the user can read them: tests run with their package as working
+    // directory, and snapshot tests read their snapshots there (INSTA_WORKSPACE_ROOT below).
     let root = workspace_root()?;
     for entry in fs::read_dir(&root)? {
         let entry = entry?;
@@ -113,7 +115,7 @@ pub(crate) fn run_as_user_with_nextest(user: &str, extra: &[String]) -> Result<(
     run(Command::new("chown").args(["-R", user]).arg(workdir))?;
 
     let mut script = format!(
-        "cd {dir} && ./cargo-nextest nextest run --archive-file tests.tar.zst \
+        "cd {dir} && INSTA_WORKSPACE_ROOT={dir}/workspace ./cargo-nextest nextest run --archive-file tests.tar.zst \
          --workspace-remap workspace --extract-to extracted --extract-overwrite \
          -E 'not binary(ui)' --no-fail-fast",
         dir = workdir.display()
