@@ -219,6 +219,9 @@ fn a_body_may_take_no_argument() {
     // The body runs in its own network namespace: only `lo` is there.
     let links = std::fs::read_to_string("/proc/thread-self/net/dev").expect("read net/dev");
     assert_eq!(links.lines().count(), 3, "{links}");
+    // ... and it is up, though the topology does not name `host`.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback in the body");
+    TcpStream::connect(listener.local_addr().unwrap()).expect("connect over loopback");
 }
 
 netns_test::main!();

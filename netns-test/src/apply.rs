@@ -65,6 +65,10 @@ pub(crate) struct Built {
 /// On error, whatever was created goes away with the namespace fds, which are dropped.
 pub(crate) fn apply(plan: &Plan) -> Result<Built> {
     let built = create_namespaces(plan)?;
+    if !plan.nodes.iter().any(|node| node.is_host) {
+        // The body starts here even when the topology does not name `host`: its loopback works.
+        loopback_up_here()?;
+    }
     let mut spaces = open_spaces(plan, &built)?;
     if plan.nodes.is_empty() {
         return Ok(built);
@@ -75,6 +79,19 @@ pub(crate) fn apply(plan: &Plan) -> Result<Built> {
     configure(plan, &layout, &mut spaces)?;
     wait_until_up(&mut spaces, expected_up(plan, &layout))?;
     Ok(built)
+}
+
+/// Sets `lo` up in the calling thread's namespace.
+fn loopback_up_here() -> Result<()> {
+    let mut socket = Socket::open().map_err(|source| Error::Netlink {
+        what: "opening a netlink socket in the test's own namespace".to_string(),
+        source,
+    })?;
+    socket.set_link(
+        netlink::up_message(netlink::LOOPBACK_INDEX),
+        "setting `lo` up in the test's own namespace".to_string(),
+    );
+    socket.flush()
 }
 
 /// One namespace of the network with a socket in it: a node, or the switches.
