@@ -517,10 +517,12 @@ mod tests {
                 .map(|(i, name)| InterfacePlan {
                     name: name.to_string(),
                     ipv4: cidr([10, 0, i as u8 + 1, 1], 24),
+                    ipv6: None,
                     segment: i,
                 })
                 .collect(),
             routes: Vec::new(),
+            routes6: Vec::new(),
         }
     }
 
