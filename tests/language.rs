@@ -213,6 +213,13 @@ fn ipv6_off_leaves_no_global_ipv6(net: &Net) {
     assert_eq!(ping(net.node("a"), "-4", "b"), 63);
 }
 
+/// Asking for the IPv6 address of a network without IPv6 says why there is none.
+#[netns_test(topology = "a -- b; [ipv6=off]")]
+#[should_panic(expected = "node `a` has no IPv6 address: the topology says `[ipv6=off]`")]
+fn ipv6_of_a_node_without_ipv6(net: &Net) {
+    net.node("a").ipv6();
+}
+
 /// A topology read from a file, with the same language: a firewall between an uplink, a DMZ
 /// and an office LAN.
 #[netns_test(topology_file = "topologies/dmz.topo")]
