@@ -2,8 +2,9 @@
 //! routers and topology files, each checked with the kernel's own view and real traffic.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::process::Output;
+use std::time::Duration;
 
 use netns_test::{Net, Node, netns_test};
 
@@ -196,6 +197,34 @@ fn explicit_addresses_appear_in_ip_addr(net: &Net) {
     assert_eq!(client.ip().to_string(), "10.0.100.7");
     assert_eq!(ping(client, "-4", "192.168.5.20"), 63);
     assert_eq!(ping(client, "-6", "server"), 63);
+}
+
+/// A name resolves to both families, IPv4 first (as before dual stack): a UDP datagram sent to
+/// `server:port` reaches a socket bound to `0.0.0.0`. (This relies on the host having an
+/// `/etc/gai.conf` for the test to replace, as Debian and Ubuntu do.)
+#[netns_test(topology = "client -- gateway -- server")]
+fn names_resolve_ipv4_first(net: &Net) {
+    let server = net.node("server");
+    let socket = server.run(|| UdpSocket::bind("0.0.0.0:9000").expect("bind 0.0.0.0:9000"));
+    let resolved: Vec<SocketAddr> = net.node("client").run(|| {
+        let client = UdpSocket::bind("[::]:0").expect("bind [::]:0");
+        client.send_to(b"by name", "server:9000").expect("send");
+        ("server", 9000)
+            .to_socket_addrs()
+            .expect("resolve")
+            .collect()
+    });
+    assert_eq!(
+        resolved.iter().map(SocketAddr::ip).collect::<Vec<_>>(),
+        [IpAddr::from(server.ip()), IpAddr::from(server.ipv6())]
+    );
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buffer = [0; 16];
+    let (n, from) = socket.recv_from(&mut buffer).expect("receive the datagram");
+    assert_eq!(&buffer[..n], b"by name");
+    assert_eq!(from.ip(), IpAddr::from(net.node("client").ip()));
 }
 
 /// `[ipv6=off]` leaves no global IPv6 address, route or name.

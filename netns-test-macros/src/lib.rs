@@ -102,7 +102,8 @@ mod topology;
 ///   /64 around an explicit IPv6 address, or else `fd00:0:0:1::/64`, `fd00:0:0:2::/64`, ... and
 ///   each interface the IPv6 address that mirrors its IPv4 host number: `10.0.1.254` goes with
 ///   `fd00:0:0:1::254`. Addresses are added without duplicate address detection, so they work
-///   at once. `Node::ipv6()` returns a node's first one; node names resolve to both families.
+///   at once. `Node::ipv6()` returns a node's first one. Node names resolve to both families,
+///   IPv4 first (so `ping server` is IPv4, `ping -6 server` IPv6).
 /// - Routing, the same in both families: a host gets a default route through the first router
 ///   on its segments; routers get routes to every other subnet through the next router on the
 ///   shortest path. Every node reaches every other one through routers.
