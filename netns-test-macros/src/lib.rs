@@ -69,7 +69,13 @@ mod topology;
 /// a -- b -- c                                  two links: a–b and b–c
 /// {a b c} -- d                                 a–d, b–d and c–d ({a b} -- {c d}: every pair)
 /// switch br0; {net0 net1 net2} -- br0          a switch (Linux bridge): one shared segment
+/// switch lan; {pc1 pc2} -- lan; lan -- r1 -- wan   a LAN behind a router
 /// client -- gw [subnet=10.0.100.0/24]          the IPv4 subnet of that chain's segment
+/// client -- gw [subnet6=fd00:0:0:100::/64]     its IPv6 subnet
+/// client@10.0.100.7 -- gw                      this end's address (also `@fd00::7`, or both:
+///                                              `client@10.0.100.7@fd00::7`)
+/// router edge; host multi                      roles that override the count of links
+/// [ipv6=off]                                   no IPv6 in this network (on a line of its own)
 /// host -- ns1                                  `host` is the namespace the body starts in
 /// # a comment                                  to the end of the line
 /// ```
@@ -78,19 +84,33 @@ mod topology;
 ///   `[`, continues on the next line. `switch a b` declares several switches; a switch must be
 ///   declared before it is linked.
 /// - Names: ASCII letters, digits, `_` and `-`, starting with a letter, at most 15 bytes.
-///   `switch`, `router` and `bridge` are reserved; `host` is the test's own namespace.
+///   `switch` is a keyword and `bridge` is reserved. `router` and `host` are keywords only at
+///   the start of a statement and followed by a name: `router r1` declares `r1` a router, while
+///   `client -- router -- server` has a node called `router`. `host` used as a node (`host --
+///   ns1`, or `host` alone) is always the test's own namespace, so `host h1` declares `h1`.
 /// - Interfaces are `eth0`, `eth1`, ... in the order a node's links appear; `lo` is up.
-/// - Addressing: each segment (a link, or all links of one switch) without a `subnet` takes
-///   `10.0.1.0/24`, `10.0.2.0/24`, ... in order, skipping subnets given explicitly. Plain nodes
-///   take `.1`, `.2`, ... in order of appearance on the segment; routers take the highest
-///   addresses (`.254`, `.253`, ...).
-/// - Routing: a node with two or more links is a router (IPv4 forwarding on). A node with one
-///   link gets a default route through the first router on its segment; routers get routes to
-///   every other subnet through the next router on the shortest path. Every node reaches every
-///   other one.
-/// - Errors: unknown or misspelled attributes, bad or overlapping subnets, subnets too small for
-///   their segment, duplicate and self links, a dangling `--`, bad or too long names, a name
-///   used as both node and switch, an empty topology.
+/// - Roles: a node with two or more links is a router (forwarding on, IPv4 and IPv6); one with
+///   fewer is a host. `router NAME` makes a router of a node with one link, `host NAME` a host
+///   of one with two (it does not forward, and routers do not route through it).
+/// - IPv4 addressing: each segment (a link, or all links of one switch) without a `subnet` takes
+///   the /24 around an explicit address on it, or else `10.0.1.0/24`, `10.0.2.0/24`, ... in
+///   order, skipping subnets the text fixes. Hosts take `.1`, `.2`, ... in order of appearance
+///   on the segment; routers take the highest addresses (`.254`, `.253`, ...); both skip the
+///   addresses written with `@`. An `@` address is for one end of one link: write the link on
+///   its own if the name has several links in its chain.
+/// - IPv6 (dual stack, on unless `[ipv6=off]`): each segment also takes its `subnet6`, or the
+///   /64 around an explicit IPv6 address, or else `fd00:0:0:1::/64`, `fd00:0:0:2::/64`, ... and
+///   each interface the IPv6 address that mirrors its IPv4 host number: `10.0.1.254` goes with
+///   `fd00:0:0:1::254`. Addresses are added without duplicate address detection, so they work
+///   at once. `Node::ipv6()` returns a node's first one. Node names resolve to both families,
+///   IPv4 first (so `ping server` is IPv4, `ping -6 server` IPv6).
+/// - Routing, the same in both families: a host gets a default route through the first router
+///   on its segments; routers get routes to every other subnet through the next router on the
+///   shortest path. Every node reaches every other one through routers.
+/// - Errors: unknown or misspelled attributes, bad or overlapping subnets (either family),
+///   subnets too small for their segment, addresses outside their subnet or used twice,
+///   conflicting `router`/`host` declarations, duplicate and self links, a dangling `--`, bad
+///   or too long names, a name used as both node and switch, an empty topology.
 #[proc_macro_attribute]
 pub fn netns_test(
     args: proc_macro::TokenStream,

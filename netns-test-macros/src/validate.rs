@@ -174,6 +174,20 @@ mod tests {
     }
 
     #[test]
+    fn the_language_errors_from_a_file_say_where() {
+        let messages = messages(&TopologySource::File(literal("testdata/bad-language.topo")));
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(messages[0].starts_with("testdata/bad-language.topo:3:6: `r1` is declared both"));
+        assert!(
+            messages[1]
+                .starts_with("testdata/bad-language.topo:4:8: `10.0.9.300` is not an IP address")
+        );
+        assert!(messages[2].starts_with(
+            "testdata/bad-language.topo:5:23: subnet6 `fd00:0:0:7::/64` overlaps `fd00::/48`"
+        ));
+    }
+
+    #[test]
     fn a_missing_file_is_an_error() {
         let messages = messages(&TopologySource::File(literal("testdata/nothing.topo")));
         assert_eq!(

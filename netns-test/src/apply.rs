@@ -35,7 +35,7 @@ use netlink_packet_route::link::{BridgePortState, State};
 
 use crate::netlink::{self, Link, Socket, VethSpec};
 use crate::netns::{self, Entered};
-use crate::topology::{Place, Plan, VethEnd, VethPlan};
+use crate::topology::{NodePlan, Place, Plan, VethEnd, VethPlan};
 use crate::{Error, Result};
 
 /// How long the links may take to report `UP`.
@@ -44,9 +44,18 @@ const READY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The name the hidden namespace of the bridges goes by in errors.
 pub(crate) const SWITCHES: &str = "switches";
 
-/// The sysctl that makes a node a router. `/proc/sys/net` follows the calling thread's network
-/// namespace, so it is written with the thread inside the node.
+/// The sysctls that make a node a router, IPv4 then IPv6. `/proc/sys/net` follows the calling
+/// thread's network namespace, so they are written with the thread inside the node.
 const IP_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
+const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
+
+/// Duplicate address detection for the links made later in the namespace, off. The global
+/// addresses are added with `IFA_F_NODAD`, but every interface also makes itself a link-local
+/// address when it comes up, and until that one has passed detection (1 to 2 s) the kernel
+/// sends no neighbour solicitation for forwarded packets: the first IPv6 packets through a
+/// router would be lost. A new link copies its settings from `default`; the kernel obeys the
+/// larger of `all` and the link's own, and `all` is 0 in a new namespace.
+const IPV6_DEFAULT_ACCEPT_DAD: &str = "/proc/sys/net/ipv6/conf/default/accept_dad";
 
 /// The namespaces of a built network.
 #[derive(Debug)]
@@ -134,21 +143,19 @@ fn create_namespaces(plan: &Plan) -> Result<Built> {
     Ok(Built { nodes, switches })
 }
 
-/// Opens a socket in every namespace (the nodes', then the switches'), and turns forwarding on
-/// in routers while the thread is inside them anyway.
+/// Opens a socket in every namespace (the nodes', then the switches'), and sets the
+/// nodes' sysctls (see [`set_sysctls`]) while the thread is inside them anyway.
 fn open_spaces(plan: &Plan, built: &Built) -> Result<Vec<Space>> {
     let mut spaces = Vec::with_capacity(plan.nodes.len() + 1);
     for (node, fd) in plan.nodes.iter().zip(&built.nodes) {
         let socket = if node.is_host {
-            if node.forwarding {
-                enable_forwarding(&node.name)?;
-            }
+            set_sysctls(node)?;
             Socket::open().map_err(|source| Error::Netlink {
                 what: format!("opening a netlink socket in node `{}`", node.name),
                 source,
             })?
         } else {
-            inside(fd.as_fd(), &node.name, node.forwarding)?
+            inside(fd.as_fd(), node)?
         };
         spaces.push(Space {
             name: node.name.clone(),
@@ -164,34 +171,44 @@ fn open_spaces(plan: &Plan, built: &Built) -> Result<Vec<Space>> {
     Ok(spaces)
 }
 
-/// With the thread inside `ns` (node `node`): opens a socket there and, for a router, turns
-/// forwarding on. The thread is back on return.
-fn inside(ns: BorrowedFd<'_>, node: &str, forwarding: bool) -> Result<Socket> {
+/// With the thread inside `ns` (node `node`): opens a socket there and sets the node's sysctls.
+/// The thread is back on return.
+fn inside(ns: BorrowedFd<'_>, node: &NodePlan) -> Result<Socket> {
     let entered_error = |source| Error::EnterNamespace {
-        node: node.to_string(),
+        node: node.name.clone(),
         source,
     };
     let entered = Entered::new(ns).map_err(entered_error)?;
     let socket = Socket::open().map_err(|source| Error::Netlink {
-        what: format!("opening a netlink socket in node `{node}`"),
+        what: format!("opening a netlink socket in node `{}`", node.name),
         source,
     });
-    let sysctl = if forwarding {
-        enable_forwarding(node)
-    } else {
-        Ok(())
-    };
+    let sysctl = set_sysctls(node);
     entered.leave().map_err(entered_error)?;
     sysctl?;
     socket
 }
 
-fn enable_forwarding(node: &str) -> Result<()> {
-    std::fs::write(IP_FORWARD, "1").map_err(|source| Error::Sysctl {
-        node: node.to_string(),
-        path: Path::new(IP_FORWARD).to_path_buf(),
-        source,
-    })
+/// Sets the node's sysctls in the calling thread's namespace, before its links exist: for a
+/// router, forwarding on (IPv4, and IPv6 if the node has it); with IPv6, no duplicate address
+/// detection.
+fn set_sysctls(node: &NodePlan) -> Result<()> {
+    let ipv6 = node.interfaces.iter().any(|i| i.ipv6.is_some());
+    let sysctls = [
+        (IP_FORWARD, "1", node.forwarding),
+        (IPV6_FORWARDING, "1", node.forwarding && ipv6),
+        (IPV6_DEFAULT_ACCEPT_DAD, "0", ipv6),
+    ];
+    for (path, value, wanted) in sysctls {
+        if wanted {
+            std::fs::write(path, value).map_err(|source| Error::Sysctl {
+                node: node.name.clone(),
+                path: Path::new(path).to_path_buf(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The lowest interface index above every index in use in any of the namespaces.
@@ -358,9 +375,14 @@ fn configure(plan: &Plan, layout: &Layout, spaces: &mut [Space]) -> Result<()> {
                     interface.ipv4, node.name, interface.name
                 ),
             );
-            // IPv6: when `InterfacePlan` gets IPv6 addresses, queue them here the same way:
-            // `netlink::address_message` adds them with IFA_F_NODAD, so that they are usable
-            // at once instead of after duplicate address detection (1 to 2 s).
+            // `netlink::address_message` adds IPv6 addresses with IFA_F_NODAD, so that they
+            // are usable at once instead of after duplicate address detection (1 to 2 s).
+            if let Some(ipv6) = interface.ipv6 {
+                socket.add_address(
+                    netlink::address_message(index, ipv6.addr().into(), ipv6.prefix_len()),
+                    format!("adding {ipv6} to node `{}` {}", node.name, interface.name),
+                );
+            }
         }
         for route in &node.routes {
             let destination = route.destination.map(|d| (d.addr(), d.prefix_len()));
@@ -370,6 +392,17 @@ fn configure(plan: &Plan, layout: &Layout, spaces: &mut [Space]) -> Result<()> {
             };
             socket.add_route(
                 netlink::ipv4_route_message(destination, route.gateway),
+                format!("adding the route `{shown}` in node `{}`", node.name),
+            );
+        }
+        for route in &node.routes6 {
+            let destination = route.destination.map(|d| (d.addr(), d.prefix_len()));
+            let shown = match route.destination {
+                Some(d) => format!("{d} via {}", route.gateway),
+                None => format!("default via {}", route.gateway),
+            };
+            socket.add_route(
+                netlink::ipv6_route_message(destination, route.gateway),
                 format!("adding the route `{shown}` in node `{}`", node.name),
             );
         }
@@ -534,10 +567,12 @@ mod tests {
                 .map(|(i, name)| InterfacePlan {
                     name: name.to_string(),
                     ipv4: cidr([10, 0, i as u8 + 1, 1], 24),
+                    ipv6: None,
                     segment: i,
                 })
                 .collect(),
             routes: Vec::new(),
+            routes6: Vec::new(),
         }
     }
 

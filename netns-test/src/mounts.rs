@@ -1,5 +1,5 @@
 //! The test's private mounts: a tmpfs `/run`, a `/proc` of its own PID namespace, node names in
-//! `/etc/hosts` and `/run/netns`.
+//! `/etc/hosts` and `/run/netns`, and an `/etc/gai.conf` that keeps names IPv4 first.
 //!
 //! The mount namespace is the test's own (made with the sandbox), and `/` is made private first,
 //! so none of this propagates to the host. Nothing is ever unmounted: the mounts vanish with the
@@ -96,5 +96,47 @@ pub(crate) fn publish<'a>(
         step: "bind the test's hosts file on /etc/hosts".into(),
         source,
     })?;
-    Ok(())
+    prefer_ipv4()
+}
+
+/// glibc's address-selection rules (`gai.conf`) that rank IPv4 before IPv6 ULAs.
+///
+/// Node names resolve to both families, and glibc's default rules put an `fd00::/8` address
+/// before an IPv4 one, so without this a client that connects or sends to `server:port` would
+/// use IPv6, and a server bound to `0.0.0.0` would not hear it. With it, a name means what it
+/// meant before dual stack, and IPv6 is one explicit choice away (`ping -6 server`,
+/// `Node::ipv6()`). The table is glibc's default with the IPv4-mapped line raised, as the
+/// stock `gai.conf` suggests for sites that prefer IPv4.
+const GAI_CONF: &str = "\
+precedence ::1/128 50
+precedence ::/0 40
+precedence 2002::/16 30
+precedence ::/96 20
+precedence ::ffff:0:0/96 100
+";
+
+/// Binds [`GAI_CONF`] on `/etc/gai.conf`, if the host has that file to bind on (Debian and
+/// Ubuntu ship one; a test cannot create a file in `/etc` without real root). Without it,
+/// names resolve IPv6 first, as glibc's defaults say.
+fn prefer_ipv4() -> Result<()> {
+    let target = Path::new("/etc/gai.conf");
+    if !target.exists() {
+        return Ok(());
+    }
+    let file = Path::new(STATE_DIR).join("gai.conf");
+    fs::write(&file, GAI_CONF).map_err(|source| Error::Io {
+        what: format!("cannot write {}", file.display()),
+        source,
+    })?;
+    mount(
+        Some(&file),
+        target,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|source| Error::Mount {
+        step: "bind the test's address-selection rules on /etc/gai.conf".into(),
+        source,
+    })
 }

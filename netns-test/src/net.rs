@@ -8,7 +8,7 @@
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, OwnedFd};
 use std::panic;
 use std::process::Command;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use crate::apply::{self, Built};
-use crate::topology::{Ipv4Cidr, Topology};
+use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
 use crate::{Error, Result, mounts, netns, report, sys};
 
 /// The network of one test: its nodes, built from the topology.
@@ -52,6 +52,7 @@ impl Net {
                         .map(|i| Interface {
                             name: i.name.clone(),
                             ipv4: i.ipv4,
+                            ipv6: i.ipv6,
                         })
                         .collect(),
                 })
@@ -110,6 +111,9 @@ impl Net {
         for node in &self.nodes {
             if let Some(interface) = node.interfaces.first() {
                 let _ = writeln!(text, "{}\t{}", interface.ipv4.addr(), node.name);
+                if let Some(ipv6) = interface.ipv6 {
+                    let _ = writeln!(text, "{}\t{}", ipv6.addr(), node.name);
+                }
             }
         }
         text
@@ -185,6 +189,23 @@ impl Node {
             .expect("every node has at least one interface")
     }
 
+    /// The node's first IPv6 address (that of `eth0`), global, usable at once.
+    ///
+    /// # Panics
+    ///
+    /// If the topology says `[ipv6=off]`, or the node has no link.
+    #[track_caller]
+    pub fn ipv6(&self) -> Ipv6Addr {
+        match self.interfaces.first().map(|i| i.ipv6) {
+            Some(Some(ipv6)) => ipv6.addr(),
+            Some(None) => panic!(
+                "node `{}` has no IPv6 address: the topology says `[ipv6=off]`",
+                self.name
+            ),
+            None => panic!("node `{}` has no link, so no address", self.name),
+        }
+    }
+
     /// Every IPv4 address of the node with its prefix, in interface order.
     pub fn addrs(&self) -> impl Iterator<Item = Ipv4Cidr> + '_ {
         self.interfaces.iter().map(|i| i.ipv4)
@@ -215,6 +236,7 @@ fn enter_or_panic(name: &str, ns: &OwnedFd) {
 pub struct Interface {
     name: String,
     ipv4: Ipv4Cidr,
+    ipv6: Option<Ipv6Cidr>,
 }
 
 impl Interface {
@@ -226,5 +248,10 @@ impl Interface {
     /// Its IPv4 address and prefix length.
     pub fn ipv4(&self) -> Ipv4Cidr {
         self.ipv4
+    }
+
+    /// Its IPv6 address and prefix length; `None` with `[ipv6=off]`.
+    pub fn ipv6(&self) -> Option<Ipv6Cidr> {
+        self.ipv6
     }
 }

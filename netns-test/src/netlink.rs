@@ -334,8 +334,17 @@ impl Socket {
 
     /// Every IPv4 route of the namespace, of every table.
     pub(crate) fn ipv4_routes(&mut self) -> io::Result<Vec<Route>> {
+        self.routes(AddressFamily::Inet)
+    }
+
+    /// Every IPv6 route of the namespace, of every table.
+    pub(crate) fn ipv6_routes(&mut self) -> io::Result<Vec<Route>> {
+        self.routes(AddressFamily::Inet6)
+    }
+
+    fn routes(&mut self, family: AddressFamily) -> io::Result<Vec<Route>> {
         let mut request = RouteMessage::default();
-        request.header.address_family = AddressFamily::Inet;
+        request.header.address_family = family;
         Ok(self
             .dump(RouteNetlinkMessage::GetRoute(request))?
             .into_iter()
@@ -592,6 +601,21 @@ pub(crate) fn ipv4_route_message(
     gateway: Ipv4Addr,
 ) -> RouteMessage {
     let mut builder = RouteMessageBuilder::<Ipv4Addr>::new()
+        .protocol(RouteProtocol::Boot)
+        .gateway(gateway);
+    if let Some((addr, prefix_len)) = destination {
+        builder = builder.destination_prefix(addr, prefix_len);
+    }
+    builder.build()
+}
+
+/// The IPv6 twin of [`ipv4_route_message`]. The gateway is a global address of the next hop,
+/// which is usable at once since addresses are added without duplicate address detection.
+pub(crate) fn ipv6_route_message(
+    destination: Option<(Ipv6Addr, u8)>,
+    gateway: Ipv6Addr,
+) -> RouteMessage {
+    let mut builder = RouteMessageBuilder::<Ipv6Addr>::new()
         .protocol(RouteProtocol::Boot)
         .gateway(gateway);
     if let Some((addr, prefix_len)) = destination {
@@ -1028,5 +1052,21 @@ mod tests {
         let net = ipv4_route_message(Some(("10.0.2.0".parse().unwrap(), 24)), gateway);
         let parsed = Route::from_message(&net);
         assert_eq!(parsed.destination, Some(("10.0.2.0".parse().unwrap(), 24)));
+    }
+
+    #[test]
+    fn ipv6_routes_are_built_the_same_way() {
+        let gateway: Ipv6Addr = "fd00:0:0:1::254".parse().unwrap();
+        let default = Route::from_message(&ipv6_route_message(None, gateway));
+        assert_eq!(default.destination, None);
+        assert_eq!(default.gateway, Some(IpAddr::V6(gateway)));
+        assert_eq!(default.protocol, RouteProtocol::Boot);
+        let net = ipv6_route_message(Some(("fd00:0:0:2::".parse().unwrap(), 64)), gateway);
+        assert_eq!(net.header.address_family, AddressFamily::Inet6);
+        let parsed = Route::from_message(&net);
+        assert_eq!(
+            parsed.destination,
+            Some(("fd00:0:0:2::".parse().unwrap(), 64))
+        );
     }
 }

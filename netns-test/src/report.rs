@@ -7,13 +7,15 @@
 //! ```text
 //! node `client` (forwarding off)
 //!   lo    UNKNOWN  mtu 65536  127.0.0.1/8 ::1/128
-//!   eth0  UP       mtu 1500   10.0.1.1/24
+//!   eth0  UP       mtu 1500   10.0.1.1/24 fd00:0:0:1::1/64
 //!   default via 10.0.1.254 dev eth0
 //!   10.0.1.0/24 dev eth0 proto kernel scope link src 10.0.1.1
+//!   fd00:0:0:1::/64 dev eth0 proto kernel metric 256
+//!   default via fd00:0:0:1::254 dev eth0 metric 1024
 //! ```
 //!
-//! IPv6 link-local addresses (`fe80::/10`, which every interface gets) and routes outside the
-//! main table are left out to keep it short. The bridges of the hidden switch namespace follow,
+//! IPv6 link-local addresses (`fe80::/10`, which every interface gets), the routes to them and
+//! to multicast, and routes outside the main table are left out to keep it short. The bridges of the hidden switch namespace follow,
 //! each with its ports. (A bridge's own state may read `UNKNOWN` for up to a second after it is
 //! made: the kernel updates it lazily, and frames cross it from port to port regardless.) Nothing here panics: what cannot be read is said
 //! in the text instead.
@@ -101,16 +103,28 @@ fn describe_namespace(text: &mut String, ns: BorrowedFd<'_>, name: &str) {
         Vec::new()
     });
     interface_lines(text, &links, &addresses);
-    match socket.ipv4_routes() {
-        Ok(routes) => {
-            for route in routes.iter().filter(|r| r.table == MAIN_TABLE) {
-                let _ = writeln!(text, "  {}", route_line(route, &links));
+    for routes in [socket.ipv4_routes(), socket.ipv6_routes()] {
+        match routes {
+            Ok(routes) => {
+                for route in routes.iter().filter(|r| is_shown(r)) {
+                    let _ = writeln!(text, "  {}", route_line(route, &links));
+                }
+            }
+            Err(error) => {
+                let _ = writeln!(text, "  (cannot list the routes: {error})");
             }
         }
-        Err(error) => {
-            let _ = writeln!(text, "  (cannot list the routes: {error})");
-        }
     }
+}
+
+/// Whether a route is worth showing: in the main table, and not to IPv6 link-local or
+/// multicast addresses, which every interface has.
+fn is_shown(route: &Route) -> bool {
+    let local = match route.destination {
+        Some((IpAddr::V6(v6), _)) => is_link_local(IpAddr::V6(v6)) || v6.is_multicast(),
+        _ => false,
+    };
+    route.table == MAIN_TABLE && !local
 }
 
 /// One `ip -br addr` line per link, columns aligned.
@@ -395,5 +409,20 @@ mod tests {
             text,
             "  lo    UNKNOWN  mtu 65536  127.0.0.1/8\n  eth0  UP       mtu 1500   10.0.1.1/24\n"
         );
+    }
+
+    #[test]
+    fn link_local_and_multicast_routes_are_hidden() {
+        let shown = |destination| is_shown(&route(Some(destination)));
+        assert!(shown(("fd00:0:0:1::", 64)));
+        assert!(shown(("10.0.1.0", 24)));
+        assert!(!shown(("fe80::", 64)));
+        assert!(!shown(("ff00::", 8)));
+        assert!(is_shown(&route(None)));
+        let local = Route {
+            table: 255,
+            ..route(Some(("fd00:0:0:1::1", 128)))
+        };
+        assert!(!is_shown(&local));
     }
 }

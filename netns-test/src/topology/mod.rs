@@ -9,13 +9,20 @@
 //! very same parser at compile time. So the two can never disagree about what a topology means.
 //! It therefore uses only `std` and `super::`/`self::` paths.
 
+mod addressing;
 mod cidr;
+mod cidr6;
 mod error;
+#[cfg(test)]
+mod language_tests;
 mod model;
 mod parse;
 mod plan;
 
 pub use cidr::{Ipv4Cidr, ParseCidrError};
+pub use cidr6::Ipv6Cidr;
 pub use error::{Diagnostic, TopologyError};
 pub use model::Topology;
-pub use plan::{BridgePlan, InterfacePlan, NodePlan, Place, Plan, RoutePlan, VethEnd, VethPlan};
+pub use plan::{
+    BridgePlan, InterfacePlan, Ipv6RoutePlan, NodePlan, Place, Plan, RoutePlan, VethEnd, VethPlan,
+};

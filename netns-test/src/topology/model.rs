@@ -2,13 +2,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::str::FromStr;
 
-use super::Ipv4Cidr;
+use super::addressing::{self, DraftSegment};
 use super::error::{Diagnostic, TopologyError};
-use super::parse::{self, Attributes, Spanned, Statement};
+use super::parse::{self, Attributes, End, Role, Spanned, Statement};
 use super::plan::{self, Plan};
+use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// The name of the test's own namespace.
 pub(super) const HOST: &str = "host";
@@ -18,7 +20,8 @@ pub(super) const HOST: &str = "host";
 /// ```text
 /// switch lan                        # a switch: one Linux bridge, one segment, one subnet
 /// {pc1 pc2} -- lan                  # pc1 and pc2 each get a link to the switch
-/// lan -- gw -- server [subnet=192.168.1.0/24]
+/// lan -- gw -- server@192.168.1.10 [subnet=192.168.1.0/24]
+/// router edge; edge -- isp          # a router with one link
 /// ```
 ///
 /// # Grammar
@@ -26,11 +29,16 @@ pub(super) const HOST: &str = "host";
 /// ```text
 /// topology   = [ statement ] { separator [ statement ] }
 /// separator  = ";" | newline
-/// statement  = "switch" name { name } | chain
-/// chain      = item { "--" item } [ "[" attribute { [ "," ] attribute } [ "," ] "]" ]
-/// item       = name | "{" name { [ "," ] name } [ "," ] "}"
-/// attribute  = "subnet" "=" ipv4-network                 (as in `subnet=10.0.100.0/24`)
-/// name       = letter { letter | digit | "_" | "-" }      (ASCII, at most 15 bytes)
+/// statement  = "switch" name { name } | role name { name } | options | chain
+/// role       = "router" | "host"                      (a keyword only before a name)
+/// options    = "[" attribute { [ "," ] attribute } [ "," ] "]"       (as in `[ipv6=off]`)
+/// chain      = item { "--" item } [ options ]
+/// item       = end | "{" end { [ "," ] end } [ "," ] "}"
+/// end        = name { "@" address }                   (`a@10.0.1.7`, `a@fd00::7`, both)
+/// attribute  = "subnet" "=" ipv4-network              (as in `subnet=10.0.100.0/24`)
+///            | "subnet6" "=" ipv6-network             (as in `subnet6=fd00:0:0:100::/64`)
+///            | "ipv6" "=" ( "on" | "off" )            (options only)
+/// name       = letter { letter | digit | "_" | "-" }  (ASCII, at most 15 bytes)
 /// ```
 ///
 /// - Spaces and tabs are free; `#` starts a comment to the end of the line. Inside `{}` and
@@ -38,7 +46,10 @@ pub(super) const HOST: &str = "host";
 /// - A newline ends a statement, except inside `{}` or `[]`, after a `--` that ends a line, and
 ///   before a line that starts with `--`: a long chain may be broken around any `--`.
 /// - Names have at most 15 bytes (`IFNAMSIZ - 1`, the Linux interface name limit). `a--b` is
-///   `a -- b`. `switch` is a keyword; `router` and `bridge` are reserved for future statements.
+///   `a -- b`. `switch` is a keyword and never a name; `bridge` is reserved. `router` and
+///   `host` are keywords only at the start of a statement and before a name: `router r1`
+///   declares, while `router -- b` links a node called `router`, and `host -- b` (or `host`
+///   alone) is the test's own namespace.
 /// - A chain of one item, such as `a` or `{a b}`, declares nodes without linking them.
 ///
 /// # Meaning
@@ -52,30 +63,46 @@ pub(super) const HOST: &str = "host";
 ///   first link, and must have one.
 /// - A **segment** is a node-to-node link, or a switch with all of its links. Segments are
 ///   numbered in the order of their first link.
-/// - **Attributes** apply to every link of their chain. `subnet` sets the subnet of the chain's
-///   segment, so the chain's links must all be on one segment: `a -- b [...]`, or
-///   `{a b} -- lan [...]`.
-/// - **Addresses.** A segment's subnet is its `subnet`, or else the next of `10.0.1.0/24`,
-///   `10.0.2.0/24`, ... `10.0.255.0/24`, `10.1.0.0/24`, ... that overlaps no explicit subnet of
+/// - **Attributes** apply to every link of their chain. `subnet` and `subnet6` set the subnets
+///   of the chain's segment, so the chain's links must all be on one segment: `a -- b [...]`,
+///   or `{a b} -- lan [...]`. Options on a line of their own apply to the whole network:
+///   `[ipv6=off]` leaves IPv6 out (no global IPv6 address, route or name).
+/// - **Roles.** A node with two or more links is a router, and a node with fewer is a host,
+///   unless a `router NAME` or `host NAME` statement says otherwise (a router with one link, a
+///   host with two that must not forward). A node is declared once, as one or the other.
+/// - **Addresses.** A segment's IPv4 subnet is its `subnet`; else, if an end on it has an
+///   explicit IPv4 address, the /24 around that address; else the next of `10.0.1.0/24`,
+///   `10.0.2.0/24`, ... `10.0.255.0/24`, `10.1.0.0/24`, ... that overlaps no subnet given by
 ///   the text. On each segment, hosts take `.1`, `.2`, ... and routers the top usable
-///   addresses, `.254`, `.253`, ..., both in order of appearance on the segment.
-/// - **Routes.** A node with two or more links is a router: it forwards, and has a route to
-///   every subnet it is not attached to, through the first router on a shortest path (ties go to
-///   the earlier segment, then the earlier router). A node with one link gets a default route
-///   through the first router of its segment, if there is one.
+///   addresses, `.254`, `.253`, ..., both in order of appearance on the segment and skipping
+///   the addresses written in the text (`a@10.0.1.7`: that end of that link, only).
+/// - **IPv6.** Unless `[ipv6=off]`, every segment also has an IPv6 subnet: its `subnet6`; else
+///   the /64 around an explicit IPv6 address on it; else the next of `fd00:0:0:1::/64`,
+///   `fd00:0:0:2::/64`, ... (the counter written in decimal digits, as `fd00:0:0:10::/64` for
+///   the tenth) that overlaps no subnet given by the text. An interface's IPv6 address mirrors
+///   its IPv4 host number in the same digits (`10.0.1.254` goes with `fd00:0:0:1::254`) unless
+///   written in the text, or taken, or too large for the subnet, when it takes the next free
+///   one. Addresses are added without duplicate address detection, usable at once.
+/// - **Routes.** A router forwards (IPv4 and IPv6), and has a route to every subnet it is not
+///   attached to, through the first router on a shortest path (ties go to the earlier segment,
+///   then the earlier router). A host gets a default route through the first router of its
+///   first segment that has one. Both families get the same routes.
 ///
 /// # Equality and display
 ///
 /// Two topologies are equal when they describe the same network the same way: the same nodes,
-/// switches, links and explicit subnets, each in the same order. [`Display`](fmt::Display)
-/// prints a canonical text that parses back to an equal topology; `{:#}` puts one statement on
-/// each line instead of separating them with `; `.
+/// switches, links, roles, explicit subnets and addresses, each in the same order.
+/// [`Display`](fmt::Display) prints a canonical text that parses back to an equal topology;
+/// `{:#}` puts one statement on each line instead of separating them with `; `.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Topology {
     nodes: Vec<String>,
     switches: Vec<String>,
     links: Vec<Link>,
     segments: Vec<Segment>,
+    /// Per node, its declared role, if any.
+    roles: Vec<Option<Role>>,
+    ipv6: bool,
     plan: Plan,
 }
 
@@ -86,6 +113,34 @@ pub(super) enum Peer {
     Switch(usize),
 }
 
+/// The addresses written in the text for one end of a link.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Addrs {
+    pub(super) v4: Option<Ipv4Addr>,
+    pub(super) v6: Option<Ipv6Addr>,
+}
+
+impl Addrs {
+    fn of(end: &End<'_>) -> Addrs {
+        Addrs {
+            v4: end.v4.as_ref().map(|a| a.value),
+            v6: end.v6.as_ref().map(|a| a.value),
+        }
+    }
+}
+
+impl fmt::Display for Addrs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(v4) = self.v4 {
+            write!(f, "@{v4}")?;
+        }
+        if let Some(v6) = self.v6 {
+            write!(f, "@{v6}")?;
+        }
+        Ok(())
+    }
+}
+
 /// One link. A link always has a node on at least one side: that is `node` (the left one when
 /// both are nodes).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,14 +148,20 @@ pub(super) struct Link {
     pub(super) node: usize,
     pub(super) peer: Peer,
     pub(super) segment: usize,
+    /// The explicit addresses of the node's end, then of the peer's end.
+    pub(super) addrs: [Addrs; 2],
 }
 
 /// One segment: a node-to-node link, or a switch with all of its links.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Segment {
     pub(super) subnet: Ipv4Cidr,
-    /// Whether the text gave the subnet (otherwise it was allocated).
+    /// Whether the text gave the subnet (otherwise it was derived or allocated).
     pub(super) explicit: bool,
+    /// The IPv6 subnet; `None` with `[ipv6=off]`.
+    pub(super) subnet6: Option<Ipv6Cidr>,
+    /// Whether the text gave the IPv6 subnet.
+    pub(super) explicit6: bool,
 }
 
 impl Topology {
@@ -121,18 +182,23 @@ impl Topology {
         if !diagnostics.is_empty() {
             return Err(TopologyError::new(text, diagnostics));
         }
+        let ipv6 = resolver.ipv6();
         let Resolver {
             nodes,
             switches,
             links,
+            roles,
             ..
         } = resolver;
-        let plan = plan::build(&nodes, &switches, &links, &segments);
+        let roles: Vec<Option<Role>> = roles.into_iter().map(|r| r.map(|r| r.value)).collect();
+        let plan = plan::build(&nodes, &switches, &links, &segments, &roles);
         Ok(Topology {
             nodes,
             switches,
             links,
             segments,
+            roles,
+            ipv6,
             plan,
         })
     }
@@ -150,6 +216,11 @@ impl Topology {
     /// The switches, in order of declaration.
     pub fn switch_names(&self) -> impl Iterator<Item = &str> {
         self.switches.iter().map(String::as_str)
+    }
+
+    /// Whether the network has IPv6 (it does unless the text says `[ipv6=off]`).
+    pub fn has_ipv6(&self) -> bool {
+        self.ipv6
     }
 }
 
@@ -190,15 +261,37 @@ impl fmt::Display for Topology {
                 Peer::Node(node) => &self.nodes[node],
                 Peer::Switch(switch) => &self.switches[switch],
             };
-            let mut statement = format!("{} -- {peer}", self.nodes[link.node]);
+            let [mine, theirs] = link.addrs;
+            let mut statement = format!("{}{mine} -- {peer}{theirs}", self.nodes[link.node]);
             let segment = &self.segments[link.segment];
-            if segment.explicit && !std::mem::replace(&mut subnet_given[link.segment], true) {
-                write!(statement, " [subnet={}]", segment.subnet)?;
+            if !std::mem::replace(&mut subnet_given[link.segment], true) {
+                let mut attributes = Vec::new();
+                if segment.explicit {
+                    attributes.push(format!("subnet={}", segment.subnet));
+                }
+                if let (true, Some(subnet6)) = (segment.explicit6, segment.subnet6) {
+                    attributes.push(format!("subnet6={subnet6}"));
+                }
+                if !attributes.is_empty() {
+                    write!(statement, " [{}]", attributes.join(", "))?;
+                }
             }
             statements.push(statement);
         }
         if !declare_all {
             statements.extend(self.nodes[order.len()..].iter().cloned());
+        }
+        for role in [Role::Router, Role::Host] {
+            let names: Vec<&str> = (self.roles.iter().zip(&self.nodes))
+                .filter(|(r, _)| **r == Some(role))
+                .map(|(_, name)| name.as_str())
+                .collect();
+            if !names.is_empty() {
+                statements.push(format!("{} {}", role.keyword(), names.join(" ")));
+            }
+        }
+        if !self.ipv6 {
+            statements.push("[ipv6=off]".to_owned());
         }
         f.write_str(&statements.join(if f.alternate() { "\n" } else { "; " }))
     }
@@ -217,6 +310,10 @@ struct Resolver {
     nodes: Vec<String>,
     switches: Vec<String>,
     links: Vec<Link>,
+    /// Per node, its declared role and where it was declared.
+    roles: Vec<Option<Spanned<Role>>>,
+    /// `[ipv6=...]`, if given.
+    ipv6: Option<Spanned<bool>>,
     /// What each name stands for.
     names: HashMap<String, Peer>,
     /// Where each switch was declared, and its segment once it has a link.
@@ -224,19 +321,16 @@ struct Resolver {
     switch_segments: Vec<Option<usize>>,
     /// Every pair already linked, smaller side first.
     linked: HashSet<(Peer, Peer)>,
-    /// Per segment: its explicit subnet, its first link, and how many interfaces it has.
+    /// Per segment: its explicit subnets and addresses, its first link, and how many
+    /// interfaces it has.
     draft: Vec<DraftSegment>,
 }
 
-#[derive(Debug)]
-struct DraftSegment {
-    subnet: Option<Spanned<Ipv4Cidr>>,
-    first_link: Range<usize>,
-    switch: Option<usize>,
-    interfaces: u32,
-}
-
 impl Resolver {
+    fn ipv6(&self) -> bool {
+        self.ipv6.as_ref().is_none_or(|on| on.value)
+    }
+
     fn statement(&mut self, statement: &Statement<'_>, diagnostics: &mut Vec<Diagnostic>) {
         match statement {
             Statement::Switches(names) => {
@@ -244,24 +338,37 @@ impl Resolver {
                     self.declare_switch(name, diagnostics);
                 }
             }
+            Statement::Roles { role, names } => {
+                for name in names {
+                    self.declare_role(role, name, diagnostics);
+                }
+            }
+            Statement::Options(attributes) => self.options(attributes, diagnostics),
             Statement::Chain { items, attributes } => {
-                let sides: Vec<Vec<(Peer, &Spanned<&str>)>> = items
+                let sides: Vec<Vec<(Peer, &End<'_>)>> = items
                     .iter()
                     .map(|item| {
                         item.names()
                             .iter()
-                            .map(|n| (self.resolve(n.value), n))
+                            .map(|end| (self.resolve(end.name.value), end))
                             .collect()
                     })
                     .collect();
+                let addresses_ok = self.check_end_addresses(&sides, diagnostics);
                 let mut segments = Vec::new();
                 for pair in sides.windows(2) {
-                    for &(left, left_name) in &pair[0] {
-                        for &(right, right_name) in &pair[1] {
+                    for &(left, left_end) in &pair[0] {
+                        for &(right, right_end) in &pair[1] {
+                            let (left_name, right_name) = (&left_end.name, &right_end.name);
                             let span = left_name.span.start.min(right_name.span.start)
                                 ..left_name.span.end.max(right_name.span.end);
                             let names = (left_name.value, right_name.value);
-                            match self.link(left, right, names, span) {
+                            let ends = if addresses_ok {
+                                (Some(left_end), Some(right_end))
+                            } else {
+                                (None, None)
+                            };
+                            match self.link(left, right, names, span, ends) {
                                 Ok(segment) if !segments.contains(&segment) => {
                                     segments.push(segment);
                                 }
@@ -276,6 +383,59 @@ impl Resolver {
                 }
             }
         }
+    }
+
+    /// An address is for one end of one link: its name must have exactly one link in the
+    /// chain, and be a node. Returns whether the chain's addresses can be used.
+    fn check_end_addresses(
+        &self,
+        sides: &[Vec<(Peer, &End<'_>)>],
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> bool {
+        let before = diagnostics.len();
+        for (i, side) in sides.iter().enumerate() {
+            let links = i.checked_sub(1).map_or(0, |p| sides[p].len())
+                + sides.get(i + 1).map_or(0, Vec::len);
+            for &(peer, end) in side.iter().filter(|(_, end)| end.has_address()) {
+                let name = end.name.value;
+                let problem = match peer {
+                    Peer::Switch(_) => format!(
+                        "`{name}` is a switch, which has no address; write addresses on the \
+                         nodes linked to it, as in `a@10.0.100.7 -- {name}`"
+                    ),
+                    Peer::Node(_) if links == 0 => format!(
+                        "an address is for one end of a link, and `{name}` has no link here; \
+                         write it in a link, as in `{name}@10.0.100.7 -- b`"
+                    ),
+                    Peer::Node(_) if links > 1 => {
+                        let written = format!("{name}{}", Addrs::of(end));
+                        let before = i.checked_sub(1).map_or(&[][..], |p| &sides[p][..]);
+                        let after = sides.get(i + 1).map_or(&[][..], Vec::as_slice);
+                        let example: Vec<String> = (before.iter().map(|(_, n)| (n, true)))
+                            .chain(after.iter().map(|(_, n)| (n, false)))
+                            .enumerate()
+                            .map(|(k, (other, is_before))| {
+                                let me = if k == 0 { &written } else { name };
+                                let other = other.name.value;
+                                if is_before {
+                                    format!("{other} -- {me}")
+                                } else {
+                                    format!("{me} -- {other}")
+                                }
+                            })
+                            .collect();
+                        format!(
+                            "`{written}` has {links} links in this chain, and an address is for \
+                             one end of one link; write each link on its own, as in `{}`",
+                            example.join("; ")
+                        )
+                    }
+                    Peer::Node(_) => continue,
+                };
+                diagnostics.push(Diagnostic::new(end.span.clone(), problem));
+            }
+        }
+        diagnostics.len() == before
     }
 
     fn declare_switch(&mut self, name: &Spanned<&str>, diagnostics: &mut Vec<Diagnostic>) {
@@ -302,6 +462,75 @@ impl Resolver {
         diagnostics.push(Diagnostic::new(name.span.clone(), problem));
     }
 
+    /// `router NAME` or `host NAME`: the node's role, whatever its number of links.
+    fn declare_role(
+        &mut self,
+        role: &Spanned<Role>,
+        name: &Spanned<&str>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let keyword = role.value.keyword();
+        let node = match self.resolve(name.value) {
+            Peer::Node(node) => node,
+            Peer::Switch(_) => {
+                let message = format!(
+                    "`{}` is a switch, and only nodes are declared `{keyword}`; \
+                     name a node, or link a {keyword} to the switch: `{} -- r1`",
+                    name.value, name.value
+                );
+                diagnostics.push(Diagnostic::new(name.span.clone(), message));
+                return;
+            }
+        };
+        let message = match &self.roles[node] {
+            None => {
+                self.roles[node] = Some(role.clone());
+                return;
+            }
+            Some(old) if old.value == role.value => {
+                format!(
+                    "`{}` is declared `{keyword}` twice; once is enough",
+                    name.value
+                )
+            }
+            Some(old) => format!(
+                "`{0}` is declared both `{1}` and `{keyword}`; a node is one or the other: \
+                 keep `{1} {0}` or `{keyword} {0}`",
+                name.value,
+                old.value.keyword()
+            ),
+        };
+        diagnostics.push(Diagnostic::new(name.span.clone(), message));
+    }
+
+    /// Options of the whole topology, on a line of their own.
+    fn options(&mut self, attributes: &Attributes, diagnostics: &mut Vec<Diagnostic>) {
+        for (given, key) in [
+            (attributes.subnet.as_ref().map(|s| s.span.clone()), "subnet"),
+            (
+                attributes.subnet6.as_ref().map(|s| s.span.clone()),
+                "subnet6",
+            ),
+        ] {
+            if let Some(span) = given {
+                let message = format!(
+                    "`{key}` is an attribute of a link's segment, and this `[...]` stands \
+                     alone; write it after a link, as in `a -- b [{key}=...]`"
+                );
+                diagnostics.push(Diagnostic::new(span, message));
+            }
+        }
+        if let Some(ipv6) = &attributes.ipv6 {
+            match &self.ipv6 {
+                Some(_) => {
+                    let message = "`ipv6` is given twice in this topology; give it once";
+                    diagnostics.push(Diagnostic::new(ipv6.span.clone(), message));
+                }
+                None => self.ipv6 = Some(ipv6.clone()),
+            }
+        }
+    }
+
     /// What `name` stands for; a name that is not a switch is a node, added on first sight.
     fn resolve(&mut self, name: &str) -> Peer {
         if let Some(&peer) = self.names.get(name) {
@@ -309,25 +538,29 @@ impl Resolver {
         }
         let node = Peer::Node(self.nodes.len());
         self.nodes.push(name.to_owned());
+        self.roles.push(None);
         self.names.insert(name.to_owned(), node);
         node
     }
 
-    /// Links `left` to `right` and returns the link's segment.
+    /// Links `left` to `right` and returns the link's segment. `ends` are the chain's ends,
+    /// when their addresses are to be used.
     fn link(
         &mut self,
         left: Peer,
         right: Peer,
         (l, r): (&str, &str),
         span: Range<usize>,
+        ends: (Option<&End<'_>>, Option<&End<'_>>),
     ) -> Result<usize, Diagnostic> {
-        let (node, peer) = match (left, right) {
+        let (node, peer, ends) = match (left, right) {
             _ if left == right => {
                 let message =
                     format!("`{l} -- {r}` links `{l}` to itself; link it to another node");
                 return Err(Diagnostic::new(span, message));
             }
-            (Peer::Node(node), peer) | (peer, Peer::Node(node)) => (node, peer),
+            (Peer::Node(node), peer) => (node, peer, ends),
+            (peer, Peer::Node(node)) => (node, peer, (ends.1, ends.0)),
             (Peer::Switch(_), Peer::Switch(_)) => {
                 let message = format!(
                     "`{l} -- {r}` links two switches, which would make them one segment; \
@@ -352,11 +585,18 @@ impl Resolver {
             },
             Peer::Node(_) => self.new_segment(span, None),
         };
-        self.draft[segment].interfaces += if let Peer::Node(_) = peer { 2 } else { 1 };
+        let draft = &mut self.draft[segment];
+        draft.interfaces += if let Peer::Node(_) = peer { 2 } else { 1 };
+        for end in [ends.0, ends.1].into_iter().flatten() {
+            draft.addrs4.extend(end.v4.clone());
+            draft.addrs6.extend(end.v6.clone());
+        }
+        let addrs = [ends.0, ends.1].map(|end| end.map(Addrs::of).unwrap_or_default());
         self.links.push(Link {
             node,
             peer,
             segment,
+            addrs,
         });
         Ok(segment)
     }
@@ -364,6 +604,9 @@ impl Resolver {
     fn new_segment(&mut self, first_link: Range<usize>, switch: Option<usize>) -> usize {
         self.draft.push(DraftSegment {
             subnet: None,
+            subnet6: None,
+            addrs4: Vec::new(),
+            addrs6: Vec::new(),
             first_link,
             switch,
             interfaces: 0,
@@ -385,38 +628,30 @@ impl Resolver {
             diagnostics.push(Diagnostic::new(attributes.span.clone(), message));
             return;
         }
-        let Some(subnet) = &attributes.subnet else {
-            return;
-        };
-        let problem = match segments {
-            // Every link of the chain was refused, and reported.
-            [] => return,
-            &[segment] => match &self.draft[segment].subnet {
-                Some(old) if old.value != subnet.value => {
-                    let switch = self.draft[segment].switch.map_or("", |s| &self.switches[s]);
-                    format!(
-                        "switch `{switch}` already has subnet `{}`; a switch is one segment \
-                         with one subnet, so `{}` cannot be its subnet too",
-                        old.value, subnet.value
-                    )
-                }
-                Some(_) => return,
-                None => {
-                    self.draft[segment].subnet = Some(subnet.clone());
-                    return;
-                }
-            },
-            _ => format!(
-                "`subnet={}` applies to every link of this chain, which spans {} segments, \
-                 and each segment needs a subnet of its own; write one statement per link",
-                subnet.value,
-                segments.len()
-            ),
-        };
-        diagnostics.push(Diagnostic::new(subnet.span.clone(), problem));
+        if let Some(ipv6) = &attributes.ipv6 {
+            let message = format!(
+                "`ipv6={}` is an option of the whole topology, not of a link; write it on a \
+                 line of its own: `[ipv6=off]`",
+                if ipv6.value { "on" } else { "off" }
+            );
+            diagnostics.push(Diagnostic::new(ipv6.span.clone(), message));
+        }
+        let switch = (segments.first())
+            .and_then(|&segment| self.draft[segment].switch)
+            .map_or(String::new(), |s| self.switches[s].clone());
+        if let Some(subnet) = &attributes.subnet {
+            let drafts = self.draft.iter_mut().map(|d| &mut d.subnet);
+            let problem = give_subnet(drafts, subnet, segments, "subnet", &switch);
+            diagnostics.extend(problem);
+        }
+        if let Some(subnet6) = &attributes.subnet6 {
+            let drafts = self.draft.iter_mut().map(|d| &mut d.subnet6);
+            let problem = give_subnet(drafts, subnet6, segments, "subnet6", &switch);
+            diagnostics.extend(problem);
+        }
     }
 
-    /// Checks the whole network and gives every segment its subnet.
+    /// Checks the whole network and gives every segment its subnets.
     /// `complete` says whether every statement was read: if not, a dropped one may have linked
     /// a switch that looks unlinked.
     fn finish(
@@ -438,98 +673,58 @@ impl Resolver {
             let message = "an empty topology has no nodes; write at least `a -- b`";
             diagnostics.push(Diagnostic::new(0..text.len(), message));
         }
-        let explicit: Vec<&Spanned<Ipv4Cidr>> = self
-            .draft
-            .iter()
-            .filter_map(|s| s.subnet.as_ref())
-            .collect();
-        for (i, subnet) in explicit.iter().enumerate() {
-            if let Some(other) = explicit[..i]
-                .iter()
-                .find(|o| o.value.overlaps(&subnet.value))
-            {
-                let (mine, theirs) = (subnet.value, other.value);
-                let clash = if theirs == mine {
-                    format!("subnet `{mine}` is already")
-                } else {
-                    format!("subnet `{mine}` overlaps `{theirs}`,")
-                };
-                let message = format!(
-                    "{clash} the subnet of another segment; every segment needs a subnet of its own"
-                );
-                diagnostics.push(Diagnostic::new(subnet.span.clone(), message));
-            }
-        }
-        let mut next_auto = 1;
-        let mut segments = Vec::with_capacity(self.draft.len());
-        for segment in &self.draft {
-            let subnet = match &segment.subnet {
-                Some(subnet) => subnet.value,
-                None => match auto_subnet(&mut next_auto, &explicit) {
-                    Some(subnet) => subnet,
-                    None => {
-                        let message = "no automatic subnet is left in 10.0.0.0/8 beside the \
-                                       explicit ones; give this segment a `[subnet=...]`";
-                        diagnostics.push(Diagnostic::new(segment.first_link.clone(), message));
-                        return Vec::new();
-                    }
-                },
-            };
-            diagnostics.extend(self.check_room(segment, subnet));
-            segments.push(Segment {
-                subnet,
-                explicit: segment.subnet.is_some(),
-            });
-        }
-        segments
-    }
-
-    /// Whether `subnet` has an address for every interface of `segment`.
-    fn check_room(&self, segment: &DraftSegment, subnet: Ipv4Cidr) -> Option<Diagnostic> {
-        let (needed, usable) = (segment.interfaces, subnet.usable_hosts());
-        if needed <= usable {
-            return None;
-        }
-        let larger = Ipv4Cidr::prefix_len_for(needed).unwrap_or(0);
-        if let Some(given) = &segment.subnet {
-            let has = match usable {
-                0 => "no usable address".to_owned(),
-                usable => format!("{usable} usable"),
-            };
-            let message = format!(
-                "subnet `{subnet}` is too small: its segment needs {needed} addresses and a /{} \
-                 has {has}; use a /{larger} or larger",
-                subnet.prefix_len()
-            );
-            return Some(Diagnostic::new(given.span.clone(), message));
-        }
-        // An automatic /24 is too small only for a switch with more than 254 links.
-        let switch = segment.switch?;
-        let message = format!(
-            "switch `{}` needs {needed} addresses, more than the {usable} of an automatic /24; \
-             give it a larger subnet, as in `[subnet=10.0.0.0/{larger}]`",
-            self.switches[switch]
-        );
-        Some(Diagnostic::new(self.switch_spans[switch].clone(), message))
+        let ipv6_off = self.ipv6.as_ref().filter(|on| !on.value);
+        let ipv6_off = ipv6_off.map(|off| off.span.clone());
+        addressing::segments(
+            &self.draft,
+            &self.switches,
+            &self.switch_spans,
+            ipv6_off,
+            diagnostics,
+        )
     }
 }
 
-/// The next automatic /24 (`10.0.1.0/24` onwards) that overlaps no explicit subnet.
-fn auto_subnet(next: &mut u32, explicit: &[&Spanned<Ipv4Cidr>]) -> Option<Ipv4Cidr> {
-    while *next < 1 << 16 {
-        let addr = (10 << 24) | (*next << 8);
-        *next += 1;
-        let subnet = Ipv4Cidr::new(addr.into(), 24)?;
-        if !explicit.iter().any(|e| e.value.overlaps(&subnet)) {
-            return Some(subnet);
+/// Sets the subnet (of one family: `drafts` are each segment's) of the chain's only segment,
+/// or says why it cannot. `switch` names the segment's switch, if it has one.
+fn give_subnet<'d, T: Clone + PartialEq + fmt::Display + 'd>(
+    drafts: impl Iterator<Item = &'d mut Option<Spanned<T>>>,
+    subnet: &Spanned<T>,
+    segments: &[usize],
+    key: &str,
+    switch: &str,
+) -> Option<Diagnostic> {
+    let problem = match segments {
+        // Every link of the chain was refused, and reported.
+        [] => return None,
+        &[segment] => {
+            let slot = drafts.into_iter().nth(segment)?;
+            match slot {
+                Some(old) if old.value != subnet.value => format!(
+                    "switch `{switch}` already has {key} `{}`; a switch is one segment \
+                     with one {key}, so `{}` cannot be its {key} too",
+                    old.value, subnet.value
+                ),
+                Some(_) => return None,
+                None => {
+                    *slot = Some(subnet.clone());
+                    return None;
+                }
+            }
         }
-    }
-    None
+        _ => format!(
+            "`{key}={}` applies to every link of this chain, which spans {} segments, \
+             and each segment needs a subnet of its own; write one statement per link",
+            subnet.value,
+            segments.len()
+        ),
+    };
+    Some(Diagnostic::new(subnet.span.clone(), problem))
 }
 
 /// Valid texts, for the round-trip and mutation tests.
 #[cfg(test)]
-pub(super) const EXAMPLES: [&str; 17] = [
+pub(super) const EXAMPLES: [&str; 21] = [
     "net0 -- net1",
     "switch br0; {net0 net1 net2} -- br0",
     "client -- gateway [subnet=10.0.100.0/24]; gateway -- server [subnet=192.168.100.0/24]",
@@ -547,6 +742,10 @@ pub(super) const EXAMPLES: [&str; 17] = [
     "host",
     "# a chain over lines\nclient --\n  gw1\n  -- gw2 -- # to the server\n  server\n",
     "switch s; a -- s -- b [subnet=10.0.0.0/29]; {host c} -- s",
+    "router r1; host h; a -- r1 -- h -- b",
+    "client@10.0.100.7@fd00::7 -- gw -- server@192.168.5.20",
+    "a -- b [subnet6=fd00:0:0:100::/64, subnet=10.0.0.0/30]\n[ipv6=on]",
+    "[ipv6=off]\nswitch lan; {pc1 pc2@10.0.9.9} -- lan; lan -- r1 -- wan",
 ];
 
 #[cfg(test)]

@@ -13,16 +13,22 @@
 //! - Attributes are table-driven: adding one is a row in [`ATTRIBUTES`] and a field in
 //!   [`Attributes`].
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use super::Ipv4Cidr;
 use super::error::{Diagnostic, did_you_mean};
+use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// The longest name: `IFNAMSIZ - 1` bytes.
 const MAX_NAME_LEN: usize = 15;
 
-/// Words that cannot be names. `host` is not here: it names the test's own namespace.
-const RESERVED: [&str; 3] = ["switch", "router", "bridge"];
+/// Words that cannot be names. `switch` cannot either (it would read as a switch), and has a
+/// message of its own. `router` and `host` can: they declare only at the start of a statement
+/// and before a name (`router r1`), and `host` alone names the test's own namespace.
+const RESERVED: [&str; 1] = ["bridge"];
+
+/// The words that start a declaration when a name follows them.
+const KEYWORDS: [&str; 3] = ["switch", "router", "host"];
 
 /// A value with the byte range it was written at.
 #[derive(Clone, Debug)]
@@ -36,6 +42,13 @@ pub(super) struct Spanned<T> {
 pub(super) enum Statement<'t> {
     /// `switch a b`
     Switches(Vec<Spanned<&'t str>>),
+    /// `router a b` or `host a b`: the role of nodes, whatever their number of links.
+    Roles {
+        role: Spanned<Role>,
+        names: Vec<Spanned<&'t str>>,
+    },
+    /// `[ipv6=off]` on a line of its own: options of the whole topology.
+    Options(Attributes),
     /// `a -- {b c} -- d [subnet=...]`
     Chain {
         items: Vec<Item<'t>>,
@@ -43,15 +56,49 @@ pub(super) enum Statement<'t> {
     },
 }
 
+/// What a `router` or `host` declaration makes of its nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Role {
+    /// Forwards, takes the top addresses, routes to every subnet; even with one link.
+    Router,
+    /// Does not forward, takes the low addresses, has a default route; even with two links.
+    Host,
+}
+
+impl Role {
+    pub(super) fn keyword(self) -> &'static str {
+        match self {
+            Role::Router => "router",
+            Role::Host => "host",
+        }
+    }
+}
+
+/// One name in a chain, with the addresses written for its end of the link: `a@10.0.1.7`.
+#[derive(Clone, Debug)]
+pub(super) struct End<'t> {
+    pub(super) name: Spanned<&'t str>,
+    pub(super) v4: Option<Spanned<Ipv4Addr>>,
+    pub(super) v6: Option<Spanned<Ipv6Addr>>,
+    /// The whole `a@...`.
+    pub(super) span: Range<usize>,
+}
+
+impl End<'_> {
+    pub(super) fn has_address(&self) -> bool {
+        self.v4.is_some() || self.v6.is_some()
+    }
+}
+
 /// One side of a `--`: a name or a `{}` group of names.
 #[derive(Debug)]
 pub(super) enum Item<'t> {
-    Name(Spanned<&'t str>),
-    Group(Vec<Spanned<&'t str>>),
+    Name(End<'t>),
+    Group(Vec<End<'t>>),
 }
 
 impl<'t> Item<'t> {
-    pub(super) fn names(&self) -> &[Spanned<&'t str>] {
+    pub(super) fn names(&self) -> &[End<'t>] {
         match self {
             Item::Name(name) => std::slice::from_ref(name),
             Item::Group(names) => names,
@@ -66,6 +113,10 @@ pub(super) struct Attributes {
     pub(super) span: Range<usize>,
     /// `subnet=`: the IPv4 network of the chain's segment.
     pub(super) subnet: Option<Spanned<Ipv4Cidr>>,
+    /// `subnet6=`: the IPv6 network of the chain's segment.
+    pub(super) subnet6: Option<Spanned<Ipv6Cidr>>,
+    /// `ipv6=on|off`: whether the network has IPv6 (a whole-topology option).
+    pub(super) ipv6: Option<Spanned<bool>>,
 }
 
 /// One known attribute: its key and how to read its value into [`Attributes`].
@@ -76,16 +127,53 @@ struct AttributeKind {
 }
 
 /// Every attribute a chain may carry.
-const ATTRIBUTES: [AttributeKind; 1] = [AttributeKind {
-    key: "subnet",
-    example: "subnet=10.0.100.0/24",
-    set: set_subnet,
-}];
+const ATTRIBUTES: [AttributeKind; 3] = [
+    AttributeKind {
+        key: "subnet",
+        example: "subnet=10.0.100.0/24",
+        set: set_subnet,
+    },
+    AttributeKind {
+        key: "subnet6",
+        example: "subnet6=fd00:0:0:100::/64",
+        set: set_subnet6,
+    },
+    AttributeKind {
+        key: "ipv6",
+        example: "[ipv6=off]",
+        set: set_ipv6,
+    },
+];
 
 fn set_subnet(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
     let subnet = Ipv4Cidr::parse_subnet(value.value, value.span.clone())?;
     attributes.subnet = Some(Spanned {
         value: subnet,
+        span: value.span,
+    });
+    Ok(())
+}
+
+fn set_subnet6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
+    let subnet = Ipv6Cidr::parse_subnet(value.value, value.span.clone())?;
+    attributes.subnet6 = Some(Spanned {
+        value: subnet,
+        span: value.span,
+    });
+    Ok(())
+}
+
+fn set_ipv6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
+    let on = match value.value {
+        "on" => true,
+        "off" => false,
+        other => {
+            let message = format!("`ipv6` is `on` or `off`, not `{other}`: write `[ipv6=off]`");
+            return Err(Diagnostic::new(value.span, message));
+        }
+    };
+    attributes.ipv6 = Some(Spanned {
+        value: on,
         span: value.span,
     });
     Ok(())
@@ -137,6 +225,8 @@ enum Kind {
     CloseBracket,
     Comma,
     Equals,
+    /// `@`, before an address.
+    At,
     /// `;`, or a newline that ends a statement.
     Separator,
     /// Any other character.
@@ -174,6 +264,7 @@ fn lex(text: &str) -> Vec<Token> {
             ']' => Kind::CloseBracket,
             ',' => Kind::Comma,
             '=' => Kind::Equals,
+            '@' => Kind::At,
             '-' if chars.next_if(|&(_, c)| c == '-').is_some() => Kind::Arrow,
             '-' => Kind::Unknown,
             c if is_word_char(c) => {
@@ -247,9 +338,59 @@ impl<'t> Parser<'t, '_> {
     }
 
     fn statement(&mut self) -> Result<Statement<'t>, Diagnostic> {
-        match self.peek() {
-            Some(t) if t.kind == Kind::Word && self.slice(&t.span) == "switch" => self.switches(),
+        let Some(first) = self.peek() else {
+            return self.chain();
+        };
+        let before_name = self.tokens.get(self.pos + 1).map(|t| t.kind) == Some(Kind::Word);
+        match (first.kind, self.slice(&first.span)) {
+            (Kind::Word, "switch") => self.switches(),
+            (Kind::Word, "router") if before_name => self.roles(Role::Router),
+            (Kind::Word, "host") if before_name => self.roles(Role::Host),
+            (Kind::OpenBracket, _) => self.options(),
             _ => self.chain(),
+        }
+    }
+
+    /// `router a b` or `host a b`, the keyword peeked.
+    fn roles(&mut self, role: Role) -> Result<Statement<'t>, Diagnostic> {
+        let keyword = self.bump().span;
+        let mut names = Vec::new();
+        while self.peek_kind() == Some(Kind::Word) {
+            let span = self.bump().span;
+            names.push(self.name(span));
+        }
+        let keyword_text = role.keyword();
+        match self.peek().cloned() {
+            None => {}
+            Some(t) if t.kind == Kind::Separator => {}
+            Some(t) if t.kind == Kind::Arrow => {
+                let last = names.last().map_or("", |n| n.value);
+                let message = format!(
+                    "a `{keyword_text}` statement only declares {keyword_text}s; link `{last}` \
+                     in a statement of its own, as in `{keyword_text} {last}; {last} -- a`"
+                );
+                return Err(Diagnostic::new(t.span, message));
+            }
+            Some(t) => return Err(self.unexpected(&t, &format!("a {keyword_text} name"))),
+        }
+        let role = Spanned {
+            value: role,
+            span: keyword,
+        };
+        Ok(Statement::Roles { role, names })
+    }
+
+    /// `[...]` on a line of its own.
+    fn options(&mut self) -> Result<Statement<'t>, Diagnostic> {
+        let attributes = self.attributes()?;
+        match self.peek().cloned() {
+            None => Ok(Statement::Options(attributes)),
+            Some(t) if t.kind == Kind::Separator => Ok(Statement::Options(attributes)),
+            Some(t) => Err(Diagnostic::new(
+                t.span,
+                "options such as `[ipv6=off]` stand on a line of their own; \
+                 end the statement after `]`",
+            )),
         }
     }
 
@@ -297,10 +438,14 @@ impl<'t> Parser<'t, '_> {
             Some(Item::Group(names)) => {
                 format!(
                     "{{{}}}",
-                    names.iter().map(|n| n.value).collect::<Vec<_>>().join(" ")
+                    names
+                        .iter()
+                        .map(|n| n.name.value)
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 )
             }
-            Some(Item::Name(name)) => name.value.to_owned(),
+            Some(Item::Name(name)) => name.name.value.to_owned(),
             None => String::new(),
         };
         let found = self.slice(&next.span);
@@ -312,11 +457,13 @@ impl<'t> Parser<'t, '_> {
             ),
             Kind::Word if attributes.is_none() => {
                 if let [Item::Name(first)] = &items[..]
-                    && did_you_mean(first.value, &["switch"]).is_some()
+                    && let Some(keyword) = did_you_mean(first.name.value, &KEYWORDS)
                 {
-                    let message =
-                        format!("unknown keyword `{}`: did you mean `switch`?", first.value);
-                    return Err(Diagnostic::new(first.span.clone(), message));
+                    let message = format!(
+                        "unknown keyword `{}`: did you mean `{keyword}`?",
+                        first.name.value
+                    );
+                    return Err(Diagnostic::new(first.name.span.clone(), message));
                 }
                 format!(
                     "missing `--` between `{before}` and `{found}`: write `{before} -- {found}` \
@@ -354,7 +501,7 @@ impl<'t> Parser<'t, '_> {
         match token.kind {
             Kind::Word => {
                 self.pos += 1;
-                Ok(Item::Name(self.name(token.span)))
+                Ok(Item::Name(self.end(token.span)))
             }
             Kind::Open => self.group(),
             Kind::Separator | Kind::Arrow => Err(dangling(arrow.unwrap_or(token.span))),
@@ -364,7 +511,7 @@ impl<'t> Parser<'t, '_> {
 
     fn group(&mut self) -> Result<Item<'t>, Diagnostic> {
         let open = self.bump().span;
-        let mut names: Vec<Spanned<&'t str>> = Vec::new();
+        let mut names: Vec<End<'t>> = Vec::new();
         loop {
             let Some(token) = self.peek().cloned() else {
                 return Err(self.unclosed(open, "names and then `}`, as in `{a b}`"));
@@ -372,10 +519,11 @@ impl<'t> Parser<'t, '_> {
             match token.kind {
                 Kind::Word => {
                     self.pos += 1;
-                    let name = self.name(token.span);
-                    if names.iter().any(|n| n.value == name.value) {
-                        let message = format!("`{}` appears twice in this group", name.value);
-                        self.diagnostics.push(Diagnostic::new(name.span, message));
+                    let name = self.end(token.span);
+                    if names.iter().any(|n| n.name.value == name.name.value) {
+                        let message = format!("`{}` appears twice in this group", name.name.value);
+                        self.diagnostics
+                            .push(Diagnostic::new(name.name.span, message));
                     } else {
                         names.push(name);
                     }
@@ -429,7 +577,7 @@ impl<'t> Parser<'t, '_> {
                     }
                     return Ok(attributes);
                 }
-                Kind::Equals | Kind::Unknown | Kind::Close => {
+                Kind::Equals | Kind::Unknown | Kind::Close | Kind::At => {
                     return Err(self.unexpected(&token, "an attribute or `]`"));
                 }
                 Kind::Separator | Kind::Arrow | Kind::Open | Kind::OpenBracket => {
@@ -495,6 +643,68 @@ impl<'t> Parser<'t, '_> {
         self.diagnostics.push(Diagnostic::new(key.span, message));
     }
 
+    /// A name in a chain, its word at `span` already read, with the addresses that follow it.
+    /// Bad addresses are reported and left out, so that parsing goes on.
+    fn end(&mut self, span: Range<usize>) -> End<'t> {
+        let name = self.name(span);
+        let mut end = End {
+            span: name.span.clone(),
+            name,
+            v4: None,
+            v6: None,
+        };
+        while self.peek_kind() == Some(Kind::At) {
+            let at = self.bump().span;
+            let Some(word) = self.peek().filter(|t| t.kind == Kind::Word).cloned() else {
+                let message = format!(
+                    "`@` needs an address after it, as in `{0}@10.0.100.7` or `{0}@fd00::7`",
+                    end.name.value
+                );
+                self.diagnostics.push(Diagnostic::new(at, message));
+                break;
+            };
+            self.pos += 1;
+            end.span.end = word.span.end;
+            let text = self.slice(&word.span);
+            let span = word.span;
+            let family = match text.parse::<IpAddr>() {
+                Ok(IpAddr::V4(v4)) if end.v4.is_none() => {
+                    end.v4 = Some(Spanned { value: v4, span });
+                    continue;
+                }
+                Ok(IpAddr::V6(v6)) if end.v6.is_none() => {
+                    end.v6 = Some(Spanned { value: v6, span });
+                    continue;
+                }
+                Ok(IpAddr::V4(_)) => "IPv4",
+                Ok(IpAddr::V6(_)) => "IPv6",
+                Err(_) => {
+                    let message = match text.split_once('/') {
+                        Some((addr, _)) if addr.parse::<IpAddr>().is_ok() => format!(
+                            "write the address alone, as in `{}@{addr}`: its prefix length is \
+                             that of the segment's subnet (`[subnet=...]`)",
+                            end.name.value
+                        ),
+                        _ => format!(
+                            "`{text}` is not an IP address; write one as in `{0}@10.0.100.7` \
+                             or `{0}@fd00::7`",
+                            end.name.value
+                        ),
+                    };
+                    self.diagnostics.push(Diagnostic::new(span, message));
+                    continue;
+                }
+            };
+            let message = format!(
+                "`{}` has two {family} addresses; an end of a link takes one of each family, \
+                 as in `{}@10.0.100.7@fd00::7`",
+                end.name.value, end.name.value
+            );
+            self.diagnostics.push(Diagnostic::new(span, message));
+        }
+        end
+    }
+
     /// A name, checked; a bad one is reported and kept, so that parsing goes on.
     fn name(&mut self, span: Range<usize>) -> Spanned<&'t str> {
         let word = self.slice(&span);
@@ -521,6 +731,9 @@ impl<'t> Parser<'t, '_> {
             Kind::Unknown => format!("unexpected character `{found}`: expected {expected}"),
             Kind::Close => "unbalanced `}`: there is no `{` to close".to_owned(),
             Kind::CloseBracket => "unbalanced `]`: there is no `[` to close".to_owned(),
+            Kind::At => "unexpected `@`: an address follows a name in a link, as in \
+                         `a@10.0.100.7 -- b`"
+                .to_owned(),
             _ => format!("expected {expected}, found `{found}`"),
         };
         Diagnostic::new(token.span.clone(), message)

@@ -7,11 +7,13 @@
 //! This module is compiled into the attribute macro as well, so it must use only `std` and
 //! `super::` paths.
 
-use std::collections::VecDeque;
-use std::net::Ipv4Addr;
+use std::collections::{HashSet, VecDeque};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::Ipv4Cidr;
-use super::model::{HOST, Link, Peer, Segment};
+use super::cidr6::mirror;
+use super::model::{Addrs, HOST, Link, Peer, Segment};
+use super::parse::Role;
+use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// Every kernel object a topology needs, in the order they are created.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,12 +35,14 @@ pub struct NodePlan {
     pub name: String,
     /// True for the reserved node `host`: the test's own namespace, which already exists.
     pub is_host: bool,
-    /// Whether IPv4 forwarding is on (a router).
+    /// Whether forwarding is on (a router): IPv4, and IPv6 when the node has IPv6 addresses.
     pub forwarding: bool,
     /// The node's interfaces `eth0`, `eth1`, ... in the order its links appear.
     pub interfaces: Vec<InterfacePlan>,
-    /// Static routes, in the order they are added (default route last).
+    /// Static IPv4 routes, in the order they are added (default route last).
     pub routes: Vec<RoutePlan>,
+    /// Static IPv6 routes, the same as the IPv4 ones; empty with `[ipv6=off]`.
+    pub routes6: Vec<Ipv6RoutePlan>,
 }
 
 /// One interface inside a node.
@@ -48,6 +52,8 @@ pub struct InterfacePlan {
     pub name: String,
     /// The IPv4 address with its prefix length.
     pub ipv4: Ipv4Cidr,
+    /// The IPv6 address with its prefix length; `None` with `[ipv6=off]`.
+    pub ipv6: Option<Ipv6Cidr>,
     /// The segment this interface is attached to (index into the plan's segments order, as
     /// given by [`Topology`](super::Topology)): useful for reports.
     pub segment: usize,
@@ -60,6 +66,15 @@ pub struct RoutePlan {
     pub destination: Option<Ipv4Cidr>,
     /// The next hop, on a directly attached segment.
     pub gateway: Ipv4Addr,
+}
+
+/// An IPv6 route inside a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ipv6RoutePlan {
+    /// The destination; `None` is the default route.
+    pub destination: Option<Ipv6Cidr>,
+    /// The next hop's global address, on a directly attached segment.
+    pub gateway: Ipv6Addr,
 }
 
 /// Where one end of a veth pair lives.
@@ -114,6 +129,15 @@ impl Plan {
             .find(|i| i.segment == segment)
             .map(|i| i.ipv4.network())
     }
+
+    /// The IPv6 subnet of segment number `segment`, if the network has IPv6.
+    pub fn segment_subnet6(&self, segment: usize) -> Option<Ipv6Cidr> {
+        let mut interfaces = self.nodes.iter().flat_map(|node| &node.interfaces);
+        interfaces
+            .find(|i| i.segment == segment)
+            .and_then(|i| i.ipv6)
+            .map(|ipv6| ipv6.network())
+    }
 }
 
 impl NodePlan {
@@ -131,14 +155,17 @@ pub(super) fn build(
     switches: &[String],
     links: &[Link],
     segments: &[Segment],
+    roles: &[Option<Role>],
 ) -> Plan {
     // The segment of each node's interfaces, and each segment's (node, interface) members, both
-    // in order of appearance.
+    // in order of appearance; the addresses the text gives each interface.
     let mut attached: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
     let mut members: Vec<Vec<(usize, usize)>> = vec![Vec::new(); segments.len()];
-    let mut attach = |node: usize, segment: usize| {
+    let mut explicit: Vec<Vec<Addrs>> = vec![Vec::new(); nodes.len()];
+    let mut attach = |node: usize, segment: usize, addrs: Addrs| {
         members[segment].push((node, attached[node].len()));
         attached[node].push(segment);
+        explicit[node].push(addrs);
         VethEnd {
             place: Place::Node(node),
             ifname: format!("eth{}", attached[node].len() - 1),
@@ -147,9 +174,9 @@ pub(super) fn build(
     let mut ports = vec![0; switches.len()];
     let mut veths = Vec::with_capacity(links.len());
     for link in links {
-        let a = attach(link.node, link.segment);
+        let a = attach(link.node, link.segment, link.addrs[0]);
         let b = match link.peer {
-            Peer::Node(node) => attach(node, link.segment),
+            Peer::Node(node) => attach(node, link.segment, link.addrs[1]),
             Peer::Switch(switch) => {
                 ports[switch] += 1;
                 let ifname = format!("b{switch}p{}", ports[switch] - 1);
@@ -161,7 +188,10 @@ pub(super) fn build(
         };
         veths.push(VethPlan { a, b });
     }
-    let network = Network::new(segments, attached, members);
+    let routers = (roles.iter().zip(&attached))
+        .map(|(role, attached)| role.map_or(attached.len() >= 2, |role| role == Role::Router))
+        .collect();
+    let network = Network::new(segments, attached, members, routers, &explicit);
     let nodes = nodes
         .iter()
         .enumerate()
@@ -189,54 +219,93 @@ struct Network<'a> {
     attached: Vec<Vec<usize>>,
     /// Per segment, `(node, interface)` in order of appearance.
     members: Vec<Vec<(usize, usize)>>,
-    /// Per node, the address of each interface.
+    /// Per node, whether it is a router: declared so, or with two or more links.
+    routers: Vec<bool>,
+    /// Per node, the IPv4 address of each interface.
     addresses: Vec<Vec<Ipv4Addr>>,
-}
-
-/// A node with two or more links (its attached segments) is a router.
-fn is_router(attached: &[usize]) -> bool {
-    attached.len() >= 2
+    /// Per node, the IPv6 address of each interface, when the network has IPv6.
+    addresses6: Vec<Vec<Option<Ipv6Addr>>>,
 }
 
 impl<'a> Network<'a> {
-    /// Gives addresses: on each segment, hosts count up from `.1`, routers down from the top.
+    /// Gives addresses: the text's first; then on each segment, hosts count up from `.1`,
+    /// routers down from the top, skipping the addresses already taken. An IPv6 address mirrors
+    /// the IPv4 host number.
     fn new(
         segments: &'a [Segment],
         attached: Vec<Vec<usize>>,
         members: Vec<Vec<(usize, usize)>>,
+        routers: Vec<bool>,
+        explicit: &[Vec<Addrs>],
     ) -> Self {
         let mut addresses: Vec<Vec<Ipv4Addr>> = attached
             .iter()
             .map(|a| vec![Ipv4Addr::UNSPECIFIED; a.len()])
             .collect();
+        let mut addresses6: Vec<Vec<Option<Ipv6Addr>>> =
+            attached.iter().map(|a| vec![None; a.len()]).collect();
         for (segment, members) in members.iter().enumerate() {
             let subnet = segments[segment].subnet;
-            let (mut hosts, mut routers) = (0, 0);
+            let mut taken: HashSet<Ipv4Addr> = members
+                .iter()
+                .filter_map(|&(node, interface)| explicit[node][interface].v4)
+                .collect();
+            let (mut hosts, mut routers_seen) = (0, 0);
             for &(node, interface) in members {
-                let address = if is_router(&attached[node]) {
-                    routers += 1;
-                    subnet.nth_last_host(routers - 1)
-                } else {
-                    hosts += 1;
-                    subnet.nth_host(hosts - 1)
+                if let Some(address) = explicit[node][interface].v4 {
+                    addresses[node][interface] = address;
+                    continue;
+                }
+                let address = loop {
+                    let address = if routers[node] {
+                        routers_seen += 1;
+                        subnet.nth_last_host(routers_seen - 1)
+                    } else {
+                        hosts += 1;
+                        subnet.nth_host(hosts - 1)
+                    };
+                    match address {
+                        Some(address) if taken.contains(&address) => continue,
+                        address => break address,
+                    }
                 };
                 debug_assert!(
                     address.is_some(),
                     "segment {segment} was checked to be large enough"
                 );
-                addresses[node][interface] = address.unwrap_or(Ipv4Addr::UNSPECIFIED);
+                let address = address.unwrap_or(Ipv4Addr::UNSPECIFIED);
+                taken.insert(address);
+                addresses[node][interface] = address;
+            }
+            if let Some(subnet6) = segments[segment].subnet6 {
+                let mut taken6: HashSet<Ipv6Addr> = members
+                    .iter()
+                    .filter_map(|&(node, interface)| explicit[node][interface].v6)
+                    .collect();
+                for &(node, interface) in members {
+                    let address = explicit[node][interface].v6.unwrap_or_else(|| {
+                        let number = u32::from(addresses[node][interface])
+                            - u32::from(subnet.network().addr());
+                        let address = ipv6_for(subnet6, number, &taken6);
+                        taken6.insert(address);
+                        address
+                    });
+                    addresses6[node][interface] = Some(address);
+                }
             }
         }
         Self {
             segments,
             attached,
             members,
+            routers,
             addresses,
+            addresses6,
         }
     }
 
     fn is_router(&self, node: usize) -> bool {
-        is_router(&self.attached[node])
+        self.routers[node]
     }
 
     fn node(&self, node: usize, name: &str) -> NodePlan {
@@ -248,39 +317,61 @@ impl<'a> Network<'a> {
                 ipv4: self.segments[segment]
                     .subnet
                     .with_addr(self.addresses[node][i]),
+                ipv6: (self.segments[segment].subnet6)
+                    .zip(self.addresses6[node][i])
+                    .map(|(subnet6, address)| subnet6.with_addr(address)),
                 segment,
             })
             .collect();
-        let routes = match self.attached[node][..] {
-            [] => Vec::new(),
-            [segment] => self.default_route(node, segment).into_iter().collect(),
-            _ => self.router_routes(node),
+        // Each route as the next hop's `(node, interface)`, then in both families.
+        let hops: Vec<(Option<usize>, (usize, usize))> = if self.is_router(node) {
+            self.router_routes(node)
+        } else {
+            self.default_route(node).into_iter().collect()
         };
+        let routes = hops
+            .iter()
+            .map(|&(segment, (n, i))| RoutePlan {
+                destination: segment.map(|s| self.segments[s].subnet),
+                gateway: self.addresses[n][i],
+            })
+            .collect();
+        let routes6 = hops
+            .iter()
+            .filter_map(|&(segment, (n, i))| {
+                Some(Ipv6RoutePlan {
+                    destination: match segment {
+                        Some(s) => Some(self.segments[s].subnet6?),
+                        None => None,
+                    },
+                    gateway: self.addresses6[n][i]?,
+                })
+            })
+            .collect();
         NodePlan {
             name: name.to_owned(),
             is_host: name == HOST,
             forwarding: self.is_router(node),
             interfaces,
             routes,
+            routes6,
         }
     }
 
-    /// A host's default route, through the first router of its segment.
-    fn default_route(&self, host: usize, segment: usize) -> Option<RoutePlan> {
-        let mut routers = self.members[segment]
-            .iter()
+    /// A host's default route, through the first router of its first segment that has one.
+    fn default_route(&self, host: usize) -> Option<(Option<usize>, (usize, usize))> {
+        let mut routers = (self.attached[host].iter())
+            .flat_map(|&segment| &self.members[segment])
             .filter(|&&(n, _)| n != host && self.is_router(n));
-        routers.next().map(|&(router, interface)| RoutePlan {
-            destination: None,
-            gateway: self.addresses[router][interface],
-        })
+        routers.next().map(|&hop| (None, hop))
     }
 
     /// A router's routes to every subnet it is not attached to, by breadth-first search over
-    /// segments: the first router found on the way to a segment is the next hop.
-    fn router_routes(&self, start: usize) -> Vec<RoutePlan> {
+    /// segments: the first router found on the way to a segment is the next hop. Each route is
+    /// the destination segment and the next hop's `(node, interface)`.
+    fn router_routes(&self, start: usize) -> Vec<(Option<usize>, (usize, usize))> {
         // Per segment: not reached yet, attached (`Some(None)`), or through a gateway.
-        let mut via: Vec<Option<Option<Ipv4Addr>>> = vec![None; self.segments.len()];
+        let mut via: Vec<Option<Option<(usize, usize)>>> = vec![None; self.segments.len()];
         let mut queue = VecDeque::new();
         for &segment in &self.attached[start] {
             via[segment] = Some(None);
@@ -291,7 +382,7 @@ impl<'a> Network<'a> {
                 if router == start || !self.is_router(router) {
                     continue;
                 }
-                let gateway = first_hop.unwrap_or(self.addresses[router][interface]);
+                let gateway = first_hop.unwrap_or((router, interface));
                 for &next in &self.attached[router] {
                     if via[next].is_none() {
                         via[next] = Some(Some(gateway));
@@ -301,15 +392,21 @@ impl<'a> Network<'a> {
             }
         }
         (via.into_iter().enumerate())
-            .filter_map(|(segment, via)| {
-                let gateway = via.flatten()?;
-                Some(RoutePlan {
-                    destination: Some(self.segments[segment].subnet),
-                    gateway,
-                })
-            })
+            .filter_map(|(segment, via)| Some((Some(segment), via.flatten()?)))
             .collect()
     }
+}
+
+/// The IPv6 address of the interface whose IPv4 host number is `number`: the one that mirrors
+/// it (`.254` gives `::254`), or if that is taken or does not fit, the next free one from
+/// `number` up. The subnet was checked to have room.
+fn ipv6_for(subnet: Ipv6Cidr, number: u32, taken: &HashSet<Ipv6Addr>) -> Ipv6Addr {
+    let free = |n: u128| subnet.host(n).filter(|a| n != 0 && !taken.contains(a));
+    let mirrored = mirror(u64::from(number)).and_then(free);
+    mirrored
+        .or_else(|| (u128::from(number)..).take(1 << 20).find_map(free))
+        .or_else(|| (1..).take(1 << 20).find_map(free))
+        .unwrap_or(Ipv6Addr::UNSPECIFIED)
 }
 
 #[cfg(test)]
