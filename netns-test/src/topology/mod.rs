@@ -10,9 +10,11 @@
 //! It therefore uses only `std` and `super::`/`self::` paths.
 
 mod cidr;
+mod dot;
 mod error;
 mod model;
 mod parse;
+mod picture;
 mod plan;
 
 pub use cidr::{Ipv4Cidr, ParseCidrError};
