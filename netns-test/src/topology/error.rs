@@ -259,7 +259,10 @@ mod tests {
 
     #[test]
     fn name_twice_in_a_group() {
-        assert_errors("{a «a»} -- b", &["`a` appears twice in this group"]);
+        assert_errors(
+            "{a «a»} -- b",
+            &["`a` appears twice in this group; list it once"],
+        );
     }
 
     #[test]
@@ -277,7 +280,7 @@ mod tests {
     fn switch_declared_twice_or_never_linked() {
         assert_errors(
             "switch lan; switch «lan»; a -- lan",
-            &["switch `lan` is declared twice"],
+            &["switch `lan` is declared twice; declare it once"],
         );
         assert_errors(
             "switch «lan»",

@@ -289,7 +289,9 @@ impl Resolver {
                  so move `switch {0}` up",
                 name.value
             ),
-            Some(Peer::Switch(_)) => format!("switch `{}` is declared twice", name.value),
+            Some(Peer::Switch(_)) => {
+                format!("switch `{}` is declared twice; declare it once", name.value)
+            }
             None => {
                 let switch = Peer::Switch(self.switches.len());
                 self.names.insert(name.value.to_owned(), switch);

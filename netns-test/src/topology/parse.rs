@@ -374,7 +374,8 @@ impl<'t> Parser<'t, '_> {
                     self.pos += 1;
                     let name = self.name(token.span);
                     if names.iter().any(|n| n.value == name.value) {
-                        let message = format!("`{}` appears twice in this group", name.value);
+                        let message =
+                            format!("`{}` appears twice in this group; list it once", name.value);
                         self.diagnostics.push(Diagnostic::new(name.span, message));
                     } else {
                         names.push(name);
