@@ -540,6 +540,11 @@ fn name_problem(word: &str) -> Option<(String, Option<(usize, usize)>)> {
         format!(
             "`{word}` is a reserved word and cannot be a name; choose another, such as `{word}1`"
         )
+    } else if word.parse::<std::net::Ipv4Addr>().is_ok() || word.parse::<Ipv4Cidr>().is_ok() {
+        format!(
+            "`{word}` is an address, not a name: nodes are named, as in `client`, and get their \
+             addresses from their segment's subnet, as in `a -- b [subnet=10.0.100.0/24]`"
+        )
     } else if !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
         format!("`{word}` is not a valid name: {valid}")
     } else if let Some((at, c)) = word
@@ -563,6 +568,21 @@ fn name_problem(word: &str) -> Option<(String, Option<(usize, usize)>)> {
 #[cfg(test)]
 mod tests {
     use super::super::Topology;
+
+    #[test]
+    fn an_address_is_not_a_name() {
+        super::super::error::assert_errors(
+            "«10.0.0.1» -- b; a -- «10.0.1.0/24»",
+            &[
+                "`10.0.0.1` is an address, not a name: nodes are named, as in `client`, and get \
+                 their addresses from their segment's subnet, as in \
+                 `a -- b [subnet=10.0.100.0/24]`",
+                "`10.0.1.0/24` is an address, not a name: nodes are named, as in `client`, and \
+                 get their addresses from their segment's subnet, as in \
+                 `a -- b [subnet=10.0.100.0/24]`",
+            ],
+        );
+    }
 
     #[test]
     fn layout_does_not_change_the_meaning() {
