@@ -46,7 +46,7 @@ use crate::{Error, Net, Result};
 /// `#[netns_test]`), and gets the same [`Net`] a test body gets. Its value comes back through
 /// [`Portable`].
 ///
-/// ```no_run
+/// ```
 /// use std::net::{TcpListener, TcpStream};
 ///
 /// fn main() -> netns_test::Result<()> {
