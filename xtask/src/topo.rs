@@ -4,6 +4,7 @@
 //! cargo xtask topo "client -- gateway -- server" [-o picture.svg]
 //! cargo xtask topo --file net.topo [-o picture.svg]
 //! cargo xtask topo --dot "client -- gateway -- server"     # the DOT text only
+//! cargo xtask topo --text "client -- gateway -- server"    # the text picture of reports
 //! cargo xtask topo --walkthroughs                          # docs/walkthrough-N.svg
 //! ```
 //!
@@ -31,11 +32,13 @@ pub(crate) fn run_topo(args: &[String]) -> Result<()> {
     let mut output = None;
     let mut text = None;
     let mut dot_only = false;
+    let mut text_only = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--walkthroughs" => return walkthroughs(),
             "--dot" => dot_only = true,
+            "--text" => text_only = true,
             "-o" | "--output" => {
                 output = Some(PathBuf::from(
                     args.next().context("`-o` needs a file name")?,
@@ -53,7 +56,12 @@ pub(crate) fn run_topo(args: &[String]) -> Result<()> {
     let Some(text) = text else {
         bail!("no topology given\n{USAGE}");
     };
-    let dot = parse(&text)?.to_dot();
+    let topology = parse(&text)?;
+    if text_only {
+        print!("{}", topology.picture());
+        return Ok(());
+    }
+    let dot = topology.to_dot();
     if dot_only {
         print!("{dot}");
         return Ok(());
@@ -74,7 +82,7 @@ pub(crate) fn run_topo(args: &[String]) -> Result<()> {
 }
 
 const USAGE: &str = "usage: cargo xtask topo \"<topology>\" [-o file.svg] | --file <path> \
-                     [-o file.svg] | --dot \"<topology>\" | --walkthroughs";
+                     [-o file.svg] | --dot \"<topology>\" | --text \"<topology>\" | --walkthroughs";
 
 fn parse(text: &str) -> Result<Topology> {
     Topology::parse(text).map_err(|error| anyhow::anyhow!("invalid topology:\n{error}"))
