@@ -339,8 +339,10 @@ impl Resolver {
             }
         };
         if !self.linked.insert((left.min(right), left.max(right))) {
-            let message =
-                format!("duplicate link `{l} -- {r}`: `{l}` and `{r}` are already linked");
+            let message = format!(
+                "duplicate link `{l} -- {r}`: `{l}` and `{r}` are already linked; \
+                     link them once"
+            );
             return Err(Diagnostic::new(span, message));
         }
         let segment = match peer {

@@ -520,8 +520,11 @@ impl<'t> Parser<'t, '_> {
                 "unexpected `-`: a link is written with two dashes, as in `a -- b`".to_owned()
             }
             Kind::Unknown => format!("unexpected character `{found}`: expected {expected}"),
-            Kind::Close => "unbalanced `}`: there is no `{` to close".to_owned(),
-            Kind::CloseBracket => "unbalanced `]`: there is no `[` to close".to_owned(),
+            Kind::Close => "unbalanced `}`: there is no `{` to close; remove it, or open the group, as in `{a b}`"
+                .to_owned(),
+            Kind::CloseBracket => "unbalanced `]`: there is no `[` to close; remove it, or open the attributes, as in \
+                 `[subnet=10.0.100.0/24]`"
+                .to_owned(),
             _ => format!("expected {expected}, found `{found}`"),
         };
         Diagnostic::new(token.span.clone(), message)
