@@ -19,7 +19,7 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
@@ -106,8 +106,16 @@ fn svg(dot: &str) -> Result<Vec<u8>> {
     Ok(out.stdout)
 }
 
+/// The workspace: found at run time (cargo and cargo-nextest, which may have moved the
+/// sources, both say where), or where it was at build time.
+fn workspace_root() -> PathBuf {
+    let xtask = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    xtask.join("..")
+}
+
 fn walkthroughs() -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = workspace_root();
     fs::create_dir_all(root.join("docs"))?;
     for (n, suite) in WALKTHROUGHS.iter().enumerate() {
         let source_path = root
@@ -144,9 +152,35 @@ mod tests {
         assert_eq!(first_topology("fn main() {}"), None);
     }
 
+    /// The pictures in `docs/` are regenerated, not kept by hand: each must show every
+    /// interface its walkthrough's plan has now (run `cargo xtask topo --walkthroughs` if not).
+    #[test]
+    fn the_walkthrough_pictures_are_current() {
+        let root = workspace_root();
+        for (n, suite) in WALKTHROUGHS.iter().enumerate() {
+            let source = root.join(format!("examples/walkthroughs/{suite}.rs"));
+            let source = fs::read_to_string(source).unwrap();
+            let topology = Topology::parse(first_topology(&source).unwrap()).unwrap();
+            let svg = fs::read_to_string(root.join(format!("docs/walkthrough-{}.svg", n + 1)))
+                .expect("the picture exists: run `cargo xtask topo --walkthroughs`");
+            for node in &topology.plan().nodes {
+                for interface in &node.interfaces {
+                    let row = format!(">{} {}<", interface.name, interface.ipv4.addr());
+                    assert!(
+                        svg.contains(&row),
+                        "docs/walkthrough-{}.svg lacks {row} of {}: run \
+                         `cargo xtask topo --walkthroughs`",
+                        n + 1,
+                        node.name
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_walkthrough_has_a_topology_that_parses() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/walkthroughs");
+        let root = workspace_root().join("examples/walkthroughs");
         for suite in WALKTHROUGHS {
             let source = fs::read_to_string(root.join(format!("{suite}.rs"))).unwrap();
             let text = first_topology(&source).unwrap();
