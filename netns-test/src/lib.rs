@@ -49,9 +49,9 @@
 //!
 //! # Without the attribute
 //!
-//! A program or a doc example builds a network with [`run`]: it forks a child into a fresh
+//! A program or a doc example builds a network with [`run()`]: it forks a child into a fresh
 //! sandbox, runs a closure there with the [`Net`], and returns the closure's value (see
-//! [`Portable`]). The caller must still have one thread; [`run`] says so if not.
+//! [`Portable`]). The caller must still have one thread; [`run()`] says so if not.
 //! [`topology::Topology`] parses, plans and draws a topology (`to_dot`, `picture`) without
 //! building anything.
 //!

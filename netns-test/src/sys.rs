@@ -35,6 +35,10 @@
 //!
 //! Between `fork` and `exec` of a multithreaded program only async-signal-safe functions may be
 //! called: everything below is a raw system call on memory prepared before the fork.
+//!
+//! [`crate::run()`] makes the same sandbox without `exec`: [`fork_into_sandbox`] forks a process
+//! that has one thread (so the child may run any code), and the child calls [`Sandbox::enter`]
+//! and goes on, in the test process, to build the network and run the closure.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -336,7 +340,7 @@ pub(crate) enum Side {
 }
 
 /// Forks a child that enters a fresh sandbox with the same steps as a test process of the
-/// harness (keeper, init, test), for [`crate::run`]: the closure then runs in the test process.
+/// harness (keeper, init, test), for [`crate::run()`]: the closure then runs in the test process.
 ///
 /// # Safety
 ///
