@@ -42,3 +42,39 @@ fn a_program_runs_closures_in_fresh_networks_and_leaves_nothing() {
     assert!(stderr.contains("on purpose"), "{stderr}");
     assert_eq!(host_interfaces(), before, "the host's interfaces changed");
 }
+
+#[test]
+fn a_refused_user_namespace_is_explained_to_the_program() {
+    // In a user namespace whose limit of nested user namespaces is 0, the sandbox is refused.
+    let output = Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--",
+            "sh",
+            "-c",
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" --once",
+            &program_path(),
+        ])
+        .output()
+        .expect("run unshare");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    for expected in [
+        "once: this host refuses to create the test's user namespace: \
+         `unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID)` failed with ENOSPC",
+        "user.max_user_namespaces = 0",
+        "fix: sudo sysctl -w user.max_user_namespaces=15000",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    // Without the refusal, the same program gets its answer.
+    let output = Command::new(program_path()).arg("--once").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "once: ok: \"10.0.1.2\"\n"
+    );
+}
