@@ -114,6 +114,7 @@ fn every_ending_is_reported_as_libtest_does() {
         "the address of a",
         "left: \"10.0.1.1\"",
         "the network when the test failed",
+        "a(eth0 10.0.1.1/24) --- (eth0 10.0.1.2/24)b",
         "10.0.1.2/24",
         "fd00:0:0:1::2/64",
         "fd00:0:0:1::/64 dev eth0 proto kernel",

@@ -63,6 +63,20 @@ pub enum Error {
         #[source]
         source: nix::Error,
     },
+    /// [`crate::run()`] was called in a process with several threads, which cannot fork safely
+    /// nor make a user namespace.
+    #[error(
+        "netns_test::run needs a process with one thread, and this one has {threads}: call it \
+         from `main` before any thread starts (in a test, use `#[netns_test]` instead)"
+    )]
+    ThreadedCaller { threads: usize },
+    /// The closure given to [`crate::run()`] panicked; its message.
+    #[error("the closure panicked: {message}")]
+    Panicked { message: String },
+    /// Something failed inside [`crate::run()`]'s sandbox (such as building the network), told by
+    /// that process: the cause, with its errno, is in the text, since it crossed a process.
+    #[error("in the sandbox: {what}")]
+    InSandbox { what: String },
     /// An I/O error with what was being done.
     #[error("{what}")]
     Io {

@@ -47,6 +47,14 @@
 //!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
 //! - when the test fails, its output is shown with the network as the kernel saw it then.
 //!
+//! # Without the attribute
+//!
+//! A program or a doc example builds a network with [`run()`]: it forks a child into a fresh
+//! sandbox, runs a closure there with the [`Net`], and returns the closure's value (see
+//! [`Portable`]). The caller must still have one thread; [`run()`] says so if not.
+//! [`topology::Topology`] parses, plans and draws a topology (`to_dot`, `picture`) without
+//! building anything.
+//!
 //! # Nothing is left behind
 //!
 //! When the test process ends (it passes, fails, panics, aborts or is killed), the PID
@@ -70,6 +78,7 @@ mod net;
 mod netlink;
 mod netns;
 mod report;
+mod run;
 mod runner;
 mod sandbox;
 mod sys;
@@ -77,6 +86,7 @@ mod sys;
 pub use error::{Error, Result};
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
+pub use run::{AsTopology, Portable, run};
 pub use sandbox::Refusal;
 
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.

@@ -41,7 +41,12 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{message}");
-            eprintln!("\nthe network when the test failed:\n{}", net.report());
+            // The picture (from the plan) reads fastest; the live state below it is the truth.
+            eprintln!(
+                "\nthe network when the test failed:\n{}\n{}",
+                net.topology().picture(),
+                net.report()
+            );
             ExitCode::from(FAILED)
         }
     }
@@ -72,7 +77,7 @@ fn judge(
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {

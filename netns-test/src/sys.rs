@@ -35,6 +35,10 @@
 //!
 //! Between `fork` and `exec` of a multithreaded program only async-signal-safe functions may be
 //! called: everything below is a raw system call on memory prepared before the fork.
+//!
+//! [`crate::run()`] makes the same sandbox without `exec`: [`fork_into_sandbox`] forks a process
+//! that has one thread (so the child may run any code), and the child calls [`Sandbox::enter`]
+//! and goes on, in the test process, to build the network and run the closure.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -322,6 +326,41 @@ pub(crate) fn enter_before_exec(command: &mut Command, ns: Arc<OwnedFd>) {
             }
         });
     }
+}
+
+/// Where [`fork_into_sandbox`] returns.
+#[derive(Debug)]
+pub(crate) enum Side {
+    /// In the caller, with the pid of its child (the sandbox's keeper) to wait for.
+    Caller(libc::pid_t),
+    /// In the child: `Ok` in the test process of a fresh sandbox, `Err` with the encoded step
+    /// (see [`decode_failure`]) if the sandbox could not be made. Either way the child must end
+    /// with [`exit_now`] and never return into the caller's code.
+    Child(io::Result<()>),
+}
+
+/// Forks a child that enters a fresh sandbox with the same steps as a test process of the
+/// harness (keeper, init, test), for [`crate::run()`]: the closure then runs in the test process.
+///
+/// # Safety
+///
+/// The calling process must have exactly one thread: the child goes on to run arbitrary code,
+/// which is sound after `fork` only when no other thread held a lock at the time.
+pub(crate) unsafe fn fork_into_sandbox(sandbox: &Sandbox) -> io::Result<Side> {
+    // SAFETY: the caller guarantees a single-threaded process, so the child is a full copy.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        // SAFETY: in the child of a fork of a single-threaded process, as `enter` requires.
+        0 => Ok(Side::Child(unsafe { sandbox.enter() })),
+        child => Ok(Side::Caller(child)),
+    }
+}
+
+/// Ends the calling process at once, without running exit handlers or destructors (which belong
+/// to the process the child was forked from).
+pub(crate) fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` is always safe to call; it does not return.
+    unsafe { libc::_exit(code) }
 }
 
 #[cfg(test)]

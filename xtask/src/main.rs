@@ -6,9 +6,12 @@
 //!   current user and, when that user is root, once more as an unprivileged user it creates.
 //!   `.ci/run` runs exactly this.
 //! - `cargo xtask bench`: times whole tests (see `bench.rs`).
+//! - `cargo xtask topo`: draws a topology as SVG, or the README's walkthrough pictures (see
+//!   `topo.rs`).
 
 mod bench;
 mod setup;
+mod topo;
 
 use std::process::Command;
 
@@ -21,13 +24,15 @@ fn main() -> Result<()> {
         Some("examples") => examples(rest),
         Some("test") => test(rest),
         Some("bench") => bench::run_bench(rest),
+        Some("topo") => topo::run_topo(rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  examples   run the example suites with their output\n  \
                  test       run every test, as root and as an unprivileged user (what CI runs)\n  \
-                 bench      time whole tests: walkthrough 3 against an empty test"
+                 bench      time whole tests: walkthrough 3 against an empty test\n  \
+                 topo       draw a topology: `topo \"a -- b\" -o a.svg`, `topo --walkthroughs`"
             );
             bail!("no command given")
         }

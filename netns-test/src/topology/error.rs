@@ -202,11 +202,11 @@ mod tests {
     fn duplicate_link() {
         assert_errors(
             "a -- b; «b -- a»",
-            &["duplicate link `b -- a`: `b` and `a` are already linked"],
+            &["duplicate link `b -- a`: `b` and `a` are already linked; link them once"],
         );
         assert_errors(
             "switch lan; a -- lan; «lan -- a»",
-            &["duplicate link `lan -- a`: `lan` and `a` are already linked"],
+            &["duplicate link `lan -- a`: `lan` and `a` are already linked; link them once"],
         );
     }
 
@@ -241,12 +241,22 @@ mod tests {
             "«{»a b -- c",
             &["unclosed `{`: expected names and then `}`, as in `{a b}`"],
         );
-        assert_errors("a «}» -- c", &["unbalanced `}`: there is no `{` to close"]);
+        assert_errors(
+            "a «}» -- c",
+            &[
+                "unbalanced `}`: there is no `{` to close; remove it, or open the group, as in `{a b}`",
+            ],
+        );
         assert_errors(
             "a «[»subnet=10.0.0.0/24",
             &["unclosed `[`: expected attributes and then `]`, as in `[subnet=10.0.100.0/24]`"],
         );
-        assert_errors("a -- b «]»", &["unbalanced `]`: there is no `[` to close"]);
+        assert_errors(
+            "a -- b «]»",
+            &[
+                "unbalanced `]`: there is no `[` to close; remove it, or open the attributes, as in `[subnet=10.0.100.0/24]`",
+            ],
+        );
     }
 
     #[test]
@@ -259,7 +269,10 @@ mod tests {
 
     #[test]
     fn name_twice_in_a_group() {
-        assert_errors("{a «a»} -- b", &["`a` appears twice in this group"]);
+        assert_errors(
+            "{a «a»} -- b",
+            &["`a` appears twice in this group; list it once"],
+        );
     }
 
     #[test]
@@ -277,7 +290,7 @@ mod tests {
     fn switch_declared_twice_or_never_linked() {
         assert_errors(
             "switch lan; switch «lan»; a -- lan",
-            &["switch `lan` is declared twice"],
+            &["switch `lan` is declared twice; declare it once"],
         );
         assert_errors(
             "switch «lan»",

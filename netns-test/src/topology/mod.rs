@@ -12,11 +12,13 @@
 mod addressing;
 mod cidr;
 mod cidr6;
+mod dot;
 mod error;
 #[cfg(test)]
 mod language_tests;
 mod model;
 mod parse;
+mod picture;
 mod plan;
 
 pub use cidr::{Ipv4Cidr, ParseCidrError};

@@ -449,7 +449,9 @@ impl Resolver {
                  so move `switch {0}` up",
                 name.value
             ),
-            Some(Peer::Switch(_)) => format!("switch `{}` is declared twice", name.value),
+            Some(Peer::Switch(_)) => {
+                format!("switch `{}` is declared twice; declare it once", name.value)
+            }
             None => {
                 let switch = Peer::Switch(self.switches.len());
                 self.names.insert(name.value.to_owned(), switch);
@@ -570,8 +572,10 @@ impl Resolver {
             }
         };
         if !self.linked.insert((left.min(right), left.max(right))) {
-            let message =
-                format!("duplicate link `{l} -- {r}`: `{l}` and `{r}` are already linked");
+            let message = format!(
+                "duplicate link `{l} -- {r}`: `{l}` and `{r}` are already linked; \
+                     link them once"
+            );
             return Err(Diagnostic::new(span, message));
         }
         let segment = match peer {

@@ -521,7 +521,10 @@ impl<'t> Parser<'t, '_> {
                     self.pos += 1;
                     let name = self.end(token.span);
                     if names.iter().any(|n| n.name.value == name.name.value) {
-                        let message = format!("`{}` appears twice in this group", name.name.value);
+                        let message = format!(
+                            "`{}` appears twice in this group; list it once",
+                            name.name.value
+                        );
                         self.diagnostics
                             .push(Diagnostic::new(name.name.span, message));
                     } else {
@@ -729,8 +732,12 @@ impl<'t> Parser<'t, '_> {
                 "unexpected `-`: a link is written with two dashes, as in `a -- b`".to_owned()
             }
             Kind::Unknown => format!("unexpected character `{found}`: expected {expected}"),
-            Kind::Close => "unbalanced `}`: there is no `{` to close".to_owned(),
-            Kind::CloseBracket => "unbalanced `]`: there is no `[` to close".to_owned(),
+            Kind::Close => "unbalanced `}`: there is no `{` to close; remove it, or open the \
+                            group, as in `{a b}`"
+                .to_owned(),
+            Kind::CloseBracket => "unbalanced `]`: there is no `[` to close; remove it, or open \
+                                   the attributes, as in `[subnet=10.0.100.0/24]`"
+                .to_owned(),
             Kind::At => "unexpected `@`: an address follows a name in a link, as in \
                          `a@10.0.100.7 -- b`"
                 .to_owned(),
@@ -751,6 +758,11 @@ fn name_problem(word: &str) -> Option<(String, Option<(usize, usize)>)> {
     } else if RESERVED.contains(&word) {
         format!(
             "`{word}` is a reserved word and cannot be a name; choose another, such as `{word}1`"
+        )
+    } else if word.parse::<std::net::Ipv4Addr>().is_ok() || word.parse::<Ipv4Cidr>().is_ok() {
+        format!(
+            "`{word}` is an address, not a name: nodes are named, as in `client`, and get their \
+             addresses from their segment's subnet, as in `a -- b [subnet=10.0.100.0/24]`"
         )
     } else if !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
         format!("`{word}` is not a valid name: {valid}")
@@ -775,6 +787,21 @@ fn name_problem(word: &str) -> Option<(String, Option<(usize, usize)>)> {
 #[cfg(test)]
 mod tests {
     use super::super::Topology;
+
+    #[test]
+    fn an_address_is_not_a_name() {
+        super::super::error::assert_errors(
+            "«10.0.0.1» -- b; a -- «10.0.1.0/24»",
+            &[
+                "`10.0.0.1` is an address, not a name: nodes are named, as in `client`, and get \
+                 their addresses from their segment's subnet, as in \
+                 `a -- b [subnet=10.0.100.0/24]`",
+                "`10.0.1.0/24` is an address, not a name: nodes are named, as in `client`, and \
+                 get their addresses from their segment's subnet, as in \
+                 `a -- b [subnet=10.0.100.0/24]`",
+            ],
+        );
+    }
 
     #[test]
     fn layout_does_not_change_the_meaning() {

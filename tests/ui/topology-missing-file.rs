@@ -1,6 +1,6 @@
 use netns_test::{Net, netns_test};
 
 #[netns_test(topology_file = "topologies/missing.topo")]
-fn missing_file(_net: &Net) {}
+fn topology_missing_file(_net: &Net) {}
 
 fn main() {}

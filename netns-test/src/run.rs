@@ -1,0 +1,454 @@
+//! [`run`]: a closure in a freshly built network, for programs and doc examples.
+//!
+//! # Why a fork, and why one thread
+//!
+//! A network needs the sandbox a test gets (see `sys.rs`): new user, network, mount and PID
+//! namespaces. `unshare(CLONE_NEWUSER)` refuses a process with more than one thread, and a new
+//! PID namespace applies to the children of the process that made it. So [`run`] forks: the
+//! child makes the sandbox with the very steps of a test process (keeper, init, test) and the
+//! closure runs in the test process, PID 2 of its namespace. The caller only waits.
+//!
+//! After a `fork`, only the forking thread exists in the child; anything another thread was
+//! holding (the allocator's lock, stdout's) stays held forever. So [`run`] forks only a process
+//! that has one thread, reads that from `/proc/self/status`, and otherwise refuses with
+//! [`Error::ThreadedCaller`]. Call it from `main` before starting threads (and not from a
+//! `#[test]`, which libtest runs on a thread of its own: write a `#[netns_test]` instead).
+//!
+//! # How the result comes back
+//!
+//! The closure's value lives in another process, so it travels over a pipe, encoded by the
+//! [`Portable`] trait: implemented for `()`, `bool`, integers, `String`, `Option`, `Result`,
+//! `Vec` and pairs of such. A panic in the closure comes back as [`Error::Panicked`] with its
+//! message; a failure to build the network as [`Error::InSandbox`]; a host that refuses user
+//! namespaces as [`Error::Refused`], with the same explanation a test gets.
+//!
+//! Nothing is left behind: when the closure returns, the child exits, its PID namespace takes
+//! every process it started, and the kernel frees the namespaces. The caller's own namespaces,
+//! mounts and threads are never touched, so [`run`] may be called again and again.
+
+use std::io::{self, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
+
+use nix::errno::Errno;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use crate::harness::error_chain;
+use crate::sandbox::{self, HostFacts};
+use crate::sys::{self, Sandbox, Side};
+use crate::topology::Topology;
+use crate::{Error, Net, Result};
+
+/// Builds the network of `topology` in a fresh sandbox, runs `f` in it and returns what `f`
+/// returned.
+///
+/// `f` runs in a child process, in the namespace of the node `host` (the body's namespace in a
+/// `#[netns_test]`), and gets the same [`Net`] a test body gets. Its value comes back through
+/// [`Portable`].
+///
+/// ```
+/// use std::net::{TcpListener, TcpStream};
+///
+/// fn main() -> netns_test::Result<()> {
+///     let peer = netns_test::run("client -- gateway -- server", |net| {
+///         let listener = net.node("server").run(|| TcpListener::bind("0.0.0.0:7000").unwrap());
+///         net.node("client").run(|| TcpStream::connect("server:7000").unwrap());
+///         let (_, peer) = listener.accept().unwrap();
+///         peer.ip().to_string()
+///     })?;
+///     assert_eq!(peer, "10.0.1.1");
+///     Ok(())
+/// }
+/// ```
+///
+/// # Errors
+///
+/// - [`Error::Topology`] for an invalid topology text;
+/// - [`Error::ThreadedCaller`] if the calling process has more than one thread;
+/// - [`Error::Refused`] if the host refuses to create user namespaces;
+/// - [`Error::InSandbox`] if the network could not be built, or the child ended without an
+///   answer (killed, or `f` called `exit`);
+/// - [`Error::Panicked`] if `f` panicked.
+pub fn run<T, F>(topology: impl AsTopology, f: F) -> Result<T>
+where
+    T: Portable,
+    F: FnOnce(&Net) -> T,
+{
+    let text = topology.topology_text()?;
+    let threads = thread_count()?;
+    if threads != 1 {
+        return Err(Error::ThreadedCaller { threads });
+    }
+    let (mut reader, writer) = io::pipe().map_err(|source| Error::Io {
+        what: "cannot create the pipe for the result".into(),
+        source,
+    })?;
+    let sandbox = Sandbox::for_current_user();
+    // The child gets a copy of stdout's buffer: a partial line left in it would be printed twice.
+    let _ = io::stdout().flush();
+    // SAFETY: this process has one thread, checked just above; no thread can appear in between,
+    // since only this thread could start one.
+    let side = unsafe { sys::fork_into_sandbox(&sandbox) }.map_err(|source| Error::Io {
+        what: "cannot fork the sandbox's process".into(),
+        source,
+    })?;
+    let child = match side {
+        Side::Child(entered) => {
+            drop(reader);
+            child(entered, &text, f, writer)
+        }
+        Side::Caller(child) => Pid::from_raw(child),
+    };
+    drop(writer);
+    let mut answer = Vec::new();
+    // The pipe ends when the test process is gone (keeper and init close their copies).
+    let read = reader.read_to_end(&mut answer);
+    let status = loop {
+        match waitpid(child, None) {
+            Err(Errno::EINTR) => continue,
+            status => break status,
+        }
+    };
+    read.map_err(|source| Error::Io {
+        what: "cannot read the result from the sandbox".into(),
+        source,
+    })?;
+    decode_answer(&answer, status)
+}
+
+/// What a child writes back: a tag, then its data.
+const TAG_VALUE: u8 = 0;
+const TAG_PANIC: u8 = 1;
+const TAG_SETUP: u8 = 2;
+const TAG_REFUSED: u8 = 3;
+
+/// The child's side: build, run, answer, exit. Never returns.
+fn child<T, F>(entered: io::Result<()>, text: &str, f: F, mut writer: io::PipeWriter) -> !
+where
+    T: Portable,
+    F: FnOnce(&Net) -> T,
+{
+    let mut answer = Vec::new();
+    match entered {
+        Err(error) => match error.raw_os_error() {
+            Some(raw) if sys::decode_failure(&error).is_some() => {
+                answer.push(TAG_REFUSED);
+                raw.encode(&mut answer);
+            }
+            _ => {
+                answer.push(TAG_SETUP);
+                format!("cannot enter a fresh sandbox: {error}").encode(&mut answer);
+            }
+        },
+        Ok(()) => match Net::build(text) {
+            Err(error) => {
+                answer.push(TAG_SETUP);
+                format!("cannot build the network: {}", error_chain(&error)).encode(&mut answer);
+            }
+            Ok(net) => match panic::catch_unwind(AssertUnwindSafe(|| f(&net))) {
+                Ok(value) => {
+                    answer.push(TAG_VALUE);
+                    value.encode(&mut answer);
+                }
+                Err(payload) => {
+                    answer.push(TAG_PANIC);
+                    crate::runner::panic_message(&*payload).encode(&mut answer);
+                }
+            },
+        },
+    }
+    let _ = io::stdout().flush();
+    let _ = io::stderr().flush();
+    let code = match writer.write_all(&answer) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    };
+    sys::exit_now(code)
+}
+
+fn decode_answer<T: Portable>(answer: &[u8], status: nix::Result<WaitStatus>) -> Result<T> {
+    let ended = || match status {
+        Ok(WaitStatus::Exited(_, code)) => format!("exited with code {code}"),
+        Ok(WaitStatus::Signaled(_, signal, _)) => format!("was killed by {signal}"),
+        Ok(other) => format!("ended: {other:?}"),
+        Err(errno) => format!("could not be waited for: {errno}"),
+    };
+    let no_answer = || Error::InSandbox {
+        what: format!("the sandbox's process {} without an answer", ended()),
+    };
+    let Some((&tag, mut data)) = answer.split_first() else {
+        return Err(no_answer());
+    };
+    let garbled = || Error::InSandbox {
+        what: "the sandbox's answer could not be decoded".into(),
+    };
+    match tag {
+        TAG_VALUE => T::decode(&mut data).ok_or_else(garbled),
+        TAG_PANIC => Err(Error::Panicked {
+            message: String::decode(&mut data).ok_or_else(garbled)?,
+        }),
+        TAG_SETUP => Err(Error::InSandbox {
+            what: String::decode(&mut data).ok_or_else(garbled)?,
+        }),
+        TAG_REFUSED => {
+            let raw = i32::decode(&mut data).ok_or_else(garbled)?;
+            let failure = io::Error::from_raw_os_error(raw);
+            let (step, errno) = sys::decode_failure(&failure).ok_or_else(garbled)?;
+            Err(Error::Refused(sandbox::diagnose(
+                step,
+                Errno::from_raw(errno),
+                &HostFacts::read(),
+            )))
+        }
+        _ => Err(garbled()),
+    }
+}
+
+/// How many threads this process has, from `/proc/self/status`.
+fn thread_count() -> Result<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|source| Error::Io {
+        what: "cannot read /proc/self/status to count this process's threads".into(),
+        source,
+    })?;
+    let threads = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok());
+    threads.ok_or_else(|| Error::Io {
+        what: "cannot count this process's threads".into(),
+        source: io::Error::new(io::ErrorKind::InvalidData, "no `Threads:` line"),
+    })
+}
+
+/// A topology given to [`run`]: its text, or a parsed [`Topology`].
+pub trait AsTopology {
+    /// The text to build, checked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Topology`] if the text does not parse.
+    fn topology_text(&self) -> Result<String>;
+}
+
+impl AsTopology for &str {
+    fn topology_text(&self) -> Result<String> {
+        Topology::parse(self)?;
+        Ok((*self).to_owned())
+    }
+}
+
+impl AsTopology for String {
+    fn topology_text(&self) -> Result<String> {
+        self.as_str().topology_text()
+    }
+}
+
+impl AsTopology for &Topology {
+    /// A topology's display parses back to an equal topology (see [`Topology`]).
+    fn topology_text(&self) -> Result<String> {
+        Ok(self.to_string())
+    }
+}
+
+impl AsTopology for Topology {
+    fn topology_text(&self) -> Result<String> {
+        Ok(self.to_string())
+    }
+}
+
+/// A value that can come back from [`run`]'s child process: encoded to bytes there, decoded
+/// here. Implemented for `()`, `bool`, the integers, `String`, `Option`, `Result`, `Vec` and
+/// pairs of these; implement it for a type of your own from those.
+pub trait Portable: Sized {
+    /// Appends the value to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Takes a value from the front of `input`, or `None` if it does not hold one.
+    fn decode(input: &mut &[u8]) -> Option<Self>;
+}
+
+fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if input.len() < n {
+        return None;
+    }
+    let (head, tail) = input.split_at(n);
+    *input = tail;
+    Some(head)
+}
+
+macro_rules! portable_integers {
+    ($($t:ty),*) => {$(
+        impl Portable for $t {
+            fn encode(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn decode(input: &mut &[u8]) -> Option<Self> {
+                let bytes = take(input, std::mem::size_of::<$t>())?;
+                Some(<$t>::from_le_bytes(bytes.try_into().ok()?))
+            }
+        }
+    )*};
+}
+
+portable_integers!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
+
+impl Portable for () {
+    fn encode(&self, _: &mut Vec<u8>) {}
+    fn decode(_: &mut &[u8]) -> Option<Self> {
+        Some(())
+    }
+}
+
+impl Portable for bool {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(*self));
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        match u8::decode(input)? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl Portable for String {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.len().encode(out);
+        out.extend_from_slice(self.as_bytes());
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        let len = usize::decode(input)?;
+        String::from_utf8(take(input, len)?.to_vec()).ok()
+    }
+}
+
+impl<T: Portable> Portable for Vec<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.len().encode(out);
+        for item in self {
+            item.encode(out);
+        }
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        let len = usize::decode(input)?;
+        // Every item takes a byte or more, except `()`: bound the allocation by the input.
+        let mut items = Vec::with_capacity(len.min(input.len()));
+        for _ in 0..len {
+            items.push(T::decode(input)?);
+        }
+        Some(items)
+    }
+}
+
+impl<T: Portable> Portable for Option<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.is_some().encode(out);
+        if let Some(value) = self {
+            value.encode(out);
+        }
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        match bool::decode(input)? {
+            true => Some(Some(T::decode(input)?)),
+            false => Some(None),
+        }
+    }
+}
+
+impl<T: Portable, E: Portable> Portable for std::result::Result<T, E> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.is_ok().encode(out);
+        match self {
+            Ok(value) => value.encode(out),
+            Err(error) => error.encode(out),
+        }
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        match bool::decode(input)? {
+            true => Some(Ok(T::decode(input)?)),
+            false => Some(Err(E::decode(input)?)),
+        }
+    }
+}
+
+impl<A: Portable, B: Portable> Portable for (A, B) {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.encode(out);
+        self.1.encode(out);
+    }
+    fn decode(input: &mut &[u8]) -> Option<Self> {
+        Some((A::decode(input)?, B::decode(input)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Portable + PartialEq + std::fmt::Debug>(value: T) {
+        let mut bytes = Vec::new();
+        value.encode(&mut bytes);
+        let mut input = &bytes[..];
+        assert_eq!(T::decode(&mut input), Some(value));
+        assert!(input.is_empty());
+    }
+
+    #[test]
+    fn values_survive_the_pipe() {
+        round_trip(());
+        round_trip(true);
+        round_trip(-7_i64);
+        round_trip(u128::MAX);
+        round_trip("héllo".to_owned());
+        round_trip(vec![Some(1_u8), None]);
+        round_trip::<std::result::Result<(u16, String), String>>(Ok((7, "x".into())));
+        round_trip::<std::result::Result<(), String>>(Err("no".into()));
+        round_trip(vec![(); 3]);
+    }
+
+    #[test]
+    fn short_or_bad_input_is_refused() {
+        assert_eq!(u32::decode(&mut &[1, 2][..]), None);
+        assert_eq!(bool::decode(&mut &[2][..]), None);
+        let mut bytes = Vec::new();
+        usize::MAX.encode(&mut bytes);
+        assert_eq!(String::decode(&mut &bytes[..]), None);
+        assert_eq!(Vec::<u8>::decode(&mut &bytes[..]), None);
+    }
+
+    #[test]
+    fn answers_are_decoded() {
+        let exited = Ok(WaitStatus::Exited(Pid::from_raw(9), 0));
+        let mut answer = vec![TAG_VALUE];
+        42_u32.encode(&mut answer);
+        assert_eq!(decode_answer::<u32>(&answer, exited).unwrap(), 42);
+        let mut answer = vec![TAG_PANIC];
+        "boom".to_owned().encode(&mut answer);
+        let error = decode_answer::<u32>(&answer, exited).unwrap_err();
+        assert_eq!(error.to_string(), "the closure panicked: boom");
+        let error = decode_answer::<()>(&[], Ok(WaitStatus::Exited(Pid::from_raw(9), 3)));
+        assert_eq!(
+            error.unwrap_err().to_string(),
+            "in the sandbox: the sandbox's process exited with code 3 without an answer"
+        );
+    }
+
+    #[test]
+    fn a_threaded_caller_is_refused_with_a_reason() {
+        // libtest runs this on a thread of its own, so this process has two threads or more.
+        let error = run("a -- b", |_| ()).unwrap_err();
+        let Error::ThreadedCaller { threads } = error else {
+            panic!("{error}");
+        };
+        assert!(threads >= 2);
+        assert!(error.to_string().contains("one thread"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_topology_is_refused_before_any_fork() {
+        let error = run("a -- a", |_| ()).unwrap_err();
+        assert!(matches!(error, Error::Topology(_)), "{error}");
+    }
+}
