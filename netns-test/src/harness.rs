@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::Net;
+use crate::capture::CaptureMode;
 use crate::sandbox::{self, CHILD_ENV};
 
 /// One `#[netns_test]` function, registered by the attribute through a distributed slice.
@@ -40,6 +41,8 @@ pub struct TestCase {
     pub file: &'static str,
     /// `line!()` of the function, for reports.
     pub line: u32,
+    /// What `capture` on the attribute asked for.
+    pub capture: CaptureMode,
 }
 
 impl TestCase {

@@ -47,6 +47,19 @@
 //!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
 //! - when the test fails, its output is shown with the network as the kernel saw it then.
 //!
+//! # When a test fails
+//!
+//! Besides its output and the network as the kernel saw it, a failed test leaves a folder,
+//! whose path the report prints: `<target>/netns-test/<binary>/<test>/`, with one file per node
+//! (`client.txt`: links, addresses, routes, neighbours, forwarding sysctls and the nftables
+//! ruleset) and, with `capture` on the attribute, `capture.pcapng`. The folder of a test is
+//! cleared when it runs again, and a test that passes leaves none. Environment variables:
+//!
+//! - `NETNS_TEST_ARTIFACTS=<dir>`: put the folders under `<dir>/<binary>/` instead (for binaries
+//!   that do not live in a target directory, such as a cargo-nextest archive unpacked elsewhere);
+//! - `NETNS_TEST_CAPTURE=off|on-failure|always`: the packet capture of every test of the run,
+//!   whatever the attributes say.
+//!
 //! # Nothing is left behind
 //!
 //! When the test process ends (it passes, fails, panics, aborts or is killed), the PID
@@ -63,15 +76,19 @@
 pub mod topology;
 
 mod apply;
+mod artifacts;
+mod capture;
 mod error;
 mod harness;
 mod mounts;
 mod net;
 mod netlink;
 mod netns;
+mod pcapng;
 mod report;
 mod runner;
 mod sandbox;
+mod snapshot;
 mod sys;
 
 pub use error::{Error, Result};
@@ -82,6 +99,7 @@ pub use sandbox::Refusal;
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::capture::CaptureMode;
     pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
     pub use linkme;
 }

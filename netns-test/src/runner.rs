@@ -10,6 +10,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
 use crate::Net;
+use crate::artifacts::Artifacts;
+use crate::capture::{Capture, CaptureMode};
 use crate::harness::{ShouldPanic, TestCase, error_chain};
 use crate::sandbox::CHILD_ENV;
 
@@ -26,6 +28,14 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
         eprintln!("netns-test: this binary has no test named `{name}`");
         return ExitCode::from(SETUP_FAILED);
     };
+    let artifacts = Artifacts::for_test(name);
+    let capture_mode = match CaptureMode::for_run(case.capture) {
+        Ok(mode) => mode,
+        Err(message) => {
+            eprintln!("netns-test: {message}");
+            return ExitCode::from(SETUP_FAILED);
+        }
+    };
     let net = match Net::build(case.topology) {
         Ok(net) => net,
         Err(error) => {
@@ -36,12 +46,48 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
             return ExitCode::from(SETUP_FAILED);
         }
     };
+    let capture = match capture_mode {
+        CaptureMode::Off => None,
+        _ => match Capture::start(&net) {
+            Ok(capture) => Some(capture),
+            Err(error) => {
+                eprintln!("netns-test: cannot start the packet capture: {error}");
+                return ExitCode::from(SETUP_FAILED);
+            }
+        },
+    };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
-    match judge(outcome, case.should_panic) {
-        Ok(()) => ExitCode::SUCCESS,
+    let verdict = judge(outcome, case.should_panic);
+    // Every frame the body sent is read before anything is written.
+    let packets = capture.map(Capture::stop);
+    match verdict {
+        Ok(()) => {
+            if let (Some(packets), CaptureMode::Always) = (&packets, capture_mode) {
+                match artifacts.save_capture(packets) {
+                    Ok(path) => eprintln!("packet capture: {}", path.display()),
+                    Err(error) => eprintln!("netns-test: cannot save the packet capture: {error}"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Err(message) => {
             eprintln!("{message}");
             eprintln!("\nthe network when the test failed:\n{}", net.report());
+            match artifacts.save_failure(&net, packets.as_deref()) {
+                Ok(dir) => eprintln!(
+                    "the state of every node{}: {}",
+                    if packets.is_some() {
+                        " and the packet capture"
+                    } else {
+                        ""
+                    },
+                    dir.display()
+                ),
+                Err(error) => eprintln!(
+                    "netns-test: cannot save the artifacts in {}: {error}",
+                    artifacts.dir().display()
+                ),
+            }
             ExitCode::from(FAILED)
         }
     }

@@ -16,6 +16,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("nft", "nftables"),
     ("unshare", "util-linux"),
     ("ps", "procps"),
+    ("tshark", "tshark"),
 ];
 
 /// The user the second run of the suite runs as.

@@ -1,0 +1,308 @@
+//! What failed tests leave behind, seen from outside: the artifact folder of the
+//! `artifacts_fixture` binary, the state of its nodes, and its packet capture read by tshark.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The fixture binary: where cargo built it, or where cargo-nextest unpacked it from an archive.
+fn fixture_path() -> PathBuf {
+    std::env::var_os("NEXTEST_BIN_EXE_artifacts_fixture")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_artifacts_fixture")))
+}
+
+/// The target directory the fixture lives in (`<target>/<profile>/artifacts_fixture`).
+fn target_dir() -> PathBuf {
+    let fixture = fixture_path();
+    fixture
+        .parent()
+        .and_then(Path::parent)
+        .expect("the fixture lives in <target>/<profile>")
+        .to_path_buf()
+}
+
+/// Something no other run uses: a folder name, a payload to look for in a capture.
+fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+/// A fresh artifact base folder, removed when the test that made it passes.
+struct Base(PathBuf);
+
+impl Base {
+    fn new() -> Base {
+        let dir = target_dir().join("artifacts-suite").join(unique("run"));
+        fs::create_dir_all(&dir).expect("create the base folder");
+        Base(dir)
+    }
+
+    fn test_dir(&self, test: &str) -> PathBuf {
+        self.0.join("artifacts_fixture").join(test)
+    }
+}
+
+impl Drop for Base {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.0);
+            let _ = fs::remove_dir(self.0.parent().unwrap());
+        }
+    }
+}
+
+struct Run {
+    output: Output,
+    stdout: String,
+}
+
+/// Runs the fixture with `args`, artifacts under `base` (or the default place if `None`), the
+/// payloads carrying `marker`, and `env` on top.
+fn fixture(args: &[&str], base: Option<&Base>, marker: &str, env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(fixture_path());
+    command
+        .args(args)
+        .env_remove("NETNS_TEST_ARTIFACTS")
+        .env_remove("NETNS_TEST_CAPTURE")
+        .env_remove("NETNS_TEST_KEEP")
+        .env("ARTIFACTS_MARKER", marker);
+    if let Some(base) = base {
+        command.env("NETNS_TEST_ARTIFACTS", &base.0);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("run the fixture binary");
+    Run {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+        output,
+    }
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The interfaces (`client:eth0`) on which tshark finds a frame carrying `marker`, in the
+/// order of the file.
+fn interfaces_carrying(capture: &Path, marker: &str) -> Vec<String> {
+    let output = Command::new("tshark")
+        .arg("-r")
+        .arg(capture)
+        .args([
+            "-Y",
+            &format!("udp.port == 5555 && frame contains \"{marker}\""),
+        ])
+        .args(["-T", "fields", "-e", "frame.interface_name"])
+        .output()
+        .expect("run tshark (Debian package `tshark`)");
+    assert!(
+        output.status.success(),
+        "tshark cannot read {}: {}",
+        capture.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_failure_leaves_the_state_of_every_node_and_the_capture() {
+    let base = Base::new();
+    let marker = unique("marker");
+    let run = fixture(
+        &["--exact", "fails_after_a_datagram"],
+        Some(&base),
+        &marker,
+        &[],
+    );
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    let dir = base.test_dir("fails_after_a_datagram");
+    assert!(
+        run.stdout.contains(&format!(
+            "the state of every node and the packet capture: {}",
+            dir.display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        names_in(&dir),
+        ["capture.pcapng", "client.txt", "server.txt"]
+    );
+
+    let client = read(&dir.join("client.txt"));
+    for expected in [
+        "node `client`",
+        "eth0  UP       mtu 1500   10.0.1.1/24",
+        "10.0.1.0/24 dev eth0 proto kernel scope link src 10.0.1.1",
+        "net.ipv4.ip_forward = 0",
+        "nftables ruleset (nft list ruleset):\n  (empty)",
+    ] {
+        assert!(
+            client.contains(expected),
+            "missing {expected:?} in:\n{client}"
+        );
+    }
+    // The datagram went through ARP: each side knows the other's MAC address.
+    assert!(
+        client.contains("10.0.1.2 dev eth0 lladdr "),
+        "no neighbour in:\n{client}"
+    );
+    let server = read(&dir.join("server.txt"));
+    assert!(
+        server.contains("10.0.1.1 dev eth0 lladdr "),
+        "no neighbour in:\n{server}"
+    );
+
+    let seen = interfaces_carrying(&dir.join("capture.pcapng"), &marker);
+    assert_eq!(
+        seen,
+        ["client:eth0", "server:eth0"],
+        "frames with the marker"
+    );
+}
+
+#[test]
+fn the_state_shows_forwarding_routes_and_the_nftables_ruleset() {
+    let base = Base::new();
+    let run = fixture(&["--exact", "fails_with_a_firewall"], Some(&base), "x", &[]);
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    let dir = base.test_dir("fails_with_a_firewall");
+    assert!(
+        run.stdout
+            .contains(&format!("the state of every node: {}", dir.display())),
+        "{}",
+        run.stdout
+    );
+    // No capture was asked for.
+    assert_eq!(names_in(&dir), ["client.txt", "gateway.txt", "server.txt"]);
+    let gateway = read(&dir.join("gateway.txt"));
+    for expected in [
+        "net.ipv4.ip_forward = 1",
+        "10.0.1.254/24",
+        "10.0.2.254/24",
+        "table inet artifacts_check",
+    ] {
+        assert!(
+            gateway.contains(expected),
+            "missing {expected:?} in:\n{gateway}"
+        );
+    }
+    let client = read(&dir.join("client.txt"));
+    assert!(
+        client.contains("default via 10.0.1.254 dev eth0"),
+        "{client}"
+    );
+}
+
+#[test]
+fn passing_tests_leave_nothing_not_even_stale_artifacts() {
+    let base = Base::new();
+    // What an earlier failure of `passes` left.
+    let stale = base.test_dir("passes");
+    fs::create_dir_all(&stale).unwrap();
+    fs::write(stale.join("client.txt"), "stale").unwrap();
+    let run = fixture(
+        &["passes", "--skip", "always", "--test-threads=1"],
+        Some(&base),
+        &unique("marker"),
+        &[],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    assert!(run.stdout.contains("2 passed"), "{}", run.stdout);
+    assert_eq!(names_in(&base.0), Vec::<String>::new(), "left behind");
+}
+
+#[test]
+fn capture_always_keeps_the_file_of_a_passing_test() {
+    let base = Base::new();
+    let marker = unique("marker");
+    let run = fixture(
+        &["--exact", "passes_with_capture_always"],
+        Some(&base),
+        &marker,
+        &[],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    let dir = base.test_dir("passes_with_capture_always");
+    assert_eq!(names_in(&dir), ["capture.pcapng"]);
+    let seen = interfaces_carrying(&dir.join("capture.pcapng"), &marker);
+    assert_eq!(seen, ["client:eth0", "server:eth0"]);
+}
+
+#[test]
+fn the_environment_sets_the_capture_of_the_whole_run() {
+    let base = Base::new();
+    let marker = unique("marker");
+    let run = fixture(
+        &["--exact", "passes"],
+        Some(&base),
+        &marker,
+        &[("NETNS_TEST_CAPTURE", "always")],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    let capture = base.test_dir("passes").join("capture.pcapng");
+    assert_eq!(
+        interfaces_carrying(&capture, &marker),
+        ["client:eth0", "server:eth0"]
+    );
+
+    let run = fixture(
+        &["--exact", "passes_with_capture_always"],
+        Some(&base),
+        &marker,
+        &[("NETNS_TEST_CAPTURE", "off")],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    assert!(!base.test_dir("passes_with_capture_always").exists());
+
+    let run = fixture(
+        &["--exact", "passes"],
+        Some(&base),
+        &marker,
+        &[("NETNS_TEST_CAPTURE", "sometimes")],
+    );
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "NETNS_TEST_CAPTURE must be `off`, `on-failure` or `always`, not `sometimes`"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn artifacts_go_under_the_target_directory_by_default() {
+    let run = fixture(&["--exact", "fails_with_a_firewall"], None, "x", &[]);
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    let dir = target_dir()
+        .join("netns-test")
+        .join("artifacts_fixture")
+        .join("fails_with_a_firewall");
+    assert!(
+        run.stdout
+            .contains(&format!("the state of every node: {}", dir.display())),
+        "{}",
+        run.stdout
+    );
+    assert!(read(&dir.join("gateway.txt")).contains("table inet artifacts_check"));
+    fs::remove_dir_all(&dir).unwrap();
+    for parent in dir.ancestors().skip(1).take(2) {
+        let _ = fs::remove_dir(parent);
+    }
+}
