@@ -306,3 +306,102 @@ fn artifacts_go_under_the_target_directory_by_default() {
         let _ = fs::remove_dir(parent);
     }
 }
+
+/// With `NETNS_TEST_KEEP`, a failed test waits on its terminal (here a pseudo-terminal made by
+/// `script`) and prints commands that really enter its nodes from the host.
+#[test]
+fn a_kept_failure_waits_with_commands_that_enter_its_nodes() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let base = Base::new();
+    let command = format!(
+        "'{}' --exact fails_with_a_firewall",
+        fixture_path().display()
+    );
+    let mut child = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .env("NETNS_TEST_KEEP", "1")
+        .env("NETNS_TEST_ARTIFACTS", &base.0)
+        .env_remove("NETNS_TEST_CAPTURE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run script (Debian package `bsdutils`)");
+    let (lines, received) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line.trim_end().to_string()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let enter_gateway = loop {
+        let Ok(line) = received.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!("no nsenter command for the gateway in:\n{seen}");
+        };
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(command) = line.trim_start().strip_prefix("gateway  ") {
+            break command.to_string();
+        }
+    };
+    assert!(
+        seen.contains("the network of this test stays up until you press Enter"),
+        "{seen}"
+    );
+    assert!(enter_gateway.starts_with("nsenter "), "{enter_gateway}");
+
+    // The printed command enters the live gateway: its addresses and its firewall table.
+    let in_gateway = |program: &[&str]| -> String {
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{enter_gateway} {}", program.join(" ")))
+            .output()
+            .expect("run nsenter");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr)
+    };
+    let addresses = in_gateway(&["ip", "-br", "addr"]);
+    let ruleset = in_gateway(&["nft", "list", "ruleset"]);
+    // The test is still waiting for Enter.
+    let waiting = child.try_wait().unwrap().is_none();
+    child.stdin.as_mut().unwrap().write_all(b"\n").unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        addresses.contains("10.0.1.254/24") && addresses.contains("10.0.2.254/24"),
+        "{addresses}"
+    );
+    assert!(ruleset.contains("table inet artifacts_check"), "{ruleset}");
+    assert!(waiting, "the test did not wait for Enter");
+    assert_eq!(status.code(), Some(101));
+}
+
+/// Without a terminal (as in CI), a kept failure says why it does not wait, and ends.
+#[test]
+fn a_kept_failure_without_a_terminal_does_not_hang() {
+    let base = Base::new();
+    let output = Command::new("setsid")
+        .arg("--wait")
+        .arg(fixture_path())
+        .args(["--exact", "fails_with_a_firewall"])
+        .env("NETNS_TEST_KEEP", "1")
+        .env("NETNS_TEST_ARTIFACTS", &base.0)
+        .env_remove("NETNS_TEST_CAPTURE")
+        .output()
+        .expect("run setsid");
+    let all = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains("NETNS_TEST_KEEP is set but this test has no terminal to wait on"),
+        "{all}"
+    );
+}

@@ -98,7 +98,9 @@ pub fn main() -> ExitCode {
         return crate::runner::run_named(&name.to_string_lossy(), &TESTS);
     }
     let args = Arguments::from_args();
-    let capture = !args.nocapture;
+    // A test kept on failure prints how to enter its nodes while it waits: that must not sit in
+    // a pipe until it ends.
+    let capture = !args.nocapture && !crate::keep::requested();
     let mut cases: Vec<&'static TestCase> = TESTS.iter().collect();
     cases.sort_by_key(|case| case.full_name());
     let trials = cases

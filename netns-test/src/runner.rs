@@ -9,11 +9,11 @@ use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
-use crate::Net;
 use crate::artifacts::Artifacts;
 use crate::capture::{Capture, CaptureMode};
 use crate::harness::{ShouldPanic, TestCase, error_chain};
 use crate::sandbox::CHILD_ENV;
+use crate::{Net, keep};
 
 /// Exit code of a test whose body failed (libtest uses the same).
 const FAILED: u8 = 101;
@@ -29,6 +29,8 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
         return ExitCode::from(SETUP_FAILED);
     };
     let artifacts = Artifacts::for_test(name);
+    // Read now: building the network mounts the test's own /proc.
+    let host_pid = keep::requested().then(keep::host_pid).flatten();
     let capture_mode = match CaptureMode::for_run(case.capture) {
         Ok(mode) => mode,
         Err(message) => {
@@ -87,6 +89,9 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
                     "netns-test: cannot save the artifacts in {}: {error}",
                     artifacts.dir().display()
                 ),
+            }
+            if keep::requested() {
+                keep::hold(&net, host_pid);
             }
             ExitCode::from(FAILED)
         }

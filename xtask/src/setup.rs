@@ -17,6 +17,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("unshare", "util-linux"),
     ("ps", "procps"),
     ("tshark", "tshark"),
+    ("script", "bsdutils"),
 ];
 
 /// The user the second run of the suite runs as.
