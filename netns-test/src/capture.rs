@@ -26,7 +26,7 @@
 //! when it passes. `NETNS_TEST_CAPTURE=off|on-failure|always` sets it for every test of the run,
 //! over what the attributes say.
 
-use std::io::{self, IoSliceMut};
+use std::io::{self, IoSliceMut, PipeReader, PipeWriter, Write as _};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,13 +86,15 @@ pub(crate) const FILE_NAME: &str = "capture.pcapng";
 /// Room for one frame: veth hands over segments of up to 64 KiB (GSO) as one frame.
 const FRAME_BYTES: usize = 65_536 + 256;
 
-/// How often the reading thread looks whether it should stop.
-const POLL_MS: u8 = 20;
+/// How often the reading thread looks whether it should stop, should its wake-up be lost.
+const POLL_MS: u8 = 100;
 
 /// A capture in progress.
 #[derive(Debug)]
 pub(crate) struct Capture {
     stop: Arc<AtomicBool>,
+    /// Writing a byte here wakes the reading thread at once.
+    wake: PipeWriter,
     thread: JoinHandle<Writer>,
 }
 
@@ -139,18 +141,21 @@ impl Capture {
         }
         let writer = Writer::new(names.iter().map(String::as_str));
         let stop = Arc::new(AtomicBool::new(false));
+        let (woken, wake) = io::pipe()?;
         let thread = thread::Builder::new()
             .name("netns-test capture".into())
             .spawn({
                 let stop = Arc::clone(&stop);
-                move || read_until_stopped(&taps, writer, &stop)
+                move || read_until_stopped(&taps, &woken, writer, &stop)
             })?;
-        Ok(Capture { stop, thread })
+        Ok(Capture { stop, wake, thread })
     }
 
     /// Reads what is still queued, stops, and returns the pcapng file.
-    pub(crate) fn stop(self) -> Vec<u8> {
+    pub(crate) fn stop(mut self) -> Vec<u8> {
         self.stop.store(true, Ordering::Relaxed);
+        // If this fails, the thread still sees the flag within `POLL_MS`.
+        let _ = self.wake.write_all(&[1]);
         match self.thread.join() {
             Ok(writer) => writer.into_bytes(),
             Err(payload) => std::panic::resume_unwind(payload),
@@ -183,7 +188,12 @@ struct Frame {
     direction: Direction,
 }
 
-fn read_until_stopped(taps: &[Tap], mut writer: Writer, stop: &AtomicBool) -> Writer {
+fn read_until_stopped(
+    taps: &[Tap],
+    woken: &PipeReader,
+    mut writer: Writer,
+    stop: &AtomicBool,
+) -> Writer {
     let mut buf = vec![0u8; FRAME_BYTES];
     let mut frames = Vec::new();
     loop {
@@ -208,7 +218,9 @@ fn read_until_stopped(taps: &[Tap], mut writer: Writer, stop: &AtomicBool) -> Wr
         }
         let mut fds: Vec<PollFd<'_>> = taps
             .iter()
-            .map(|tap| PollFd::new(tap.socket.as_fd(), PollFlags::POLLIN))
+            .map(|tap| tap.socket.as_fd())
+            .chain([woken.as_fd()])
+            .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
             .collect();
         match poll(&mut fds, PollTimeout::from(POLL_MS)) {
             Ok(_) | Err(Errno::EINTR) => {}
