@@ -91,6 +91,7 @@ mod netlink;
 mod netns;
 mod pcapng;
 mod report;
+mod ring;
 mod runner;
 mod sandbox;
 mod snapshot;

@@ -77,23 +77,29 @@ impl Writer {
         original_len: u32,
         direction: Option<Direction>,
     ) {
-        let mut body = Vec::with_capacity(data.len() + 40);
-        body.extend_from_slice(&interface.to_le_bytes());
-        body.extend_from_slice(&((timestamp_ns >> 32) as u32).to_le_bytes());
-        body.extend_from_slice(&(timestamp_ns as u32).to_le_bytes());
-        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        body.extend_from_slice(&original_len.to_le_bytes());
-        body.extend_from_slice(data);
-        body.resize(body.len().next_multiple_of(4), 0);
+        // Written in place rather than through `block`: frames are most of the file.
+        let options = if direction.is_some() { 12 } else { 0 };
+        let total = (12 + 20 + data.len().next_multiple_of(4) + options) as u32;
+        let out = &mut self.out;
+        out.reserve(total as usize);
+        out.extend_from_slice(&ENHANCED_PACKET.to_le_bytes());
+        out.extend_from_slice(&total.to_le_bytes());
+        out.extend_from_slice(&interface.to_le_bytes());
+        out.extend_from_slice(&((timestamp_ns >> 32) as u32).to_le_bytes());
+        out.extend_from_slice(&(timestamp_ns as u32).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&original_len.to_le_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().next_multiple_of(4), 0);
         if let Some(direction) = direction {
             let flags: u32 = match direction {
                 Direction::Inbound => 1,
                 Direction::Outbound => 2,
             };
-            option(&mut body, EPB_FLAGS, &flags.to_le_bytes());
-            option(&mut body, OPT_END, &[]);
+            option(out, EPB_FLAGS, &flags.to_le_bytes());
+            option(out, OPT_END, &[]);
         }
-        self.block(ENHANCED_PACKET, &body);
+        out.extend_from_slice(&total.to_le_bytes());
     }
 
     /// The file's bytes.

@@ -61,7 +61,11 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
     let verdict = judge(outcome, case.should_panic);
     // Every frame the body sent is read before anything is written.
-    let packets = capture.map(Capture::stop);
+    let captured = capture.map(Capture::stop);
+    if let Some(note) = captured.as_ref().and_then(|c| c.missing()) {
+        eprintln!("netns-test: {note}");
+    }
+    let packets = captured.map(|c| c.file);
     match verdict {
         Ok(()) => {
             if let (Some(packets), CaptureMode::Always) = (&packets, capture_mode) {

@@ -66,4 +66,29 @@ fn passes(net: &Net) {
     client_sends_marker(net);
 }
 
+/// How many bytes `sends_1_mib_with_capture_always` sends: several times what a packet socket's
+/// own receive buffer holds, less than a capture ring.
+const BULK_BYTES: usize = 1 << 20;
+
+#[netns_test(topology = "client -- server", capture = "always")]
+fn sends_1_mib_with_capture_always(net: &Net) {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    let listener = net
+        .node("server")
+        .run(|| TcpListener::bind("0.0.0.0:9000").expect("bind"));
+    let receiver = net.node("server").spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).expect("read");
+        received.len()
+    });
+    net.node("client").run(|| {
+        let mut stream = TcpStream::connect("server:9000").expect("connect");
+        stream.write_all(&vec![7u8; BULK_BYTES]).expect("send");
+    });
+    assert_eq!(receiver.join().unwrap(), BULK_BYTES);
+}
+
 netns_test::main!();
