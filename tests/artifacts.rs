@@ -210,6 +210,20 @@ fn the_state_shows_forwarding_routes_and_the_nftables_ruleset() {
 }
 
 #[test]
+fn the_switches_have_a_file_of_their_own() {
+    let base = Base::new();
+    let run = fixture(&["--exact", "fails_on_a_switch"], Some(&base), "x", &[]);
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    let dir = base.test_dir("fails_on_a_switch");
+    assert_eq!(names_in(&dir), ["_switches.txt", "a.txt", "b.txt"]);
+    let switches = read(&dir.join("_switches.txt"));
+    assert!(
+        switches.contains("(switch `lan`)") && switches.contains("ports "),
+        "{switches}"
+    );
+}
+
+#[test]
 fn passing_tests_leave_nothing_not_even_stale_artifacts() {
     let base = Base::new();
     // What an earlier failure of `passes` left.

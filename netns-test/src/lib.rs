@@ -62,7 +62,8 @@
 //! - `NETNS_TEST_KEEP=1`: a failed test keeps its network up and prints, for each node, the
 //!   `nsenter` command that enters it from another terminal, until you press Enter (on the
 //!   test's terminal; without one, it does not wait). Output is then shown as it is printed,
-//!   not captured. Best with one test: `cargo test --test NAME -- --exact TEST`.
+//!   not captured. Best with one test: `cargo test --test NAME -- --exact TEST` (under
+//!   cargo-nextest, add `--no-capture`).
 //!
 //! # Nothing is left behind
 //!

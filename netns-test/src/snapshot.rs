@@ -3,7 +3,7 @@
 //! `<node>.txt` holds what a network engineer would type into that node to see where the
 //! packets went: its links, addresses and routes (as in the failure report), its neighbour
 //! table (`ip neigh`), its forwarding and reverse-path sysctls, and the nftables ruleset
-//! (`nft list ruleset`, when `nft` is installed). `switches.txt` lists the bridges and their
+//! (`nft list ruleset`, when `nft` is installed). `_switches.txt` lists the bridges and their
 //! ports when the topology has switches. Everything is read live inside each namespace, which
 //! is why this runs in the test process before it exits (see [`crate::artifacts`]).
 //!
@@ -35,7 +35,8 @@ pub(crate) fn save(plan: &Plan, built: &Built, dir: &Path) -> io::Result<Vec<Pat
     if let Some(switches) = &built.switches {
         let mut text = String::from("switches (a hidden namespace): bridges and their ports\n");
         report::describe_switches(&mut text, plan, switches.as_fd());
-        let path = dir.join(format!("{SWITCHES}.txt"));
+        // Node names start with a letter: this name is never a node's.
+        let path = dir.join(format!("_{SWITCHES}.txt"));
         fs::write(&path, text)?;
         written.push(path);
     }

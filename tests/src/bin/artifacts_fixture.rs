@@ -51,6 +51,11 @@ fn fails_with_a_firewall(net: &Net) {
     panic!("failing with a firewall table in the gateway");
 }
 
+#[netns_test(topology = "switch lan; {a b} -- lan")]
+fn fails_on_a_switch() {
+    panic!("failing on a switch");
+}
+
 #[netns_test(topology = "client -- server", capture)]
 fn passes_with_capture_on_failure(net: &Net) {
     client_sends_marker(net);
