@@ -22,14 +22,22 @@
 //! # Waiting
 //!
 //! The test reads a line from its terminal (`/dev/tty`), not from stdin, which the harness
-//! closes. Without a terminal (CI), it says so and ends at once rather than hang. The harness
+//! closes. Without a terminal (CI), it says so and ends at once rather than hang. A test
+//! outside the terminal's foreground process group (cargo-nextest gives each test a group of
+//! its own) cannot read the terminal: it is told so by the kernel (with SIGTTIN blocked, the
+//! read fails with EIO rather than stopping the whole group), and waits for Ctrl-C instead, or
+//! until the terminal is closed. The harness
 //! does not capture the output of any test while `NETNS_TEST_KEEP` is set: the commands must
 //! reach the user while the test waits, not after it ends.
 
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 
 use crate::Net;
 
@@ -68,17 +76,49 @@ pub(crate) fn hold(net: &Net, host_pid: Option<u32>) {
             return;
         }
     };
-    eprintln!("{}", commands(net, pid));
+    eprintln!(
+        "\nnetns-test: {KEEP_ENV} is set: the network of this test stays up until you press \
+         Enter here.\n{}",
+        commands(net, pid)
+    );
+    // A process outside the terminal's foreground process group that reads it would be stopped
+    // with its whole group (SIGTTIN); with the signal blocked, the read fails instead.
+    let mut ttin = SigSet::empty();
+    ttin.add(Signal::SIGTTIN);
+    let blocked = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&ttin), None).is_ok();
     let mut line = String::new();
-    let _ = BufReader::new(tty).read_line(&mut line);
+    match BufReader::new(&tty).read_line(&mut line) {
+        Err(error) if blocked && error.raw_os_error() == Some(Errno::EIO as i32) => {
+            eprintln!(
+                "netns-test: this test runs in the background of its terminal (as under \
+                 cargo-nextest) and cannot read Enter: press Ctrl-C to end it"
+            );
+            wait_for_hangup(&tty);
+        }
+        _ => {}
+    }
+}
+
+/// Waits until the terminal goes away (or a signal ends the process), so that a test left in
+/// the background does not outlive the terminal it was kept for.
+fn wait_for_hangup(tty: &File) {
+    loop {
+        let mut fds = [PollFd::new(tty.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::from(1000u16));
+        let events = fds[0].revents().unwrap_or(PollFlags::POLLHUP);
+        if events.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL) {
+            return;
+        }
+        if events.contains(PollFlags::POLLIN) {
+            // Input meant for the foreground: do not spin on it.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
 }
 
 /// The message with one `nsenter` command per node.
 fn commands(net: &Net, pid: u32) -> String {
-    let mut text = format!(
-        "\nnetns-test: {KEEP_ENV} is set: the network of this test stays up until you press \
-         Enter here.\nEnter a node from another terminal (as the same user):\n"
-    );
+    let mut text = String::from("Enter a node from another terminal (as the same user):\n");
     let width = net
         .nodes()
         .iter()
