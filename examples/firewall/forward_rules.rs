@@ -64,6 +64,7 @@ fn load_firewall(net: &Net) {
         .unwrap();
     let status = nft.wait().unwrap();
     assert!(status.success(), "nft refused the ruleset");
+    println!("-- the ruleset is loaded in the gateway --");
 }
 
 /// Whether a TCP connection from node `from` to `port` of node `to` is accepted (a listener
@@ -72,9 +73,12 @@ fn tcp_connects(net: &Net, from: &str, to: &str, port: u16) -> bool {
     let target = net.node(to);
     let _listener = target.run(|| TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).unwrap());
     let address = SocketAddr::from((target.ip(), port));
-    net.node(from)
+    let connected = net
+        .node(from)
         .run(|| TcpStream::connect_timeout(&address, PATIENCE))
-        .is_ok()
+        .is_ok();
+    report(&format!("{from} -> {to} tcp/{port}"), connected);
+    connected
 }
 
 /// Whether a UDP datagram from the client to `port` of the server gets an answer (a thread on
@@ -99,18 +103,32 @@ fn udp_answered(net: &Net, port: u16) -> bool {
         matches!(socket.recv_from(&mut buf), Ok((5, _)))
     });
     echo.join().unwrap();
+    report(&format!("client -> server udp/{port}"), answered);
     answered
 }
 
 /// Whether the server answers one ping from the client.
 fn ping_answered(net: &Net) -> bool {
-    net.node("client")
+    let answered = net
+        .node("client")
         .command("ping")
         .args(["-c", "1", "-W", "1", "server"])
         .stdout(Stdio::null())
         .status()
         .unwrap()
-        .success()
+        .success();
+    report("client -> server icmp echo", answered);
+    answered
+}
+
+/// Prints what happened to a flow, as `cargo xtask examples` shows it.
+fn report(flow: &str, got_through: bool) {
+    let verdict = if got_through {
+        "got through"
+    } else {
+        "dropped"
+    };
+    println!("{flow:28} {verdict}");
 }
 
 /// The packets counted by the rule of the gateway's forward chain that contains `rule`.
