@@ -46,9 +46,10 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use crate::netlink::Socket;
 use crate::pcapng::{Direction, Writer};
 use crate::ring::Ring;
-use crate::{Net, netns, report};
+use crate::{Error, Net, Result, netns};
 
 /// The environment variable that sets the capture mode of every test of the run.
 pub(crate) const CAPTURE_ENV: &str = "NETNS_TEST_CAPTURE";
@@ -160,13 +161,16 @@ struct Tap {
 
 impl Capture {
     /// Opens a packet socket with its ring in every node and starts reading them.
-    pub(crate) fn start(net: &Net) -> io::Result<Capture> {
+    pub(crate) fn start(net: &Net) -> Result<Capture> {
         let mut names = Vec::new();
         let mut wanted = Vec::new();
         for node in net.nodes() {
-            let links = report::open(node.ns(), node.name())
-                .and_then(|mut s| s.links().map_err(|e| e.to_string()))
-                .map_err(|e| io::Error::other(format!("node `{}`: {e}", node.name())))?;
+            let links = Socket::open_in(node.ns(), node.name())?
+                .links()
+                .map_err(|source| Error::Netlink {
+                    what: format!("listing the links of node `{}`", node.name()),
+                    source,
+                })?;
             let mut interfaces = Vec::new();
             for interface in node.interfaces() {
                 let Some(link) = links.iter().find(|l| l.name == interface.name()) else {
@@ -197,26 +201,30 @@ impl Capture {
                 .map(|(name, ring, interfaces)| {
                     let ring = ring.join().expect("the thread opening a ring panicked");
                     Ok(Tap {
-                        ring: ring.map_err(|e| {
-                            io::Error::new(
-                                e.kind(),
-                                format!("cannot open a packet socket in node `{name}`: {e}"),
-                            )
+                        ring: ring.map_err(|source| Error::Capture {
+                            node: name.to_string(),
+                            source,
                         })?,
                         interfaces,
                     })
                 })
-                .collect::<io::Result<Vec<Tap>>>()
+                .collect::<Result<Vec<Tap>>>()
         })?;
         let writer = Writer::new(names.iter().map(String::as_str));
         let stop = Arc::new(AtomicBool::new(false));
-        let (woken, wake) = io::pipe()?;
+        let io_error = |what: &str| {
+            let what = what.to_string();
+            move |source| Error::Io { what, source }
+        };
+        let (woken, wake) =
+            io::pipe().map_err(io_error("cannot create the capture's wake-up pipe"))?;
         let thread = thread::Builder::new()
             .name("netns-test capture".into())
             .spawn({
                 let stop = Arc::clone(&stop);
                 move || read_until_stopped(taps, &woken, writer, &stop)
-            })?;
+            })
+            .map_err(io_error("cannot start the capture's thread"))?;
         Ok(Capture { stop, wake, thread })
     }
 

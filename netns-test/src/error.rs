@@ -63,6 +63,13 @@ pub enum Error {
         #[source]
         source: nix::Error,
     },
+    /// The packet capture could not start in a node.
+    #[error("cannot start the packet capture in node `{node}`")]
+    Capture {
+        node: String,
+        #[source]
+        source: io::Error,
+    },
     /// An I/O error with what was being done.
     #[error("{what}")]
     Io {

@@ -53,7 +53,7 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
         _ => match Capture::start(&net) {
             Ok(capture) => Some(capture),
             Err(error) => {
-                eprintln!("netns-test: cannot start the packet capture: {error}");
+                eprintln!("netns-test: {}", error_chain(&error));
                 return ExitCode::from(SETUP_FAILED);
             }
         },
