@@ -65,13 +65,8 @@ impl Artifacts {
         artifacts
     }
 
-    /// The folder's path (which may not exist).
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Makes the folder and returns its path.
-    pub(crate) fn create(&self) -> io::Result<&Path> {
+    fn create(&self) -> io::Result<&Path> {
         // A test of the same binary that passes at this moment removes the parents it finds
         // empty: try again if they vanish under us.
         let mut attempts = 0;
@@ -84,9 +79,38 @@ impl Artifacts {
         }
     }
 
-    /// Saves what a failed test leaves: the state of every node and, if given, the packet
-    /// capture. Returns the folder.
-    pub(crate) fn save_failure(&self, net: &Net, capture: Option<&[u8]>) -> io::Result<&Path> {
+    /// Saves what a failed test leaves (the state of every node and, if given, the packet
+    /// capture) and says where on stderr, for the failure report.
+    pub(crate) fn keep_failure(&self, net: &Net, capture: Option<&[u8]>) {
+        match self.save_failure(net, capture) {
+            Ok(dir) => eprintln!(
+                "the state of every node{}: {}",
+                if capture.is_some() {
+                    " and the packet capture"
+                } else {
+                    ""
+                },
+                dir.display()
+            ),
+            Err(error) => eprintln!(
+                "netns-test: cannot save the artifacts in {}: {error}",
+                self.dir.display()
+            ),
+        }
+    }
+
+    /// Saves the packet capture of a test that passed, if there is one, and says where.
+    pub(crate) fn keep_capture(&self, capture: Option<&[u8]>) {
+        let Some(bytes) = capture else {
+            return;
+        };
+        match self.save_capture(bytes) {
+            Ok(path) => eprintln!("packet capture: {}", path.display()),
+            Err(error) => eprintln!("netns-test: cannot save the packet capture: {error}"),
+        }
+    }
+
+    fn save_failure(&self, net: &Net, capture: Option<&[u8]>) -> io::Result<&Path> {
         let dir = self.create()?;
         net.save_state(dir)?;
         if let Some(bytes) = capture {
@@ -95,8 +119,7 @@ impl Artifacts {
         Ok(dir)
     }
 
-    /// Saves the packet capture of a test that passed; returns the file's path.
-    pub(crate) fn save_capture(&self, bytes: &[u8]) -> io::Result<PathBuf> {
+    fn save_capture(&self, bytes: &[u8]) -> io::Result<PathBuf> {
         let path = self.create()?.join(capture::FILE_NAME);
         fs::write(&path, bytes)?;
         Ok(path)

@@ -160,6 +160,23 @@ struct Tap {
 }
 
 impl Capture {
+    /// Starts capturing unless `mode` is [`CaptureMode::Off`].
+    pub(crate) fn start_if(mode: CaptureMode, net: &Net) -> Result<Option<Capture>> {
+        match mode {
+            CaptureMode::Off => Ok(None),
+            CaptureMode::OnFailure | CaptureMode::Always => Capture::start(net).map(Some),
+        }
+    }
+
+    /// Stops, says on stderr what the file misses if it misses frames, and returns the file.
+    pub(crate) fn finish(self) -> Vec<u8> {
+        let captured = self.stop();
+        if let Some(note) = captured.missing() {
+            eprintln!("netns-test: {note}");
+        }
+        captured.file
+    }
+
     /// Opens a packet socket with its ring in every node and starts reading them.
     pub(crate) fn start(net: &Net) -> Result<Capture> {
         let mut names = Vec::new();

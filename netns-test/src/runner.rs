@@ -48,52 +48,28 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
             return ExitCode::from(SETUP_FAILED);
         }
     };
-    let capture = match capture_mode {
-        CaptureMode::Off => None,
-        _ => match Capture::start(&net) {
-            Ok(capture) => Some(capture),
-            Err(error) => {
-                eprintln!("netns-test: {}", error_chain(&error));
-                return ExitCode::from(SETUP_FAILED);
-            }
-        },
+    let capture = match Capture::start_if(capture_mode, &net) {
+        Ok(capture) => capture,
+        Err(error) => {
+            eprintln!("netns-test: {}", error_chain(&error));
+            return ExitCode::from(SETUP_FAILED);
+        }
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
     let verdict = judge(outcome, case.should_panic);
     // Every frame the body sent is read before anything is written.
-    let captured = capture.map(Capture::stop);
-    if let Some(note) = captured.as_ref().and_then(|c| c.missing()) {
-        eprintln!("netns-test: {note}");
-    }
-    let packets = captured.map(|c| c.file);
+    let packets = capture.map(Capture::finish);
     match verdict {
         Ok(()) => {
-            if let (Some(packets), CaptureMode::Always) = (&packets, capture_mode) {
-                match artifacts.save_capture(packets) {
-                    Ok(path) => eprintln!("packet capture: {}", path.display()),
-                    Err(error) => eprintln!("netns-test: cannot save the packet capture: {error}"),
-                }
+            if capture_mode == CaptureMode::Always {
+                artifacts.keep_capture(packets.as_deref());
             }
             ExitCode::SUCCESS
         }
         Err(message) => {
             eprintln!("{message}");
             eprintln!("\nthe network when the test failed:\n{}", net.report());
-            match artifacts.save_failure(&net, packets.as_deref()) {
-                Ok(dir) => eprintln!(
-                    "the state of every node{}: {}",
-                    if packets.is_some() {
-                        " and the packet capture"
-                    } else {
-                        ""
-                    },
-                    dir.display()
-                ),
-                Err(error) => eprintln!(
-                    "netns-test: cannot save the artifacts in {}: {error}",
-                    artifacts.dir().display()
-                ),
-            }
+            artifacts.keep_failure(&net, packets.as_deref());
             if keep::requested() {
                 keep::hold(&net, host_pid);
             }
