@@ -1,5 +1,5 @@
 //! The attribute's arguments: `#[netns_test(topology = "...")]` or
-//! `#[netns_test(topology_file = "...")]`.
+//! `#[netns_test(topology_file = "...")]`, and optionally `capture` or `capture = "always"`.
 //!
 //! Each key has its name in [`KEYS`], one field in [`Raw`] and one arm in [`Raw::set`]; its value
 //! is read from the value expression by a small function. Adding a key (`timeout = "10s"`,
@@ -14,11 +14,21 @@ use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 use crate::errors::Errors;
 
 /// Every key the attribute accepts, in the order error messages list them.
-const KEYS: &[&str] = &["topology", "topology_file"];
+const KEYS: &[&str] = &["topology", "topology_file", "capture"];
 
 /// The arguments, checked as a whole.
 pub(crate) struct Args {
     pub(crate) topology: TopologySource,
+    pub(crate) capture: Capture,
+}
+
+/// `capture` keeps the test's packet capture when it fails, `capture = "always"` always.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Capture {
+    #[default]
+    Off,
+    OnFailure,
+    Always,
 }
 
 /// Where the topology text comes from.
@@ -44,6 +54,7 @@ impl Args {
 struct Raw {
     topology: Option<Setting<LitStr>>,
     topology_file: Option<Setting<LitStr>>,
+    capture: Option<Setting<Capture>>,
     errors: Errors,
 }
 
@@ -63,6 +74,7 @@ impl Raw {
             Some("topology_file") => {
                 set_once(&mut self.topology_file, &mut self.errors, meta, string)
             }
+            Some("capture") => set_capture(&mut self.capture, &mut self.errors, meta),
             _ => {
                 self.errors.push(unknown_key(&meta.path));
                 skip_value(meta)
@@ -84,7 +96,8 @@ impl Raw {
             // as the topology.
             (None, None) => return Err(self.errors.or_else(missing_topology)),
         };
-        self.errors.finish(Ok(Args { topology }))
+        let capture = self.capture.map(|c| c.value).unwrap_or_default();
+        self.errors.finish(Ok(Args { topology, capture }))
     }
 }
 
@@ -120,6 +133,45 @@ fn set_once<T>(
         *slot = Some(Setting { key, value });
     }
     Ok(())
+}
+
+/// Reads `capture` (on failure) or `capture = "on-failure" | "always"`.
+fn set_capture(
+    slot: &mut Option<Setting<Capture>>,
+    errors: &mut Errors,
+    meta: &ParseNestedMeta<'_>,
+) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        return set_once(slot, errors, meta, capture_value);
+    }
+    let key = meta.path.require_ident()?.clone();
+    if slot.is_some() {
+        errors.push(syn::Error::new(
+            key.span(),
+            format!("duplicate argument `{key}`: give it once"),
+        ));
+    } else {
+        *slot = Some(Setting {
+            key,
+            value: Capture::OnFailure,
+        });
+    }
+    Ok(())
+}
+
+fn capture_value(expr: Expr, key: &Ident) -> syn::Result<Capture> {
+    let lit = string(expr, key)?;
+    match lit.value().as_str() {
+        "on-failure" => Ok(Capture::OnFailure),
+        "always" => Ok(Capture::Always),
+        other => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "unknown capture mode `{other}`: write `capture` (kept when the test fails) \
+                 or `capture = \"always\"`"
+            ),
+        )),
+    }
 }
 
 /// Reads a value that must be a string literal.
@@ -193,7 +245,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use quote::quote;
 
-    use super::{Args, TopologySource, did_you_mean};
+    use super::{Args, Capture, TopologySource, did_you_mean};
 
     fn messages(tokens: proc_macro2::TokenStream) -> Vec<String> {
         match Args::parse(tokens) {
@@ -220,10 +272,10 @@ mod tests {
                 topology = "a"
             )),
             [
-                "unknown argument `retries` (valid: `topology`, `topology_file`)",
+                "unknown argument `retries` (valid: `topology`, `topology_file`, `capture`)",
                 "`topology` takes a string literal: `topology = \"...\"`",
                 "unknown argument `topology_fle`; did you mean `topology_file`? \
-                 (valid: `topology`, `topology_file`)",
+                 (valid: `topology`, `topology_file`, `capture`)",
             ]
         );
     }
@@ -243,6 +295,35 @@ mod tests {
         assert_eq!(
             messages(quote!(topology)),
             ["expected `topology = \"...\"`"]
+        );
+    }
+
+    #[test]
+    fn capture_is_a_flag_or_a_mode() {
+        let mode = |tokens| Args::parse(tokens).map(|args| args.capture).unwrap();
+        assert_eq!(mode(quote!(topology = "a -- b")), Capture::Off);
+        assert_eq!(
+            mode(quote!(topology = "a -- b", capture)),
+            Capture::OnFailure
+        );
+        assert_eq!(
+            mode(quote!(capture = "on-failure", topology = "a -- b")),
+            Capture::OnFailure
+        );
+        assert_eq!(
+            mode(quote!(topology = "a -- b", capture = "always")),
+            Capture::Always
+        );
+        assert_eq!(
+            messages(quote!(topology = "a -- b", capture = "sometimes")),
+            [
+                "unknown capture mode `sometimes`: write `capture` (kept when the test fails) \
+              or `capture = \"always\"`"
+            ]
+        );
+        assert_eq!(
+            messages(quote!(topology = "a -- b", capture, capture = "always")),
+            ["duplicate argument `capture`: give it once"]
         );
     }
 

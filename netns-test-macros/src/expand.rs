@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, ReturnType};
 
-use crate::args::Args;
+use crate::args::{Args, Capture};
 use crate::errors;
 use crate::item::{self, ShouldPanic, TestFn};
 use crate::validate;
@@ -38,14 +38,25 @@ fn as_written(item: TokenStream) -> TokenStream {
 }
 
 fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let topology = Args::parse(args).and_then(|args| validate::load(&args.topology));
+    let args = Args::parse(args).and_then(|args| {
+        let topology = validate::load(&args.topology)?;
+        Ok((topology, capture_mode(args.capture)))
+    });
     let test = TestFn::parse(item);
-    let (topology, test) = errors::both(topology, test)?;
-    Ok(output(&test, &topology))
+    let ((topology, capture), test) = errors::both(args, test)?;
+    Ok(output(&test, &topology, &capture))
 }
 
 /// The function, then its registration in an anonymous `const` so that no name leaks out.
-fn output(test: &TestFn, topology: &TokenStream) -> TokenStream {
+fn capture_mode(capture: Capture) -> TokenStream {
+    match capture {
+        Capture::Off => quote!(::netns_test::__private::CaptureMode::Off),
+        Capture::OnFailure => quote!(::netns_test::__private::CaptureMode::OnFailure),
+        Capture::Always => quote!(::netns_test::__private::CaptureMode::Always),
+    }
+}
+
+fn output(test: &TestFn, topology: &TokenStream, capture: &TokenStream) -> TokenStream {
     let function = &test.function;
     let ident = &function.sig.ident;
     let name = ident.unraw().to_string();
@@ -104,6 +115,7 @@ fn output(test: &TestFn, topology: &TokenStream) -> TokenStream {
                     body: #closure,
                     file: #file,
                     line: #line,
+                    capture: #capture,
                 };
         };
     }

@@ -62,6 +62,14 @@ mod topology;
 /// directory (`tests/topologies/dmz.topo`). Editing the file rebuilds the test; errors name the
 /// file, line and column. Give `topology` or `topology_file`, not both.
 ///
+/// ## `capture` or `capture = "always"`
+///
+/// Captures every frame on every link end, from before the body starts until it ends, into one
+/// pcapng file (`capture.pcapng` in the test's artifact folder, one interface per link end,
+/// named `client:eth0`), which Wireshark and `tshark -r` read. `capture` (or
+/// `capture = "on-failure"`) keeps the file when the test fails, `capture = "always"` also when
+/// it passes. `NETNS_TEST_CAPTURE=off|on-failure|always` sets it for every test of a run.
+///
 /// # The topology language
 ///
 /// ```text

@@ -77,6 +77,13 @@ pub enum Error {
     /// that process: the cause, with its errno, is in the text, since it crossed a process.
     #[error("in the sandbox: {what}")]
     InSandbox { what: String },
+    /// The packet capture could not start in a node.
+    #[error("cannot start the packet capture in node `{node}`")]
+    Capture {
+        node: String,
+        #[source]
+        source: io::Error,
+    },
     /// An I/O error with what was being done.
     #[error("{what}")]
     Io {

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::Net;
+use crate::capture::CaptureMode;
 use crate::sandbox::{self, CHILD_ENV};
 
 /// One `#[netns_test]` function, registered by the attribute through a distributed slice.
@@ -40,6 +41,8 @@ pub struct TestCase {
     pub file: &'static str,
     /// `line!()` of the function, for reports.
     pub line: u32,
+    /// What `capture` on the attribute asked for.
+    pub capture: CaptureMode,
 }
 
 impl TestCase {
@@ -95,7 +98,9 @@ pub fn main() -> ExitCode {
         return crate::runner::run_named(&name.to_string_lossy(), &TESTS);
     }
     let args = Arguments::from_args();
-    let capture = !args.nocapture;
+    // A test kept on failure prints how to enter its nodes while it waits: that must not sit in
+    // a pipe until it ends.
+    let capture = !args.nocapture && !crate::keep::requested();
     let mut cases: Vec<&'static TestCase> = TESTS.iter().collect();
     cases.sort_by_key(|case| case.full_name());
     let trials = cases

@@ -54,6 +54,23 @@
 //! [`Portable`]). The caller must still have one thread; [`run()`] says so if not.
 //! [`topology::Topology`] parses, plans and draws a topology (`to_dot`, `picture`) without
 //! building anything.
+//! # When a test fails
+//!
+//! Besides its output and the network as the kernel saw it, a failed test leaves a folder,
+//! whose path the report prints: `<target>/netns-test/<binary>/<test>/`, with one file per node
+//! (`client.txt`: links, addresses, routes, neighbours, forwarding sysctls and the nftables
+//! ruleset) and, with `capture` on the attribute, `capture.pcapng`. The folder of a test is
+//! cleared when it runs again, and a test that passes leaves none. Environment variables:
+//!
+//! - `NETNS_TEST_ARTIFACTS=<dir>`: put the folders under `<dir>/<binary>/` instead (for binaries
+//!   that do not live in a target directory, such as a cargo-nextest archive unpacked elsewhere);
+//! - `NETNS_TEST_CAPTURE=off|on-failure|always`: the packet capture of every test of the run,
+//!   whatever the attributes say;
+//! - `NETNS_TEST_KEEP=1`: a failed test keeps its network up and prints, for each node, the
+//!   `nsenter` command that enters it from another terminal, until you press Enter (on the
+//!   test's terminal; without one, it does not wait). Output is then shown as it is printed,
+//!   not captured. Best with one test: `cargo test --test NAME -- --exact TEST` (under
+//!   cargo-nextest, add `--no-capture`).
 //!
 //! # Nothing is left behind
 //!
@@ -71,16 +88,22 @@
 pub mod topology;
 
 mod apply;
+mod artifacts;
+mod capture;
 mod error;
 mod harness;
+mod keep;
 mod mounts;
 mod net;
 mod netlink;
 mod netns;
+mod pcapng;
 mod report;
+mod ring;
 mod run;
 mod runner;
 mod sandbox;
+mod snapshot;
 mod sys;
 
 pub use error::{Error, Result};
@@ -92,6 +115,7 @@ pub use sandbox::Refusal;
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::capture::CaptureMode;
     pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
     pub use linkme;
 }

@@ -17,7 +17,7 @@ use std::thread::{self, JoinHandle};
 
 use crate::apply::{self, Built};
 use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
-use crate::{Error, Result, mounts, netns, report, sys};
+use crate::{Error, Result, mounts, netns, report, snapshot, sys};
 
 /// The network of one test: its nodes, built from the topology.
 #[derive(Debug)]
@@ -103,6 +103,11 @@ impl Net {
     /// This is what a failing test prints.
     pub fn report(&self) -> String {
         report::describe(self.topology.plan(), &self.built)
+    }
+
+    /// Writes the state of every node, one file each, into `dir` (see [`crate::snapshot`]).
+    pub(crate) fn save_state(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        snapshot::save(self.topology.plan(), &self.built, dir).map(drop)
     }
 
     fn hosts_file(&self) -> String {
@@ -214,6 +219,11 @@ impl Node {
     /// The node's interfaces, `eth0` first.
     pub fn interfaces(&self) -> &[Interface] {
         &self.interfaces
+    }
+
+    /// The node's network namespace.
+    pub(crate) fn ns(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.ns.as_fd()
     }
 
     fn enter(&self) {

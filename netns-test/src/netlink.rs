@@ -43,6 +43,9 @@ use netlink_packet_route::link::{
     BridgePortState, InfoBridgePort, InfoData, InfoPortData, InfoVeth, LinkAttribute, LinkFlags,
     LinkInfo, LinkMessage, State,
 };
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
+};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
@@ -350,6 +353,19 @@ impl Socket {
             .into_iter()
             .filter_map(|message| match message {
                 RouteNetlinkMessage::NewRoute(route) => Some(Route::from_message(&route)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every neighbour (ARP and NDP) entry of the namespace, as `ip neigh` lists them.
+    pub(crate) fn neighbours(&mut self) -> io::Result<Vec<Neighbour>> {
+        let request = RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default());
+        Ok(self
+            .dump(request)?
+            .into_iter()
+            .filter_map(|message| match message {
+                RouteNetlinkMessage::NewNeighbour(neighbour) => Neighbour::from_message(&neighbour),
                 _ => None,
             })
             .collect())
@@ -781,6 +797,42 @@ impl Route {
             route.destination = Some((any, header.destination_prefix_length));
         }
         route
+    }
+}
+
+/// A neighbour entry: the link-layer address of an IP address on a link, and how sure the
+/// kernel is of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Neighbour {
+    pub index: u32,
+    pub addr: IpAddr,
+    /// `None` while the address is being resolved (or failed to be).
+    pub lladdr: Option<Vec<u8>>,
+    pub state: NeighbourState,
+}
+
+impl Neighbour {
+    fn from_message(message: &NeighbourMessage) -> Option<Neighbour> {
+        let mut addr = None;
+        let mut lladdr = None;
+        for attribute in &message.attributes {
+            match attribute {
+                NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)) => {
+                    addr = Some(IpAddr::V4(*ip));
+                }
+                NeighbourAttribute::Destination(NeighbourAddress::Inet6(ip)) => {
+                    addr = Some(IpAddr::V6(*ip));
+                }
+                NeighbourAttribute::LinkLayerAddress(bytes) => lladdr = Some(bytes.clone()),
+                _ => {}
+            }
+        }
+        Some(Neighbour {
+            index: message.header.ifindex,
+            addr: addr?,
+            lladdr,
+            state: message.header.state,
+        })
     }
 }
 

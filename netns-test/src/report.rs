@@ -70,7 +70,7 @@ fn forwarding(ns: BorrowedFd<'_>) -> Result<bool, String> {
     Ok(value.trim() == "1")
 }
 
-fn open(ns: BorrowedFd<'_>, name: &str) -> Result<Socket, String> {
+pub(crate) fn open(ns: BorrowedFd<'_>, name: &str) -> Result<Socket, String> {
     Socket::open_in(ns, name).map_err(|error| {
         let mut text = error.to_string();
         let mut source = std::error::Error::source(&error);
@@ -83,7 +83,7 @@ fn open(ns: BorrowedFd<'_>, name: &str) -> Result<Socket, String> {
 }
 
 /// Appends the interfaces and routes of the namespace `ns`.
-fn describe_namespace(text: &mut String, ns: BorrowedFd<'_>, name: &str) {
+pub(crate) fn describe_namespace(text: &mut String, ns: BorrowedFd<'_>, name: &str) {
     let mut socket = match open(ns, name) {
         Ok(socket) => socket,
         Err(error) => {
@@ -171,7 +171,7 @@ fn is_link_local(addr: IpAddr) -> bool {
     }
 }
 
-fn name_of(links: &[Link], index: u32) -> String {
+pub(crate) fn name_of(links: &[Link], index: u32) -> String {
     links
         .iter()
         .find(|l| l.index == index)
@@ -247,7 +247,7 @@ fn scope_name(scope: RouteScope) -> Option<String> {
 }
 
 /// Appends each bridge with its ports.
-fn describe_switches(text: &mut String, plan: &Plan, ns: BorrowedFd<'_>) {
+pub(crate) fn describe_switches(text: &mut String, plan: &Plan, ns: BorrowedFd<'_>) {
     let mut socket = match open(ns, SWITCHES) {
         Ok(socket) => socket,
         Err(error) => {

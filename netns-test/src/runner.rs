@@ -9,9 +9,11 @@ use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 
-use crate::Net;
+use crate::artifacts::Artifacts;
+use crate::capture::{Capture, CaptureMode};
 use crate::harness::{ShouldPanic, TestCase, error_chain};
 use crate::sandbox::CHILD_ENV;
+use crate::{Net, keep};
 
 /// Exit code of a test whose body failed (libtest uses the same).
 const FAILED: u8 = 101;
@@ -26,6 +28,16 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
         eprintln!("netns-test: this binary has no test named `{name}`");
         return ExitCode::from(SETUP_FAILED);
     };
+    let artifacts = Artifacts::for_test(name);
+    // Read now: building the network mounts the test's own /proc.
+    let host_pid = keep::requested().then(keep::host_pid).flatten();
+    let capture_mode = match CaptureMode::for_run(case.capture) {
+        Ok(mode) => mode,
+        Err(message) => {
+            eprintln!("netns-test: {message}");
+            return ExitCode::from(SETUP_FAILED);
+        }
+    };
     let net = match Net::build(case.topology) {
         Ok(net) => net,
         Err(error) => {
@@ -36,9 +48,24 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
             return ExitCode::from(SETUP_FAILED);
         }
     };
+    let capture = match Capture::start_if(capture_mode, &net) {
+        Ok(capture) => capture,
+        Err(error) => {
+            eprintln!("netns-test: {}", error_chain(&error));
+            return ExitCode::from(SETUP_FAILED);
+        }
+    };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
-    match judge(outcome, case.should_panic) {
-        Ok(()) => ExitCode::SUCCESS,
+    let verdict = judge(outcome, case.should_panic);
+    // Every frame the body sent is read before anything is written.
+    let packets = capture.map(Capture::finish);
+    match verdict {
+        Ok(()) => {
+            if capture_mode == CaptureMode::Always {
+                artifacts.keep_capture(packets.as_deref());
+            }
+            ExitCode::SUCCESS
+        }
         Err(message) => {
             eprintln!("{message}");
             // The picture (from the plan) reads fastest; the live state below it is the truth.
@@ -47,6 +74,10 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
                 net.topology().picture(),
                 net.report()
             );
+            artifacts.keep_failure(&net, packets.as_deref());
+            if keep::requested() {
+                keep::hold(&net, host_pid);
+            }
             ExitCode::from(FAILED)
         }
     }

@@ -16,6 +16,8 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("nft", "nftables"),
     ("unshare", "util-linux"),
     ("ps", "procps"),
+    ("tshark", "tshark"),
+    ("script", "bsdutils"),
 ];
 
 /// The user the second run of the suite runs as.

@@ -1,0 +1,99 @@
+//! A test binary whose tests fail or pass with packet capture and leave artifacts, on purpose.
+//! `tests/artifacts.rs` runs it and reads what it leaves under the artifact folder.
+//!
+//! The payloads carry `ARTIFACTS_MARKER`, so that the suite can find the test's own packets in
+//! the capture.
+
+use std::net::UdpSocket;
+use std::time::Duration;
+
+use netns_test::{Net, netns_test};
+
+fn marker() -> String {
+    std::env::var("ARTIFACTS_MARKER").unwrap_or_else(|_| "netns-test-marker".into())
+}
+
+/// Sends one UDP datagram carrying the marker from the client to the server's port 5555, and
+/// waits until it arrives.
+fn client_sends_marker(net: &Net) {
+    let server = net
+        .node("server")
+        .run(|| UdpSocket::bind("0.0.0.0:5555").expect("bind"));
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    net.node("client").run(|| {
+        let socket = UdpSocket::bind("0.0.0.0:0").expect("bind");
+        socket
+            .send_to(marker().as_bytes(), "server:5555")
+            .expect("send");
+    });
+    let mut buf = [0u8; 256];
+    let (len, _) = server.recv_from(&mut buf).expect("the datagram arrives");
+    assert_eq!(&buf[..len], marker().as_bytes());
+}
+
+#[netns_test(topology = "client -- server", capture)]
+fn fails_after_a_datagram(net: &Net) {
+    client_sends_marker(net);
+    panic!("failing after the datagram arrived");
+}
+
+#[netns_test(topology = "client -- gateway -- server")]
+fn fails_with_a_firewall(net: &Net) {
+    let status = net
+        .node("gateway")
+        .command("nft")
+        .args(["add table inet artifacts_check"])
+        .status()
+        .expect("run nft");
+    assert!(status.success());
+    panic!("failing with a firewall table in the gateway");
+}
+
+#[netns_test(topology = "switch lan; {a b} -- lan")]
+fn fails_on_a_switch() {
+    panic!("failing on a switch");
+}
+
+#[netns_test(topology = "client -- server", capture)]
+fn passes_with_capture_on_failure(net: &Net) {
+    client_sends_marker(net);
+}
+
+#[netns_test(topology = "client -- server", capture = "always")]
+fn passes_with_capture_always(net: &Net) {
+    client_sends_marker(net);
+}
+
+#[netns_test(topology = "client -- server")]
+fn passes(net: &Net) {
+    client_sends_marker(net);
+}
+
+/// How many bytes `sends_1_mib_with_capture_always` sends: several times what a packet socket's
+/// own receive buffer holds, less than a capture ring.
+const BULK_BYTES: usize = 1 << 20;
+
+#[netns_test(topology = "client -- server", capture = "always")]
+fn sends_1_mib_with_capture_always(net: &Net) {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    let listener = net
+        .node("server")
+        .run(|| TcpListener::bind("0.0.0.0:9000").expect("bind"));
+    let receiver = net.node("server").spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).expect("read");
+        received.len()
+    });
+    net.node("client").run(|| {
+        let mut stream = TcpStream::connect("server:9000").expect("connect");
+        stream.write_all(&vec![7u8; BULK_BYTES]).expect("send");
+    });
+    assert_eq!(receiver.join().unwrap(), BULK_BYTES);
+}
+
+netns_test::main!();
