@@ -69,6 +69,7 @@ mod mounts;
 mod net;
 mod netlink;
 mod netns;
+mod qdisc;
 mod report;
 mod runner;
 mod sandbox;

@@ -18,6 +18,7 @@ mod language_tests;
 mod model;
 mod parse;
 mod plan;
+mod settings;
 
 pub use cidr::{Ipv4Cidr, ParseCidrError};
 pub use cidr6::Ipv6Cidr;
@@ -25,4 +26,8 @@ pub use error::{Diagnostic, TopologyError};
 pub use model::Topology;
 pub use plan::{
     BridgePlan, InterfacePlan, Ipv6RoutePlan, NodePlan, Place, Plan, RoutePlan, VethEnd, VethPlan,
+};
+pub use settings::{
+    Delay, LinkSettings, Loss, MAX_MTU, MIN_MTU, Rate, parse_delay, parse_loss, parse_mtu,
+    parse_rate,
 };
