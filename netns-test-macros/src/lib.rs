@@ -122,7 +122,9 @@ mod topology;
 ///   `delay` and `loss` use a `netem` qdisc: on a kernel without `sch_netem`, the test fails
 ///   before its body runs with `this kernel lacks sch_netem, needed for ...`, naming the
 ///   setting and the node, never silently. Byte rates (`10mbps`) are refused with a
-///   suggestion, since `tc` reads them as bytes per second.
+///   suggestion, since `tc` reads them as bytes per second. At run time,
+///   `net.link("a", "b")` changes the link: `down`, `up`, `set_mtu`, `set_rate` (see
+///   `netns_test::Link`).
 /// - Errors: unknown or misspelled attributes, link settings out of range or in the wrong
 ///   unit, bad or overlapping subnets (either family), subnets too small for their segment,
 ///   addresses outside their subnet or used twice, conflicting `router`/`host` declarations,

@@ -43,6 +43,8 @@
 //!
 //! - [`Node::run`] runs a closure on a thread inside the node; [`Node::spawn`] starts one;
 //! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node;
+//! - [`Net::link`] gives a [`Link`] to take down and up, or to change the MTU or rate of, while
+//!   the test runs; [`Node::disconnect`] cuts a node off;
 //! - node names resolve everywhere in the test (`"server:7000"`, `ping server`), and
 //!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
 //! - when the test fails, its output is shown with the network as the kernel saw it then.
@@ -65,6 +67,7 @@ pub mod topology;
 mod apply;
 mod error;
 mod harness;
+mod link;
 mod mounts;
 mod net;
 mod netlink;
@@ -76,6 +79,7 @@ mod sandbox;
 mod sys;
 
 pub use error::{Error, Result};
+pub use link::Link;
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
 pub use sandbox::Refusal;

@@ -121,7 +121,7 @@ impl Shape {
     }
 
     /// The request that makes it the root qdisc of link `index`, replacing whatever is there;
-    /// `None` for [`Shape::None`].
+    /// `None` for [`Shape::None`] (see [`delete_root`]).
     pub(crate) fn message(&self, index: u32) -> Option<RouteNetlinkMessage> {
         let (kind, options) = match self {
             Shape::None => return None,
@@ -135,6 +135,11 @@ impl Shape {
         ];
         Some(RouteNetlinkMessage::NewQueueDiscipline(message))
     }
+}
+
+/// The request that deletes the root qdisc of link `index`, giving it back the default.
+pub(crate) fn delete_root(index: u32) -> RouteNetlinkMessage {
+    RouteNetlinkMessage::DelQueueDiscipline(root(index))
 }
 
 fn root(index: u32) -> TcMessage {
@@ -324,5 +329,9 @@ mod tests {
         assert_eq!(message.header.handle, TcHandle::UNSPEC);
         assert_eq!(message.attributes[0], TcAttribute::Kind("tbf".to_string()));
         assert!(Shape::None.message(7).is_none());
+        let RouteNetlinkMessage::DelQueueDiscipline(delete) = delete_root(7) else {
+            panic!("not a qdisc deletion");
+        };
+        assert_eq!(delete.header.parent, TcHandle::ROOT);
     }
 }
