@@ -8,13 +8,13 @@
 //!
 //! # `rate=`: a token bucket (`tbf`)
 //!
-//! - **Burst: the larger of 10 ms of traffic at the rate and 64 KiB.** A packet larger than the
+//! - **Burst: the larger of 10 ms of traffic at the rate and 65 KiB.** A packet larger than the
 //!   burst is dropped outright (unless it is a GSO super-packet, which `tbf` splits), so the
-//!   burst must hold the largest packet the link can carry: 64 KiB covers every MTU a veth
-//!   accepts (up to 65535), including one raised by `Link::set_mtu` after the rate was set.
-//!   10 ms is what `tc` advises for fast rates (rate / HZ). The cost: at low rates the first
-//!   64 KiB pass at once (half a second's worth at 1 Mbit/s), which a test of throughput over
-//!   several seconds barely notices.
+//!   burst must hold the largest packet the link can carry: 65 KiB covers every MTU a veth
+//!   accepts (up to 65535, plus the 14-byte Ethernet header), including one raised by
+//!   `Link::set_mtu` after the rate was set. 10 ms is what `tc` advises for fast rates
+//!   (rate / HZ). The cost: at low rates the first 65 KiB pass at once (about half a second's
+//!   worth at 1 Mbit/s), which a test of throughput over several seconds barely notices.
 //! - **Queue: 100 ms of traffic at the rate on top of the burst** (`tc`'s `latency 100ms`),
 //!   so that TCP sees a shallow queue and a limited rate rather than drops.
 //!
@@ -51,8 +51,9 @@ const TC_LINKLAYER_ETHERNET: u8 = 1;
 /// Nanoseconds per scheduler tick (`PSCHED_SHIFT` is 6).
 const NS_PER_TICK: u64 = 64;
 
-/// The smallest bucket: room for the largest packet a veth can carry, with its header.
-const MIN_BURST: u64 = 64 * 1024;
+/// The smallest bucket: room for the largest packet a veth can carry (65535 bytes and a 14-byte
+/// Ethernet header).
+const MIN_BURST: u64 = 65 * 1024;
 /// The bucket holds this much time at the rate, if that is more than [`MIN_BURST`].
 const BURST_NS: u64 = 10_000_000;
 /// The queue holds this much time at the rate, on top of the bucket.
@@ -264,7 +265,7 @@ mod tests {
 
     #[test]
     fn tbf_options_are_the_kernels_layout() {
-        // 1 Mbit/s: 125000 bytes/s; 10 ms of it is 1250 bytes, so the bucket is 64 KiB.
+        // 1 Mbit/s: 125000 bytes/s; 10 ms of it is 1250 bytes, so the bucket is 65 KiB.
         let options = tbf_options(1_000_000);
         assert_eq!(options.len(), 4 + 36 + 4 + 4);
         assert_eq!(u16_at(&options, 0), 40);
@@ -275,14 +276,14 @@ mod tests {
         assert_eq!(u32_at(parms, 8), 125_000);
         assert_eq!(&parms[12..24], &[0; 12]);
         // limit: the bucket and 100 ms of traffic (12500 bytes).
-        assert_eq!(u32_at(parms, 24), 65_536 + 12_500);
-        // buffer: 65536 bytes take 524.288 ms, that is 8192000 ticks of 64 ns.
-        assert_eq!(u32_at(parms, 28), 8_192_000);
+        assert_eq!(u32_at(parms, 24), 66_560 + 12_500);
+        // buffer: 66560 bytes take 532.48 ms, that is 8320000 ticks of 64 ns.
+        assert_eq!(u32_at(parms, 28), 8_320_000);
         assert_eq!(u32_at(parms, 32), 0);
         assert_eq!(u16_at(&options, 40), 8);
         assert_eq!(u16_at(&options, 42), TCA_TBF_BURST);
-        assert_eq!(u32_at(&options, 44), 65_536);
-        // 10 Gbit/s: 10 ms is 12.5 MB, more than 64 KiB.
+        assert_eq!(u32_at(&options, 44), 66_560);
+        // 10 Gbit/s: 10 ms is 12.5 MB, more than 65 KiB.
         assert_eq!(burst(10_000_000_000), 12_500_000);
     }
 
