@@ -84,6 +84,9 @@ fn traffic_stops_when_a_link_is_down_and_resumes_when_it_is_up(net: &Net) {
     link.up().unwrap();
     // `up` waits until the link can carry traffic: the very next ping is answered.
     assert!(pings(client, "server"));
+    // IPv6 too: the addresses and routes the kernel dropped with the interface are back.
+    let ping6 = run(client, "ping", &["-6", "-c", "1", "-W", "1", "server"]);
+    assert!(ping6.status.success(), "{ping6:?}");
 }
 
 #[netns_test(topology = "switch lan; {pc1 pc2} -- lan")]
@@ -117,6 +120,12 @@ fn disconnect_cuts_a_router_off_and_reconnect_undoes_it(net: &Net) {
     router.reconnect().unwrap();
     assert!(pings(net.node("client"), "server"));
     assert!(pings(net.node("admin"), "client"));
+    let ping6 = run(
+        net.node("admin"),
+        "ping",
+        &["-6", "-c", "1", "-W", "1", "client"],
+    );
+    assert!(ping6.status.success(), "{ping6:?}");
 }
 
 #[netns_test(topology = "a -- b [mtu=1280]")]

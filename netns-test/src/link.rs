@@ -8,9 +8,9 @@
 //! bridge port): downing both ends means each side sees its carrier go, as with a pulled
 //! cable. [`Link::up`] returns only once both ends report operstate `UP` (and a bridge port is
 //! `forwarding` again), as building the network does, so that the next packet is not lost
-//! (see `apply.rs`). Taking an interface down makes the kernel delete the routes through it;
-//! bringing it up restores the connected route but not the static ones, so `up` adds the
-//! planned routes through the link again.
+//! (see `apply.rs`). Taking an interface down makes the kernel delete the routes through it
+//! and its global IPv6 addresses; bringing it up restores only the connected IPv4 route, so
+//! `up` adds the planned IPv6 address and routes of both families through the link again.
 //!
 //! The settings a link has (`mtu=`, `rate=`, `delay=`, `loss=` from the topology, and what was
 //! changed since) are kept with the network, so that [`Link::set_rate`] on a link with a
@@ -30,7 +30,7 @@ use rtnetlink::LinkUnspec;
 use crate::apply::Built;
 use crate::netlink::{self, Socket};
 use crate::qdisc::{self, Shape};
-use crate::topology::{self, LinkSettings, MAX_MTU, MIN_MTU, NodePlan, Place, Plan, RoutePlan};
+use crate::topology::{self, LinkSettings, MAX_MTU, MIN_MTU, NodePlan, Place, Plan};
 use crate::{Error, Net, Node, Result};
 
 /// How long [`Link::up`] waits for both ends to report `UP`.
@@ -171,25 +171,28 @@ impl Wiring {
         Ok(())
     }
 
-    /// Sets both ends of each of `wires` up, puts back the routes through them, and waits
-    /// until they can carry traffic.
+    /// Sets both ends of each of `wires` up, waits until they can carry traffic, and puts back
+    /// what the kernel deleted when they went down (see [`Wiring::restore`]).
     fn up(&self, wires: &[usize]) -> Result<()> {
         self.set_ends(wires, netlink::up_message, "setting up")?;
+        self.wait_up(wires)?;
         for &wire in wires {
             for end in &self.wires[wire].ends {
-                self.restore_routes(end)?;
+                self.restore(end)?;
             }
         }
-        self.wait_up(wires)
+        Ok(())
     }
 
-    /// Adds again the planned routes of a node whose gateway is on the interface `end`.
+    /// Puts back what the kernel deleted when the interface `end` of a node went down: its
+    /// IPv6 address and the planned routes through it, of both families.
     ///
     /// Taking an interface down makes the kernel delete every route through it (its own
-    /// subnet's route comes back with the interface; static ones do not), so a link that comes
-    /// up would otherwise leave its nodes without their default route. Replacing (rather than
-    /// adding) makes this harmless for a route that is still there.
-    fn restore_routes(&self, end: &End) -> Result<()> {
+    /// subnets' routes come back with the interface; static ones do not), and, with the default
+    /// `keep_addr_on_down=0`, its global IPv6 addresses (IPv4 addresses stay). Without this, a
+    /// link that comes up would leave its nodes without their default routes and IPv6.
+    /// Replacing (rather than adding) makes it harmless for what is still there.
+    fn restore(&self, end: &End) -> Result<()> {
         let Place::Node(n) = end.place else {
             return Ok(());
         };
@@ -197,29 +200,48 @@ impl Wiring {
         let Some(interface) = node.interface(&end.ifname) else {
             return Ok(());
         };
-        let subnet = interface.ipv4.network();
-        let routes: Vec<&RoutePlan> = (node.routes.iter())
-            .filter(|route| subnet.contains(route.gateway))
-            .collect();
-        if routes.is_empty() {
-            return Ok(());
-        }
         let mut socket = self.socket(end)?;
-        for route in routes {
+        let replace = NLM_F_CREATE | NLM_F_REPLACE;
+        let shown = |destination: Option<String>, gateway: String| match destination {
+            Some(d) => format!(
+                "restoring the route `{d} via {gateway}` in node `{}`",
+                node.name
+            ),
+            None => format!(
+                "restoring the route `default via {gateway}` in node `{}`",
+                node.name
+            ),
+        };
+        let subnet = interface.ipv4.network();
+        for route in node.routes.iter().filter(|r| subnet.contains(r.gateway)) {
             let destination = route.destination.map(|d| (d.addr(), d.prefix_len()));
-            let shown = match route.destination {
-                Some(d) => format!("{d} via {}", route.gateway),
-                None => format!("default via {}", route.gateway),
-            };
+            let message = netlink::ipv4_route_message(destination, route.gateway);
+            let what = shown(
+                route.destination.map(|d| d.to_string()),
+                route.gateway.to_string(),
+            );
+            socket.push(RouteNetlinkMessage::NewRoute(message), replace, what, None);
+        }
+        if let Some(ipv6) = interface.ipv6 {
+            let message =
+                netlink::address_message(end.index, ipv6.addr().into(), ipv6.prefix_len());
+            let what = format!("restoring {ipv6} on {}", end.label);
             socket.push(
-                RouteNetlinkMessage::NewRoute(netlink::ipv4_route_message(
-                    destination,
-                    route.gateway,
-                )),
-                NLM_F_CREATE | NLM_F_REPLACE,
-                format!("restoring the route `{shown}` in node `{}`", node.name),
+                RouteNetlinkMessage::NewAddress(message),
+                replace,
+                what,
                 None,
             );
+            let subnet = ipv6.network();
+            for route in node.routes6.iter().filter(|r| subnet.contains(r.gateway)) {
+                let destination = route.destination.map(|d| (d.addr(), d.prefix_len()));
+                let message = netlink::ipv6_route_message(destination, route.gateway);
+                let what = shown(
+                    route.destination.map(|d| d.to_string()),
+                    route.gateway.to_string(),
+                );
+                socket.push(RouteNetlinkMessage::NewRoute(message), replace, what, None);
+            }
         }
         socket.flush()
     }
@@ -398,9 +420,9 @@ impl Link<'_> {
             .set_ends(&[self.wire], down_message, "setting down")
     }
 
-    /// Brings both ends up again, puts back the routes through them (the kernel deletes the
-    /// routes through an interface that goes down), and waits until they can carry traffic, so
-    /// that the next packet gets through.
+    /// Brings both ends up again, waits until they can carry traffic, and puts back their IPv6
+    /// addresses and the routes through them (the kernel deletes those when an interface goes
+    /// down), so that the next packet gets through, in either family.
     ///
     /// Nodes behind a switch keep their own state meanwhile: one that tried to reach a node of
     /// the downed link still has its ARP request pending, and sends the next one when the
