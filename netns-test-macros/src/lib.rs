@@ -84,6 +84,8 @@ mod topology;
 ///                                              `client@10.0.100.7@fd00::7`)
 /// router edge; host multi                      roles that override the count of links
 /// [ipv6=off]                                   no IPv6 in this network (on a line of its own)
+/// a -- b [mtu=1280, rate=10mbit]               link settings, on both ends of each link
+/// a -- b [delay=50ms, loss=0.5%]               netem (where the kernel has it)
 /// host -- ns1                                  `host` is the namespace the body starts in
 /// # a comment                                  to the end of the line
 /// ```
@@ -115,10 +117,27 @@ mod topology;
 /// - Routing, the same in both families: a host gets a default route through the first router
 ///   on its segments; routers get routes to every other subnet through the next router on the
 ///   shortest path. Every node reaches every other one through routers.
-/// - Errors: unknown or misspelled attributes, bad or overlapping subnets (either family),
-///   subnets too small for their segment, addresses outside their subnet or used twice,
-///   conflicting `router`/`host` declarations, duplicate and self links, a dangling `--`, bad
-///   or too long names, a name used as both node and switch, an empty topology.
+/// - Link settings apply to both ends of every link of their chain (for a link to a switch,
+///   the node's interface and the bridge port):
+///
+///   | attribute | meaning | units | range |
+///   |---|---|---|---|
+///   | `mtu=1280` | the MTU of both ends | bytes | 68 to 65535 |
+///   | `rate=10mbit` | what each end sends, at most (a `tbf` qdisc per end) | `bit`, `kbit`, `mbit`, `gbit` per second, powers of 1000; decimals allowed (`1.5mbit`) | 1kbit to 32gbit |
+///   | `delay=50ms` | added to every packet each end sends (a round trip gets it twice) | `us`, `ms`, `s` | 1us to 60s |
+///   | `loss=1%` | the share of packets each end drops | percent, up to four decimals | 0.0001% to 100% |
+///
+///   `delay` and `loss` use a `netem` qdisc: on a kernel without `sch_netem`, the test fails
+///   before its body runs with `this kernel lacks sch_netem, needed for ...`, naming the
+///   setting and the node, never silently. Byte rates (`10mbps`) are refused with a
+///   suggestion, since `tc` reads them as bytes per second. At run time,
+///   `net.link("a", "b")` changes the link: `down`, `up`, `set_mtu`, `set_rate` (see
+///   `netns_test::Link`).
+/// - Errors: unknown or misspelled attributes, link settings out of range or in the wrong
+///   unit, bad or overlapping subnets (either family), subnets too small for their segment,
+///   addresses outside their subnet or used twice, conflicting `router`/`host` declarations,
+///   duplicate and self links, a dangling `--`, bad or too long names, a name used as both
+///   node and switch, an empty topology.
 #[proc_macro_attribute]
 pub fn netns_test(
     args: proc_macro::TokenStream,

@@ -35,6 +35,7 @@ use netlink_packet_route::link::{BridgePortState, State};
 
 use crate::netlink::{self, Link, Socket, VethSpec};
 use crate::netns::{self, Entered};
+use crate::qdisc::Shape;
 use crate::topology::{NodePlan, Place, Plan, VethEnd, VethPlan};
 use crate::{Error, Result};
 
@@ -65,6 +66,8 @@ pub(crate) struct Built {
     pub nodes: Vec<OwnedFd>,
     /// The hidden namespace of all the bridges, if the plan has any.
     pub switches: Option<OwnedFd>,
+    /// The interface indexes `(a, b)` of the ends of each of [`Plan::veths`].
+    pub veths: Vec<(u32, u32)>,
 }
 
 /// Builds the network of `plan` and waits until every link is up.
@@ -73,7 +76,7 @@ pub(crate) struct Built {
 /// of a user namespace that owns it. On return, with `Ok` or not, the thread is still there.
 /// On error, whatever was created goes away with the namespace fds, which are dropped.
 pub(crate) fn apply(plan: &Plan) -> Result<Built> {
-    let built = create_namespaces(plan)?;
+    let mut built = create_namespaces(plan)?;
     if !plan.nodes.iter().any(|node| node.is_host) {
         // The body starts here even when the topology does not name `host`: its loopback works.
         loopback_up_here()?;
@@ -86,7 +89,9 @@ pub(crate) fn apply(plan: &Plan) -> Result<Built> {
 
     create_links(plan, &built, &layout, &mut spaces[0].socket)?;
     configure(plan, &layout, &mut spaces)?;
+    shape_links(plan, &layout, &mut spaces)?;
     wait_until_up(&mut spaces, expected_up(plan, &layout))?;
+    built.veths = layout.veths;
     Ok(built)
 }
 
@@ -140,7 +145,11 @@ fn create_namespaces(plan: &Plan) -> Result<Built> {
             source,
         })?)
     };
-    Ok(Built { nodes, switches })
+    Ok(Built {
+        nodes,
+        switches,
+        veths: Vec::new(),
+    })
 }
 
 /// Opens a socket in every namespace (the nodes', then the switches'), and sets the
@@ -324,6 +333,7 @@ fn create_links(plan: &Plan, built: &Built, layout: &Layout, socket: &mut Socket
             peer: &peer.ifname,
             peer_index,
             peer_ns: namespace_of(built, &peer.place),
+            mtu: veth.settings.mtu,
         };
         socket.create_link(
             spec.message(),
@@ -424,6 +434,34 @@ fn configure(plan: &Plan, layout: &Layout, spaces: &mut [Space]) -> Result<()> {
             }
         }
         socket.flush()?;
+    }
+    Ok(())
+}
+
+/// Gives both ends of every link with `rate=`, `delay=` or `loss=` its root qdisc (see
+/// [`crate::qdisc`]), one batch per namespace. Plans without them send nothing.
+fn shape_links(plan: &Plan, layout: &Layout, spaces: &mut [Space]) -> Result<()> {
+    let switches = plan.nodes.len();
+    let mut queued = vec![false; spaces.len()];
+    for (veth, &(a, b)) in plan.veths.iter().zip(&layout.veths) {
+        let shape = Shape::of(&veth.settings);
+        for (end, index) in [(&veth.a, a), (&veth.b, b)] {
+            let Some(message) = shape.message(index) else {
+                continue;
+            };
+            let space = match end.place {
+                Place::Node(n) => n,
+                Place::Bridge(_) => switches,
+            };
+            let what = format!("{} on {}", shape.describe(), describe_end(plan, end));
+            spaces[space].socket.qdisc(message, shape.feature(), what);
+            queued[space] = true;
+        }
+    }
+    for (space, queued) in spaces.iter_mut().zip(queued) {
+        if queued {
+            space.socket.flush()?;
+        }
     }
     Ok(())
 }
@@ -550,7 +588,7 @@ mod tests {
     use std::net::Ipv4Addr;
 
     use super::*;
-    use crate::topology::{BridgePlan, InterfacePlan, Ipv4Cidr, NodePlan, VethPlan};
+    use crate::topology::{BridgePlan, InterfacePlan, Ipv4Cidr, LinkSettings, NodePlan, VethPlan};
 
     fn cidr(addr: [u8; 4], len: u8) -> Ipv4Cidr {
         Ipv4Cidr::new(Ipv4Addr::from(addr), len).unwrap()
@@ -595,14 +633,17 @@ mod tests {
                 VethPlan {
                     a: end(Place::Node(0), "eth0"),
                     b: end(Place::Bridge(0), "b0p0"),
+                    settings: LinkSettings::default(),
                 },
                 VethPlan {
                     a: end(Place::Node(1), "eth0"),
                     b: end(Place::Bridge(0), "b0p1"),
+                    settings: LinkSettings::default(),
                 },
                 VethPlan {
                     a: end(Place::Node(0), "eth1"),
                     b: end(Place::Node(1), "eth1"),
+                    settings: LinkSettings::default(),
                 },
             ],
         }

@@ -39,9 +39,12 @@ pub enum Error {
         source: io::Error,
     },
     /// The kernel does not have a feature the topology needs.
-    #[error("this kernel lacks {feature}")]
+    #[error("this kernel lacks {feature}, needed for {needed_for}")]
     KernelLacks {
         feature: &'static str,
+        /// What needed it, naming the node: `creating the veth pair ...`, `` `delay=50ms` on
+        /// node `client` eth0 ``.
+        needed_for: String,
         #[source]
         source: io::Error,
     },
@@ -84,6 +87,9 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A link setting given at run time (`Link::set_rate("...")`) is not valid.
+    #[error("invalid link setting: {problem}")]
+    InvalidSetting { problem: String },
     /// An I/O error with what was being done.
     #[error("{what}")]
     Io {

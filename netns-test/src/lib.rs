@@ -43,6 +43,8 @@
 //!
 //! - [`Node::run`] runs a closure on a thread inside the node; [`Node::spawn`] starts one;
 //! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node;
+//! - [`Net::link`] gives a [`Link`] to take down and up, or to change the MTU or rate of, while
+//!   the test runs; [`Node::disconnect`] cuts a node off;
 //! - node names resolve everywhere in the test (`"server:7000"`, `ping server`), and
 //!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
 //! - when the test fails, its output is shown with the network as the kernel saw it then.
@@ -93,11 +95,13 @@ mod capture;
 mod error;
 mod harness;
 mod keep;
+mod link;
 mod mounts;
 mod net;
 mod netlink;
 mod netns;
 mod pcapng;
+mod qdisc;
 mod report;
 mod ring;
 mod run;
@@ -107,6 +111,7 @@ mod snapshot;
 mod sys;
 
 pub use error::{Error, Result};
+pub use link::Link;
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
 pub use run::{AsTopology, Portable, run};

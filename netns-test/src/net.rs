@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use crate::apply::{self, Built};
+use crate::link::Wiring;
 use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
 use crate::{Error, Result, mounts, netns, report, snapshot, sys};
 
@@ -25,6 +26,7 @@ pub struct Net {
     topology: Topology,
     nodes: Vec<Node>,
     built: Built,
+    wiring: Arc<Wiring>,
 }
 
 impl Net {
@@ -34,13 +36,17 @@ impl Net {
         let topology = Topology::parse(topology)?;
         mounts::make_private()?;
         let built = apply::apply(topology.plan())?;
+        let wiring = Arc::new(Wiring::new(topology.plan(), &built)?);
         let nodes = topology
             .plan()
             .nodes
             .iter()
             .zip(&built.nodes)
-            .map(|(plan, fd)| {
+            .enumerate()
+            .map(|(index, (plan, fd))| {
                 Ok(Node {
+                    index,
+                    wiring: Arc::clone(&wiring),
                     name: plan.name.clone(),
                     ns: Arc::new(fd.try_clone().map_err(|source| Error::Io {
                         what: format!("cannot duplicate the namespace fd of node `{}`", plan.name),
@@ -62,6 +68,7 @@ impl Net {
             topology,
             nodes,
             built,
+            wiring,
         };
         mounts::publish(
             net.nodes.iter().map(|node| (node.name(), node.ns.as_fd())),
@@ -110,6 +117,10 @@ impl Net {
         snapshot::save(self.topology.plan(), &self.built, dir).map(drop)
     }
 
+    pub(crate) fn wiring(&self) -> &Wiring {
+        &self.wiring
+    }
+
     fn hosts_file(&self) -> String {
         let mut text =
             String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
@@ -131,6 +142,9 @@ pub struct Node {
     name: String,
     ns: Arc<OwnedFd>,
     interfaces: Vec<Interface>,
+    /// Its position in the plan, and the links of the network, for `disconnect`.
+    index: usize,
+    wiring: Arc<Wiring>,
 }
 
 impl Node {
@@ -224,6 +238,14 @@ impl Node {
     /// The node's network namespace.
     pub(crate) fn ns(&self) -> std::os::fd::BorrowedFd<'_> {
         self.ns.as_fd()
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    pub(crate) fn wiring(&self) -> &Wiring {
+        &self.wiring
     }
 
     fn enter(&self) {

@@ -34,7 +34,8 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 
 use netlink_packet_core::{
     NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL,
-    NLM_F_REQUEST, NLMSG_ERROR, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlasIterator,
+    NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_ERROR, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NlasIterator,
 };
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
@@ -107,8 +108,8 @@ struct Pending {
     end: usize,
     /// What it does, naming the node and interface: `creating veth ...`.
     what: String,
-    /// The link kind it creates, if it creates one: failures to create a kind the kernel does
-    /// not have become [`Error::KernelLacks`].
+    /// The link kind (`veth`) or qdisc module (`sch_netem`) it needs, if any: failures to
+    /// create something the kernel does not have become [`Error::KernelLacks`].
     creates: Option<&'static str>,
 }
 
@@ -198,6 +199,21 @@ impl Socket {
             what,
             Some(kind),
         );
+    }
+
+    /// Queues a request about a qdisc (`RTM_NEWQDISC` with `NLM_F_CREATE | NLM_F_REPLACE`, or
+    /// `RTM_DELQDISC`); `feature` names the kernel module a new one needs (`sch_netem`).
+    pub(crate) fn qdisc(
+        &mut self,
+        message: RouteNetlinkMessage,
+        feature: Option<&'static str>,
+        what: String,
+    ) {
+        let flags = match message {
+            RouteNetlinkMessage::NewQueueDiscipline(_) => NLM_F_CREATE | NLM_F_REPLACE,
+            _ => 0,
+        };
+        self.push(message, flags, what, feature);
     }
 
     /// Queues a change to an existing link.
@@ -510,8 +526,16 @@ fn error_for(pending: &Pending, ack: &Ack) -> Error {
         // A link kind the kernel lacks (no module, or not built): `rtnl_newlink` answers
         // EOPNOTSUPP with the extended message "Unknown device type".
         let unknown_kind = ack.message.as_deref() == Some("Unknown device type");
-        if ack.errno == libc::EOPNOTSUPP || unknown_kind {
-            return Error::KernelLacks { feature, source };
+        // A qdisc kind the kernel lacks: `qdisc_create` answers ENOENT with "Specified qdisc
+        // kind is unknown".
+        let unknown_qdisc = feature.starts_with("sch_") && ack.errno == libc::ENOENT;
+        if ack.errno == libc::EOPNOTSUPP || unknown_kind || unknown_qdisc {
+            let needed_for = pending.what.clone();
+            return Error::KernelLacks {
+                feature,
+                needed_for,
+                source,
+            };
         }
     }
     let what = match &ack.message {
@@ -544,14 +568,19 @@ pub(crate) struct VethSpec<'a> {
     pub peer: &'a str,
     pub peer_index: u32,
     pub peer_ns: BorrowedFd<'a>,
+    /// The MTU of both ends; the kernel's default (1500) if `None`.
+    pub mtu: Option<u32>,
 }
 
 impl VethSpec<'_> {
     pub(crate) fn message(&self) -> LinkMessage {
-        let peer = LinkUnspec::new_with_name(self.peer)
+        let mut peer = LinkUnspec::new_with_name(self.peer)
             .index(self.peer_index)
-            .setns_by_fd(self.peer_ns.as_raw_fd())
-            .build();
+            .setns_by_fd(self.peer_ns.as_raw_fd());
+        if let Some(mtu) = self.mtu {
+            peer = peer.mtu(mtu);
+        }
+        let peer = peer.build();
         let mut builder = LinkMessageBuilder::<LinkVeth>::new(self.name, self.peer)
             .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
             .index(self.index)
@@ -559,6 +588,9 @@ impl VethSpec<'_> {
             .up();
         if let Some(controller) = self.controller {
             builder = builder.controller(controller);
+        }
+        if let Some(mtu) = self.mtu {
+            builder = builder.mtu(mtu);
         }
         builder.build()
     }
@@ -967,8 +999,13 @@ mod tests {
             &ack(1, libc::EOPNOTSUPP, Some("Unknown device type")),
         );
         match error {
-            Error::KernelLacks { feature, source } => {
+            Error::KernelLacks {
+                feature,
+                needed_for,
+                source,
+            } => {
                 assert_eq!(feature, "veth");
+                assert_eq!(needed_for, "creating veth x");
                 assert_eq!(source.raw_os_error(), Some(libc::EOPNOTSUPP));
             }
             other => panic!("expected KernelLacks, got {other:?}"),
@@ -979,6 +1016,16 @@ mod tests {
             error_for(&setting, &ack(2, libc::EOPNOTSUPP, None)),
             Error::Netlink { .. }
         ));
+        // A qdisc kind the kernel lacks is ENOENT.
+        let netem = pending(3, "`delay=5ms` on node `a` eth0", Some("sch_netem"));
+        let lacks = error_for(
+            &netem,
+            &ack(3, libc::ENOENT, Some("Specified qdisc kind is unknown")),
+        );
+        assert_eq!(
+            lacks.to_string(),
+            "this kernel lacks sch_netem, needed for `delay=5ms` on node `a` eth0"
+        );
         // Another failure to create a link keeps the kernel's own message.
         match error_for(&creating, &ack(1, libc::EEXIST, Some("File exists"))) {
             Error::Netlink { what, source } => {
@@ -1034,6 +1081,7 @@ mod tests {
             peer: "eth0",
             peer_index: 8,
             peer_ns: b.as_fd(),
+            mtu: Some(1280),
         };
         let (header, message) = round_trip(RouteNetlinkMessage::NewLink(spec.message()));
         assert_eq!(header.sequence_number, 42);
@@ -1047,6 +1095,7 @@ mod tests {
         assert!(attrs.contains(&LinkAttribute::IfName("b0p0".into())));
         assert!(attrs.contains(&LinkAttribute::NetNsFd(a.as_raw_fd())));
         assert!(attrs.contains(&LinkAttribute::Controller(3)));
+        assert!(attrs.contains(&LinkAttribute::Mtu(1280)));
         let infos = attrs
             .iter()
             .find_map(|a| match a {
@@ -1073,6 +1122,7 @@ mod tests {
             peer.attributes
                 .contains(&LinkAttribute::NetNsFd(b.as_raw_fd()))
         );
+        assert!(peer.attributes.contains(&LinkAttribute::Mtu(1280)));
     }
 
     #[test]

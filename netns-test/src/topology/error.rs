@@ -413,12 +413,32 @@ mod tests {
             "a -- b [«subnt»=10.0.0.0/24]",
             &[
                 "unknown attribute `subnt`: did you mean `subnet`? valid attributes: `subnet`, \
-               `subnet6`, `ipv6`",
+               `subnet6`, `ipv6`, `mtu`, `rate`, `delay`, `loss`",
             ],
         );
         assert_errors(
-            "a -- b [«mtu»=9000]",
-            &["unknown attribute `mtu`; valid attributes: `subnet`, `subnet6`, `ipv6`"],
+            "a -- b [«jitter»=9ms]",
+            &[
+                "unknown attribute `jitter`; valid attributes: `subnet`, `subnet6`, `ipv6`, \
+                 `mtu`, `rate`, `delay`, `loss`",
+            ],
+        );
+        assert_errors(
+            "a -- b [mtu=«70000», rate=«10mbps», delay=«5», loss=«2»]",
+            &[
+                "`mtu=70000` is out of range: an MTU is 68 to 65535 bytes",
+                "`10mbps` is ambiguous: `tc` reads `mbps` as bytes per second; write `10mbit` \
+                 for bits per second",
+                "`5` needs a unit: `us`, `ms` or `s`, as in `delay=50ms`",
+                "`2` is not a loss: write a percentage, as in `loss=1%` or `loss=0.5%`",
+            ],
+        );
+        assert_errors(
+            "a -- b\n«[mtu=1280]»",
+            &[
+                "`mtu=1280` applies to links, and this `[...]` stands alone; write it after a \
+               link, as in `a -- b [mtu=1280]`",
+            ],
         );
     }
 

@@ -20,6 +20,7 @@ mod model;
 mod parse;
 mod picture;
 mod plan;
+mod settings;
 
 pub use cidr::{Ipv4Cidr, ParseCidrError};
 pub use cidr6::Ipv6Cidr;
@@ -27,4 +28,8 @@ pub use error::{Diagnostic, TopologyError};
 pub use model::Topology;
 pub use plan::{
     BridgePlan, InterfacePlan, Ipv6RoutePlan, NodePlan, Place, Plan, RoutePlan, VethEnd, VethPlan,
+};
+pub use settings::{
+    Delay, LinkSettings, Loss, MAX_MTU, MIN_MTU, Rate, parse_delay, parse_loss, parse_mtu,
+    parse_rate,
 };

@@ -10,6 +10,7 @@ use super::addressing::{self, DraftSegment};
 use super::error::{Diagnostic, TopologyError};
 use super::parse::{self, Attributes, End, Role, Spanned, Statement};
 use super::plan::{self, Plan};
+use super::settings::LinkSettings;
 use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// The name of the test's own namespace.
@@ -38,6 +39,10 @@ pub(super) const HOST: &str = "host";
 /// attribute  = "subnet" "=" ipv4-network              (as in `subnet=10.0.100.0/24`)
 ///            | "subnet6" "=" ipv6-network             (as in `subnet6=fd00:0:0:100::/64`)
 ///            | "ipv6" "=" ( "on" | "off" )            (options only)
+///            | "mtu" "=" bytes                        (68 to 65535, as in `mtu=1280`)
+///            | "rate" "=" number ( "bit" | "kbit" | "mbit" | "gbit" )  (`rate=10mbit`)
+///            | "delay" "=" number ( "us" | "ms" | "s" )                (`delay=50ms`)
+///            | "loss" "=" number "%"                  (`loss=0.5%`)
 /// name       = letter { letter | digit | "_" | "-" }  (ASCII, at most 15 bytes)
 /// ```
 ///
@@ -67,6 +72,13 @@ pub(super) const HOST: &str = "host";
 ///   of the chain's segment, so the chain's links must all be on one segment: `a -- b [...]`,
 ///   or `{a b} -- lan [...]`. Options on a line of their own apply to the whole network:
 ///   `[ipv6=off]` leaves IPv6 out (no global IPv6 address, route or name).
+/// - **Link settings** apply to both ends of each link of their chain (on a link to a switch,
+///   the node's interface and the bridge port): `mtu` in bytes; `rate` in bits per second, in
+///   powers of 1000 (a `tbf` token bucket on each end, so each direction is limited); `delay`
+///   and `loss` with a `netem` qdisc on each end (so a round trip sees the delay twice), which
+///   some kernels lack: the test then fails with `this kernel lacks sch_netem`. Byte rates
+///   (`mbps`) are refused, since `tc` reads them as bytes per second. Decimals are allowed
+///   (`1.5mbit`, `0.5%`).
 /// - **Roles.** A node with two or more links is a router, and a node with fewer is a host,
 ///   unless a `router NAME` or `host NAME` statement says otherwise (a router with one link, a
 ///   host with two that must not forward). A node is declared once, as one or the other.
@@ -150,6 +162,8 @@ pub(super) struct Link {
     pub(super) segment: usize,
     /// The explicit addresses of the node's end, then of the peer's end.
     pub(super) addrs: [Addrs; 2],
+    /// `mtu=`, `rate=`, `delay=`, `loss=` of the link's chain.
+    pub(super) settings: LinkSettings,
 }
 
 /// One segment: a node-to-node link, or a switch with all of its links.
@@ -264,17 +278,18 @@ impl fmt::Display for Topology {
             let [mine, theirs] = link.addrs;
             let mut statement = format!("{}{mine} -- {peer}{theirs}", self.nodes[link.node]);
             let segment = &self.segments[link.segment];
+            let mut attributes = Vec::new();
             if !std::mem::replace(&mut subnet_given[link.segment], true) {
-                let mut attributes = Vec::new();
                 if segment.explicit {
                     attributes.push(format!("subnet={}", segment.subnet));
                 }
                 if let (true, Some(subnet6)) = (segment.explicit6, segment.subnet6) {
                     attributes.push(format!("subnet6={subnet6}"));
                 }
-                if !attributes.is_empty() {
-                    write!(statement, " [{}]", attributes.join(", "))?;
-                }
+            }
+            attributes.extend(link.settings.entries());
+            if !attributes.is_empty() {
+                write!(statement, " [{}]", attributes.join(", "))?;
             }
             statements.push(statement);
         }
@@ -356,6 +371,7 @@ impl Resolver {
                     .collect();
                 let addresses_ok = self.check_end_addresses(&sides, diagnostics);
                 let mut segments = Vec::new();
+                let first_link = self.links.len();
                 for pair in sides.windows(2) {
                     for &(left, left_end) in &pair[0] {
                         for &(right, right_end) in &pair[1] {
@@ -379,6 +395,9 @@ impl Resolver {
                     }
                 }
                 if let Some(attributes) = attributes {
+                    for link in &mut self.links[first_link..] {
+                        link.settings = attributes.link;
+                    }
                     self.apply(attributes, &segments, sides.len(), diagnostics);
                 }
             }
@@ -522,6 +541,14 @@ impl Resolver {
                 diagnostics.push(Diagnostic::new(span, message));
             }
         }
+        if !attributes.link.is_empty() {
+            let settings = attributes.link.entries().join(", ");
+            let message = format!(
+                "`{settings}` applies to links, and this `[...]` stands alone; write it after a \
+                 link, as in `a -- b [{settings}]`"
+            );
+            diagnostics.push(Diagnostic::new(attributes.span.clone(), message));
+        }
         if let Some(ipv6) = &attributes.ipv6 {
             match &self.ipv6 {
                 Some(_) => {
@@ -601,6 +628,7 @@ impl Resolver {
             peer,
             segment,
             addrs,
+            settings: LinkSettings::default(),
         });
         Ok(segment)
     }
@@ -728,7 +756,7 @@ fn give_subnet<'d, T: Clone + PartialEq + fmt::Display + 'd>(
 
 /// Valid texts, for the round-trip and mutation tests.
 #[cfg(test)]
-pub(super) const EXAMPLES: [&str; 21] = [
+pub(super) const EXAMPLES: [&str; 23] = [
     "net0 -- net1",
     "switch br0; {net0 net1 net2} -- br0",
     "client -- gateway [subnet=10.0.100.0/24]; gateway -- server [subnet=192.168.100.0/24]",
@@ -750,6 +778,8 @@ pub(super) const EXAMPLES: [&str; 21] = [
     "client@10.0.100.7@fd00::7 -- gw -- server@192.168.5.20",
     "a -- b [subnet6=fd00:0:0:100::/64, subnet=10.0.0.0/30]\n[ipv6=on]",
     "[ipv6=off]\nswitch lan; {pc1 pc2@10.0.9.9} -- lan; lan -- r1 -- wan",
+    "a -- b -- c [mtu=1280, rate=1.5mbit]; c -- d [loss=0.5%, delay=20ms, subnet=10.9.0.0/24]",
+    "switch lan; {a b} -- lan [mtu=9000]; lan -- c",
 ];
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
 use super::error::{Diagnostic, did_you_mean};
+use super::settings::{self, LinkSettings};
 use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// The longest name: `IFNAMSIZ - 1` bytes.
@@ -117,6 +118,8 @@ pub(super) struct Attributes {
     pub(super) subnet6: Option<Spanned<Ipv6Cidr>>,
     /// `ipv6=on|off`: whether the network has IPv6 (a whole-topology option).
     pub(super) ipv6: Option<Spanned<bool>>,
+    /// `mtu=`, `rate=`, `delay=`, `loss=`: the settings of every link of the chain.
+    pub(super) link: LinkSettings,
 }
 
 /// One known attribute: its key and how to read its value into [`Attributes`].
@@ -127,7 +130,7 @@ struct AttributeKind {
 }
 
 /// Every attribute a chain may carry.
-const ATTRIBUTES: [AttributeKind; 3] = [
+const ATTRIBUTES: [AttributeKind; 7] = [
     AttributeKind {
         key: "subnet",
         example: "subnet=10.0.100.0/24",
@@ -143,7 +146,44 @@ const ATTRIBUTES: [AttributeKind; 3] = [
         example: "[ipv6=off]",
         set: set_ipv6,
     },
+    AttributeKind {
+        key: "mtu",
+        example: "mtu=1280",
+        set: |a, v| {
+            a.link.mtu = Some(setting(v, settings::parse_mtu)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "rate",
+        example: "rate=10mbit",
+        set: |a, v| {
+            a.link.rate = Some(setting(v, settings::parse_rate)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "delay",
+        example: "delay=50ms",
+        set: |a, v| {
+            a.link.delay_us = Some(setting(v, settings::parse_delay)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "loss",
+        example: "loss=1%",
+        set: |a, v| {
+            a.link.loss_ppm = Some(setting(v, settings::parse_loss)?);
+            Ok(())
+        },
+    },
 ];
+
+/// Reads a link setting's value with `parse`, reporting a problem on the value.
+fn setting<T>(value: Spanned<&str>, parse: fn(&str) -> Result<T, String>) -> Result<T, Diagnostic> {
+    parse(value.value).map_err(|message| Diagnostic::new(value.span, message))
+}
 
 fn set_subnet(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
     let subnet = Ipv4Cidr::parse_subnet(value.value, value.span.clone())?;
@@ -243,7 +283,7 @@ struct Token {
 /// A word is a name, an attribute key or an attribute value. It is lexed wider than a valid
 /// name, so that `10.0.0.1` or `café` is reported as one bad name rather than as stray characters.
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':')
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '%')
 }
 
 fn lex(text: &str) -> Vec<Token> {

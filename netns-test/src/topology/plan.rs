@@ -13,6 +13,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::cidr6::mirror;
 use super::model::{Addrs, HOST, Link, Peer, Segment};
 use super::parse::Role;
+use super::settings::LinkSettings;
 use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// Every kernel object a topology needs, in the order they are created.
@@ -104,6 +105,8 @@ pub struct VethPlan {
     pub a: VethEnd,
     /// The other end: in the second node, or a port of the switch's bridge.
     pub b: VethEnd,
+    /// `mtu=`, `rate=`, `delay=`, `loss=`: applied to both ends.
+    pub settings: LinkSettings,
 }
 
 /// A Linux bridge standing for a `switch`.
@@ -186,7 +189,11 @@ pub(super) fn build(
                 }
             }
         };
-        veths.push(VethPlan { a, b });
+        veths.push(VethPlan {
+            a,
+            b,
+            settings: link.settings,
+        });
     }
     let routers = (roles.iter().zip(&attached))
         .map(|(role, attached)| role.map_or(attached.len() >= 2, |role| role == Role::Router))
@@ -457,6 +464,7 @@ mod tests {
         let veth = VethPlan {
             a: end(Place::Node(0), "eth0"),
             b: end(Place::Node(1), "eth0"),
+            settings: LinkSettings::default(),
         };
         assert_eq!(plan.veths, [veth]);
         assert!(!plan.nodes[0].is_host);
@@ -479,6 +487,7 @@ mod tests {
             .map(|n| VethPlan {
                 a: end(Place::Node(n), "eth0"),
                 b: end(Place::Bridge(0), &format!("b0p{n}")),
+                settings: LinkSettings::default(),
             })
             .collect();
         assert_eq!(plan.veths, veths);
@@ -575,11 +584,13 @@ mod tests {
         let r1 = VethPlan {
             a: end(Place::Node(2), "eth0"),
             b: end(Place::Bridge(0), "b0p2"),
+            settings: LinkSettings::default(),
         };
         assert_eq!(plan.veths[2], r1);
         let wan = VethPlan {
             a: end(Place::Node(2), "eth1"),
             b: end(Place::Node(3), "eth0"),
+            settings: LinkSettings::default(),
         };
         assert_eq!(plan.veths[3], wan);
     }
@@ -667,6 +678,18 @@ mod tests {
             ]
         );
         assert_eq!(plan.nodes[2].interface("eth1").unwrap().segment, 2);
+    }
+
+    #[test]
+    fn link_settings_go_to_every_link_of_their_chain() {
+        let plan = plan_of(
+            "switch lan; {a b} -- lan [mtu=1280, rate=1mbit]; lan -- c; c -- d [delay=5ms]",
+        );
+        let mtus: Vec<Option<u32>> = plan.veths.iter().map(|v| v.settings.mtu).collect();
+        assert_eq!(mtus, [Some(1280), Some(1280), None, None]);
+        assert_eq!(plan.veths[1].settings.rate, Some(1_000_000));
+        assert_eq!(plan.veths[3].settings.delay_us, Some(5_000));
+        assert_eq!(plan.veths[3].settings.rate, None);
     }
 
     #[test]
