@@ -10,7 +10,7 @@ use syn::{ItemFn, LitStr, ReturnType};
 use crate::args::Args;
 use crate::errors;
 use crate::item::{self, ShouldPanic, TestFn};
-use crate::validate;
+use crate::{node, validate};
 
 /// Expands `#[netns_test(args)] item`. On error the item is emitted as written beside the
 /// errors, so that the IDE still knows the function and no second wave of errors follows.
@@ -38,14 +38,20 @@ fn as_written(item: TokenStream) -> TokenStream {
 }
 
 fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let topology = Args::parse(args).and_then(|args| validate::load(&args.topology));
+    let settings = Args::parse(args).and_then(|args| {
+        let (topology, text) = validate::load(&args.topology)?;
+        if let Some(name) = &args.node {
+            node::check(name, &text)?;
+        }
+        Ok((args, topology))
+    });
     let test = TestFn::parse(item);
-    let (topology, test) = errors::both(topology, test)?;
-    Ok(output(&test, &topology))
+    let ((args, topology), test) = errors::both(settings, test)?;
+    Ok(output(&test, &topology, &args))
 }
 
 /// The function, then its registration in an anonymous `const` so that no name leaks out.
-fn output(test: &TestFn, topology: &TokenStream) -> TokenStream {
+fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
     let function = &test.function;
     let ident = &function.sig.ident;
     let name = ident.unraw().to_string();
@@ -62,11 +68,38 @@ fn output(test: &TestFn, topology: &TokenStream) -> TokenStream {
         ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> returned),
         ReturnType::Default => quote!(returned),
     };
-    let closure = quote! {
-        |#parameter| {
-            let #returned = #call;
-            ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+    let node = match &args.node {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    // An async body is a future, run to its end on a runtime in its node; a sync body with a
+    // node runs on the test's thread, moved into that node for the call.
+    let closure = match (&function.sig.asyncness, &args.node) {
+        (None, None) => quote! {
+            |#parameter| {
+                let #returned = #call;
+                ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+            }
+        },
+        (None, Some(name)) => quote! {
+            |net| ::netns_test::__private::run_in(net, #name, || {
+                let #returned = #call;
+                ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+            })
+        },
+        (Some(_), _) => quote! {
+            |net| {
+                let #returned = ::netns_test::__private::block_on(net, #node, #call);
+                ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+            }
+        },
+    };
+    let timeout = match args.timeout {
+        Some(timeout) => {
+            let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
         }
+        None => quote!(::core::option::Option::None),
     };
 
     let (ignore, ignore_reason) = match &test.ignore {
@@ -101,6 +134,8 @@ fn output(test: &TestFn, topology: &TokenStream) -> TokenStream {
                     ignore: #ignore,
                     ignore_reason: #ignore_reason,
                     should_panic: #should_panic,
+                    node: #node,
+                    timeout: #timeout,
                     body: #closure,
                     file: #file,
                     line: #line,
@@ -159,6 +194,42 @@ mod tests {
                 #[should_panic]
                 #[ignore]
                 fn from_file(_: &netns_test::Net) {}
+            },
+        ));
+    }
+
+    #[test]
+    fn sync_body_in_a_node_with_a_timeout() {
+        insta::assert_snapshot!(expand(
+            quote!(
+                topology = "client -- server",
+                node = "client",
+                timeout = "10s"
+            ),
+            quote! {
+                fn in_client() -> Result<(), std::io::Error> {
+                    Ok(())
+                }
+            },
+        ));
+    }
+
+    #[test]
+    fn async_bodies_in_host_and_in_a_node() {
+        insta::assert_snapshot!(expand(
+            quote!(topology = "client -- server"),
+            quote! {
+                async fn in_host(net: &Net) {}
+            },
+        ));
+        insta::assert_snapshot!(expand(
+            quote!(
+                topology = "client -- server",
+                node = "server",
+                timeout = "1500ms"
+            ),
+            quote! {
+                async fn in_server() {}
             },
         ));
     }

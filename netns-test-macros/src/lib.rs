@@ -14,7 +14,16 @@ mod args;
 mod errors;
 mod expand;
 mod item;
+mod node;
 mod validate;
+
+/// The runtime's reader of durations, for `timeout = "..."`, compiled here from the same source.
+#[path = "../../netns-test/src/duration.rs"]
+#[allow(
+    dead_code,
+    reason = "the macro only reads durations; the harness writes them"
+)]
+mod duration;
 
 /// The runtime's topology parser, compiled here from the very same source, so that a topology
 /// the macro accepts is one the runtime can parse.

@@ -63,6 +63,10 @@
 pub mod topology;
 
 mod apply;
+#[cfg(feature = "tokio")]
+mod asynch;
+mod body;
+mod duration;
 mod error;
 mod harness;
 mod mounts;
@@ -73,8 +77,12 @@ mod report;
 mod runner;
 mod sandbox;
 mod sys;
+mod watch;
 
+#[cfg(feature = "tokio")]
+pub use asynch::AsyncTask;
 pub use error::{Error, Result};
+pub use harness::TIMEOUT_ENV;
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
 pub use sandbox::Refusal;
@@ -82,6 +90,7 @@ pub use sandbox::Refusal;
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::body::{block_on, run_in};
     pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
     pub use linkme;
 }

@@ -54,6 +54,8 @@ impl Net {
                             ipv4: i.ipv4,
                         })
                         .collect(),
+                    #[cfg(feature = "tokio")]
+                    runtime: std::sync::OnceLock::new(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -120,8 +122,11 @@ impl Net {
 #[derive(Debug)]
 pub struct Node {
     name: String,
-    ns: Arc<OwnedFd>,
+    pub(crate) ns: Arc<OwnedFd>,
     interfaces: Vec<Interface>,
+    /// The node's tokio runtime, started by its first async use (see [`crate::asynch`]).
+    #[cfg(feature = "tokio")]
+    pub(crate) runtime: std::sync::OnceLock<tokio::runtime::Handle>,
 }
 
 impl Node {
