@@ -44,7 +44,14 @@ impl Node {
     ///
     /// When called from async code (inside a runtime), as tokio's own `block_on` does: there,
     /// `.await` a [`Node::spawn_async`] instead. A panic in `future` goes on in the caller.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if Handle::try_current().is_ok() {
+            panic!(
+                "`Node::block_on` cannot run inside async code (it would block a runtime's \
+                 thread): `.await` `node.spawn_async(future)` there instead"
+            );
+        }
         let handle = self.runtime_handle();
         let _inside = netns::Entered::new(self.ns.as_fd())
             .unwrap_or_else(|source| panic!("{}", enter_error(self.name(), source)));
@@ -139,7 +146,14 @@ impl<T> AsyncTask<T> {
     ///
     /// When the task panicked (with its panic) or was aborted, and when called from async code
     /// (`.await` the task there).
+    #[track_caller]
     pub fn join(self) -> T {
+        if Handle::try_current().is_ok() {
+            panic!(
+                "`AsyncTask::join` cannot run inside async code (it would block a runtime's \
+                 thread): `.await` the task there instead"
+            );
+        }
         outcome(self.runtime.block_on(self.task))
     }
 
