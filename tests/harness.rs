@@ -221,21 +221,18 @@ fn processes_with(marker: &str) -> Vec<String> {
 fn nothing_is_left_behind_whatever_the_ending() {
     let before = HostState::read();
     let marker = unique_marker();
-    // The default timeout ends the test that would run forever.
-    let run = fixture_with_env(
-        &["--include-ignored", "--test-threads=4"],
+    let run = fixture_with(
+        &[
+            "--include-ignored",
+            "--skip",
+            "runs_until_killed",
+            "--test-threads=4",
+        ],
         &marker,
-        &[("NETNS_TEST_TIMEOUT", "3s")],
     );
     assert_eq!(run.code(), Some(101), "{}", run.stdout);
     // The daemons did start: a test that starts them and fails shows them in its report.
     assert!(verdicts(&run).contains(&"test passes_with_daemons ... ok".to_string()));
-    let forever = failure_of(&run, "runs_until_killed");
-    assert!(
-        forever.contains("daemons started, running until killed")
-            && forever.contains("timed out after 3s"),
-        "{forever}"
-    );
     let after = HostState::read();
     assert_eq!(before, after, "the host changed during the run");
     assert_eq!(
@@ -403,6 +400,22 @@ fn a_test_past_its_timeout_is_killed_with_its_daemons() {
         failure.contains("now sleeping past the timeout"),
         "{failure}"
     );
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}
+
+/// `NETNS_TEST_TIMEOUT` ends a test that has no timeout of its own.
+#[test]
+fn the_default_timeout_ends_a_test_without_one() {
+    let marker = unique_marker();
+    let run = fixture_with_env(
+        &["--ignored", "--exact", "runs_until_killed"],
+        &marker,
+        &[("NETNS_TEST_TIMEOUT", "1500ms")],
+    );
+    assert_eq!(run.code(), Some(101), "{}{}", run.stdout, run.stderr);
+    let failure = failure_of(&run, "runs_until_killed");
+    assert!(failure.contains("timed out after 1500ms"), "{failure}");
+    assert!(failure.contains("running until killed"), "{failure}");
     assert_eq!(processes_with(&marker), Vec::<String>::new());
 }
 

@@ -4,10 +4,18 @@
 //!
 //! A test past its time may be stuck anywhere: in a blocking call, in a spin, with every thread
 //! of the test process busy. So the limit is kept by the process that does not run the test:
-//! the harness. When the time is up it sends `SIGKILL` to the keeper, the sandbox's outermost
-//! process (see [`crate::sys`]). The keeper's death kills init through `PR_SET_PDEATHSIG`, and
-//! the death of init, PID 1 of the test's PID namespace, makes the kernel kill every process
-//! the test started. Nothing inside the sandbox can ignore or delay that.
+//! the harness. When the time is up it sends `SIGKILL` to init, PID 1 of the test's PID
+//! namespace (see [`crate::sys`]): the death of init makes the kernel kill every process the
+//! test started, and nothing inside the sandbox can ignore or delay that. The keeper, waiting
+//! for init, sees it die only once the kernel has killed and reaped all of them; so when the
+//! harness has reaped the keeper and reports the timeout, nothing of the test is left.
+//!
+//! Killing the keeper instead would work too (its death kills init through
+//! `PR_SET_PDEATHSIG`), but the harness would then see the keeper gone while the kernel is
+//! still killing the namespace's processes. That is what happens when the harness itself is
+//! killed, as cargo-nextest does past its `terminate-after`: there is no one left to wait, and
+//! the namespace's processes are gone moments later. The keeper is killed only when init cannot
+//! be found (a kernel without `/proc/PID/task/TID/children`).
 //!
 //! # Why two helper threads
 //!
@@ -77,9 +85,7 @@ pub(crate) fn finish(
     let timed_out = match exit.recv_timeout(timeout) {
         Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => false,
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            // The keeper is not reaped yet (WNOWAIT, and only `child.wait` below reaps it), so
-            // `pid` is still ours even if it has just exited.
-            let _ = kill(pid, Signal::SIGKILL);
+            kill_sandbox(pid);
             true
         }
     };
@@ -96,6 +102,23 @@ pub(crate) fn finish(
         output: bytes,
         timed_out,
     })
+}
+
+/// Kills the sandbox whose keeper is `keeper`: its init if it can be found, else the keeper.
+fn kill_sandbox(keeper: Pid) {
+    // The keeper is not reaped yet (WNOWAIT, and only `child.wait` reaps it), so `keeper` is
+    // still ours even if it has just exited; and init, its only child, can only be reaped by it.
+    let children = std::fs::read_to_string(format!("/proc/{keeper}/task/{keeper}/children"));
+    let init = children
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .map(Pid::from_raw);
+    match init {
+        Some(init) if kill(init, Signal::SIGKILL).is_ok() => {}
+        _ => {
+            let _ = kill(keeper, Signal::SIGKILL);
+        }
+    }
 }
 
 /// Reads `reader` to its end on a thread; the bytes so far are in the buffer, and the channel
