@@ -58,6 +58,31 @@ mod topology;
 /// and `#[should_panic(expected = "...")]` mean what they mean for `#[test]`. The test's name is
 /// its module path within the target and the function's name, as with libtest.
 ///
+/// `async fn name(net: &Net)` works too (with the `tokio` feature of `netns-test`, on by
+/// default): the future runs to its end on a current-thread tokio runtime in the body's node
+/// (see `node` below), so `tokio::spawn` in it starts tasks in that node. Inside async code,
+/// reach other nodes with `net.node("x").spawn_async(future).await`: `block_on` would block the
+/// runtime and panics there.
+///
+/// ```no_run
+/// use netns_test::{Net, netns_test};
+///
+/// #[netns_test(topology = "client -- server", node = "client")]
+/// async fn client_connects(net: &Net) {
+///     let listener = net
+///         .node("server")
+///         .spawn_async(tokio::net::TcpListener::bind("0.0.0.0:7000"))
+///         .await
+///         .unwrap();
+///     let server = net.node("server").spawn_async(async move { listener.accept().await });
+///     // This body runs in `client`: so does the socket it opens.
+///     tokio::net::TcpStream::connect("server:7000").await.unwrap();
+///     let (_, peer) = server.await.unwrap();
+///     assert_eq!(peer.ip(), net.node("client").ip());
+/// }
+/// # netns_test::main!();
+/// ```
+///
 /// # Arguments
 ///
 /// ## `topology = "..."`
@@ -70,6 +95,24 @@ mod topology;
 /// The same language, read from a file whose path is relative to the crate's manifest
 /// directory (`tests/topologies/dmz.topo`). Editing the file rebuilds the test; errors name the
 /// file, line and column. Give `topology` or `topology_file`, not both.
+///
+/// ## `node = "name"`
+///
+/// The node the body runs in, instead of `host`: every socket the body opens, every thread and
+/// program it starts without naming a node, belongs to that node. A sync body runs on the test's
+/// thread, moved into the node for the call; an async body runs through `Node::block_on` of
+/// that node. The name is checked at compile time: a name the topology lacks is an error on the
+/// literal that lists the nodes it has. `node = "host"` is the default, spelled out.
+///
+/// ## `timeout = "10s"`
+///
+/// The test's time limit: a whole number and a unit, `ms`, `s` or `m` (`500ms`, `10s`, `2m`),
+/// read at compile time. A test past it is killed with every process it started and reported as
+/// "timed out after 10s", with the output it printed until then. It wins over the default that
+/// the `NETNS_TEST_TIMEOUT` environment variable gives every test without one; without either,
+/// a test has no limit. Under cargo-nextest, keep it below nextest's `slow-timeout` ×
+/// `terminate-after`, so that this report comes first; if nextest kills the test binary anyway,
+/// everything the test started dies with it.
 ///
 /// # The topology language
 ///

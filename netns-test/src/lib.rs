@@ -43,9 +43,23 @@
 //!
 //! - [`Node::run`] runs a closure on a thread inside the node; [`Node::spawn`] starts one;
 //! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node;
+//! - with the `tokio` feature (on by default), [`Node::block_on`] and [`Node::spawn_async`] run
+//!   futures on the node's own current-thread runtime, on a thread inside the node, and
+//!   [`Node::tokio_command`] is the async [`Node::command`]; `async fn` test bodies work;
+//! - `node = "client"` on the attribute runs the body in that node instead of `host`;
 //! - node names resolve everywhere in the test (`"server:7000"`, `ping server`), and
 //!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
 //! - when the test fails, its output is shown with the network as the kernel saw it then.
+//!
+//! # Timeouts
+//!
+//! A test's time limit is its `timeout = "10s"`, else the value of the environment variable
+//! [`NETNS_TEST_TIMEOUT`](TIMEOUT_ENV) (`NETNS_TEST_TIMEOUT=30s cargo test`), else none. The
+//! harness, not the test, keeps it: past it, the test is killed with every process it started and
+//! reported as "timed out after 10s" with the output it printed. cargo-nextest's
+//! `slow-timeout` (with `terminate-after`) works as well, since killing the test binary kills
+//! the test's whole sandbox; setting `NETNS_TEST_TIMEOUT` below it gets this crate's report, with
+//! the output and the timeout named, instead of nextest's.
 //!
 //! # Nothing is left behind
 //!
