@@ -87,12 +87,16 @@ fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
                 ::netns_test::__private::IntoOutcome::into_outcome(#returned)
             })
         },
-        (Some(_), _) => quote! {
-            |net| {
-                let #returned = ::netns_test::__private::block_on(net, #node, #call);
-                ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+        (Some(asyncness), _) => {
+            // Without the `tokio` feature, the error about the runtime points at `async`.
+            let block_on = quote_spanned!(asyncness.span=> ::netns_test::__private::block_on);
+            quote! {
+                |net| {
+                    let #returned = #block_on(net, #node, #call);
+                    ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+                }
             }
-        },
+        }
     };
     let timeout = match args.timeout {
         Some(timeout) => {
