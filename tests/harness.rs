@@ -191,6 +191,7 @@ impl HostState {
         };
         let mut temp_files = names("/tmp");
         temp_files.extend(names("/dev/shm"));
+        temp_files.retain(|path| !is_compiler_temp(path));
         HostState {
             mounts,
             run_netns: names("/run/netns"),
@@ -198,6 +199,17 @@ impl HostState {
             temp_files,
         }
     }
+}
+
+/// Whether `path` is a temporary file of gcc or its linker (`/tmp/ccAbC123.res`,
+/// `/tmp/ccXyZ789.cdtor.o`): compilers running beside the suite (cargo building other crates
+/// on a shared machine) make and remove them at any moment, and no test writes such a name.
+fn is_compiler_temp(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/tmp/cc") else {
+        return false;
+    };
+    let (random, extension) = name.split_once('.').unwrap_or((name, ""));
+    random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric()) && !extension.is_empty()
 }
 
 /// Processes on the host whose command line carries `marker`.
