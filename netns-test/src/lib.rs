@@ -43,9 +43,9 @@
 //!
 //! - [`Node::run`] runs a closure on a thread inside the node; [`Node::spawn`] starts one;
 //! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node;
-//! - with the `tokio` feature (on by default), [`Node::block_on`] and [`Node::spawn_async`] run
+//! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run
 //!   futures on the node's own current-thread runtime, on a thread inside the node, and
-//!   [`Node::tokio_command`] is the async [`Node::command`]; `async fn` test bodies work;
+//!   `Node::tokio_command` is the async [`Node::command`]; `async fn` test bodies work;
 //! - `node = "client"` on the attribute runs the body in that node instead of `host`;
 //! - node names resolve everywhere in the test (`"server:7000"`, `ping server`), and
 //!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
