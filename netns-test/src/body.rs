@@ -64,7 +64,7 @@ pub fn block_on<F: Future>(net: &Net, name: Option<&str>, body: F) -> F::Output 
 )]
 pub trait NeedsTokioFeature {}
 
-/// Runs an async body: impossible without the `tokio` feature (see [`NeedsTokioFeature`]).
+/// Runs an async body: impossible without the `tokio` feature (see `NeedsTokioFeature`).
 #[cfg(not(feature = "tokio"))]
 pub fn block_on<F: Future + NeedsTokioFeature>(_: &Net, _: Option<&str>, _: F) -> F::Output {
     unreachable!("no future implements `NeedsTokioFeature`")
