@@ -96,6 +96,26 @@ async fn an_async_body_and_its_tasks_run_in_its_node(net: &Net) {
     assert_eq!(seen["task"], ip_of(net, "client"));
 }
 
+/// Timers are driven by the node's runtime thread while the body is polled on the test's
+/// thread; a body that waited for a timer nobody drives would run into its timeout.
+#[netns_test(topology = "a -- b", node = "a", timeout = "20s")]
+async fn timers_work_in_a_node_body() {
+    let start = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    tokio::spawn(tokio::time::sleep(std::time::Duration::from_millis(20)))
+        .await
+        .expect("a task with a timer");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(40));
+}
+
+/// A blocking task left running does not hold the end of an async body in `host`.
+#[netns_test(topology = "a -- b", timeout = "20s")]
+async fn a_stuck_blocking_task_does_not_hold_the_test() {
+    drop(tokio::task::spawn_blocking(|| {
+        std::thread::sleep(std::time::Duration::from_secs(3600))
+    }));
+}
+
 #[netns_test(topology = "host -- server")]
 async fn an_async_body_without_node_runs_in_host(net: &Net) {
     let listener = net

@@ -47,10 +47,32 @@ pub fn block_on<F: Future>(net: &Net, name: Option<&str>, body: F) -> F::Output 
                 .enable_all()
                 .build()
                 .expect("cannot build a tokio runtime for the test body");
-            let output = runtime.block_on(body);
-            // Blocking tasks the body left running must not hold the test's end.
+            HostRuntime(Some(runtime)).block_on(body)
+        }
+    }
+}
+
+/// The runtime of an async body in `host`. Dropping a tokio runtime waits for the blocking tasks
+/// it started; a body that left one stuck (reading a socket that never answers) must not hold
+/// the test's end, even when the body panics: so it is shut down without waiting.
+#[cfg(feature = "tokio")]
+struct HostRuntime(Option<tokio::runtime::Runtime>);
+
+#[cfg(feature = "tokio")]
+impl HostRuntime {
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.0
+            .as_ref()
+            .expect("the runtime is there until drop")
+            .block_on(future)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Drop for HostRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
-            output
         }
     }
 }
