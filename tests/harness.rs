@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 /// The fixture binary: where cargo built it, or where cargo-nextest unpacked it from an archive.
 fn fixture_path() -> String {
@@ -32,9 +33,15 @@ impl Run {
 }
 
 fn fixture_with(args: &[&str], marker: &str) -> Run {
+    fixture_with_env(args, marker, &[])
+}
+
+fn fixture_with_env(args: &[&str], marker: &str, env: &[(&str, &str)]) -> Run {
     let output = Command::new(fixture_path())
         .args(args)
         .env("FIXTURE_MARKER", marker)
+        .env_remove("NETNS_TEST_TIMEOUT")
+        .envs(env.iter().copied())
         .output()
         .expect("run the fixture binary");
     Run {
@@ -92,15 +99,17 @@ fn every_ending_is_reported_as_libtest_does() {
             "test passes ... ok",
             "test passes_with_daemons ... ok",
             "test returns_an_error ... FAILED",
+            "test runs_until_killed ... ignored",
             "test should_panic_and_does ... ok",
             "test should_panic_but_does_not ... FAILED",
+            "test times_out ... FAILED",
         ],
         "{}",
         run.stdout
     );
     assert!(
         run.stdout.contains(
-            "test result: FAILED. 4 passed; 7 failed; 1 ignored; 0 measured; 0 filtered out"
+            "test result: FAILED. 4 passed; 8 failed; 2 ignored; 0 measured; 0 filtered out"
         ),
         "{}",
         run.stdout
@@ -144,6 +153,16 @@ fn every_ending_is_reported_as_libtest_does() {
         no_panic.contains("test did not panic as expected"),
         "{no_panic}"
     );
+    let timed_out = failure_of(&run, "times_out");
+    for expected in [
+        "daemons started, now sleeping past the timeout",
+        "note: timed out after 1s: the test was killed with every process it started",
+    ] {
+        assert!(
+            timed_out.contains(expected),
+            "missing {expected:?} in:\n{timed_out}"
+        );
+    }
     // The output of passing tests is not shown.
     assert!(!run.stdout.contains("---- passes ----"), "{}", run.stdout);
 }
@@ -177,6 +196,7 @@ impl HostState {
         };
         let mut temp_files = names("/tmp");
         temp_files.extend(names("/dev/shm"));
+        temp_files.retain(|path| !is_compiler_temp(path));
         HostState {
             mounts,
             run_netns: names("/run/netns"),
@@ -184,6 +204,17 @@ impl HostState {
             temp_files,
         }
     }
+}
+
+/// Whether `path` is a temporary file of gcc or its linker (`/tmp/ccAbC123.res`,
+/// `/tmp/ccXyZ789.cdtor.o`): compilers running beside the suite (cargo building other crates
+/// on a shared machine) make and remove them at any moment, and no test writes such a name.
+fn is_compiler_temp(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/tmp/cc") else {
+        return false;
+    };
+    let (random, extension) = name.split_once('.').unwrap_or((name, ""));
+    random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric()) && !extension.is_empty()
 }
 
 /// Processes on the host whose command line carries `marker`.
@@ -207,7 +238,15 @@ fn processes_with(marker: &str) -> Vec<String> {
 fn nothing_is_left_behind_whatever_the_ending() {
     let before = HostState::read();
     let marker = unique_marker();
-    let run = fixture_with(&["--include-ignored", "--test-threads=4"], &marker);
+    let run = fixture_with(
+        &[
+            "--include-ignored",
+            "--skip",
+            "runs_until_killed",
+            "--test-threads=4",
+        ],
+        &marker,
+    );
     assert_eq!(run.code(), Some(101), "{}", run.stdout);
     // The daemons did start: a test that starts them and fails shows them in its report.
     assert!(verdicts(&run).contains(&"test passes_with_daemons ... ok".to_string()));
@@ -234,7 +273,7 @@ fn list_terse_prints_only_name_and_kind() {
     let run = fixture(&["--list", "--format", "terse"]);
     assert_eq!(run.code(), Some(0));
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 12, "{}", run.stdout);
+    assert_eq!(lines.len(), 14, "{}", run.stdout);
     assert!(
         lines.iter().all(|l| l.ends_with(": test")),
         "{}",
@@ -243,7 +282,10 @@ fn list_terse_prints_only_name_and_kind() {
     assert!(lines.contains(&"nested::inner: test"));
 
     let ignored = fixture(&["--list", "--format", "terse", "--ignored"]);
-    assert_eq!(ignored.stdout.trim(), "ignored_by_default: test");
+    assert_eq!(
+        ignored.stdout.trim(),
+        "ignored_by_default: test\nruns_until_killed: test"
+    );
 }
 
 #[test]
@@ -254,7 +296,7 @@ fn a_filter_selects_by_substring() {
         verdicts(&run),
         ["test passes ... ok", "test passes_with_daemons ... ok"]
     );
-    assert!(run.stdout.contains("10 filtered out"), "{}", run.stdout);
+    assert!(run.stdout.contains("12 filtered out"), "{}", run.stdout);
 }
 
 #[test]
@@ -271,7 +313,7 @@ fn skip_leaves_tests_out() {
 
 #[test]
 fn ignored_and_include_ignored() {
-    let run = fixture(&["--ignored"]);
+    let run = fixture(&["--ignored", "--skip", "runs_until_killed"]);
     assert_eq!(
         verdicts(&run),
         ["test ignored_by_default ... ok"],
@@ -350,4 +392,100 @@ fn a_refused_user_namespace_is_explained() {
             "missing {expected:?} in:\n{stdout}"
         );
     }
+}
+
+/// A test past its `timeout` is killed with every process it started, and its own timeout wins
+/// over `NETNS_TEST_TIMEOUT`.
+#[test]
+fn a_test_past_its_timeout_is_killed_with_its_daemons() {
+    let marker = unique_marker();
+    let run = fixture_with_env(
+        &["--exact", "times_out"],
+        &marker,
+        &[("NETNS_TEST_TIMEOUT", "10m")],
+    );
+    assert_eq!(run.code(), Some(101), "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        verdicts(&run),
+        ["test times_out ... FAILED"],
+        "{}",
+        run.stdout
+    );
+    let failure = failure_of(&run, "times_out");
+    assert!(failure.contains("timed out after 1s"), "{failure}");
+    assert!(
+        failure.contains("now sleeping past the timeout"),
+        "{failure}"
+    );
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}
+
+/// `NETNS_TEST_TIMEOUT` ends a test that has no timeout of its own.
+#[test]
+fn the_default_timeout_ends_a_test_without_one() {
+    let marker = unique_marker();
+    let run = fixture_with_env(
+        &["--ignored", "--exact", "runs_until_killed"],
+        &marker,
+        &[("NETNS_TEST_TIMEOUT", "1500ms")],
+    );
+    assert_eq!(run.code(), Some(101), "{}{}", run.stdout, run.stderr);
+    let failure = failure_of(&run, "runs_until_killed");
+    assert!(failure.contains("timed out after 1500ms"), "{failure}");
+    assert!(failure.contains("running until killed"), "{failure}");
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}
+
+#[test]
+fn a_bad_default_timeout_fails_the_tests_and_says_why() {
+    let run = fixture_with_env(
+        &["--exact", "passes"],
+        &unique_marker(),
+        &[("NETNS_TEST_TIMEOUT", "30")],
+    );
+    assert_eq!(run.code(), Some(101), "{}", run.stdout);
+    assert!(
+        failure_of(&run, "passes").contains("NETNS_TEST_TIMEOUT: `30` has no unit"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Past its `slow-timeout` (with `terminate-after`), cargo-nextest kills the test binary, which
+/// is the harness here. Nothing the test started may survive it, even a SIGKILL that leaves the
+/// harness no chance to clean up.
+#[test]
+fn nothing_survives_a_killed_harness() {
+    let marker = unique_marker();
+    let mut harness = Command::new(fixture_path())
+        .args(["--ignored", "--exact", "runs_until_killed", "--nocapture"])
+        .env("FIXTURE_MARKER", &marker)
+        .env_remove("NETNS_TEST_TIMEOUT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run the fixture binary");
+    // Every node runs a daemon: two of them.
+    let started = wait_until(|| processes_with(&marker).len() == 2);
+    assert!(
+        started,
+        "the daemons did not start: {:?}",
+        processes_with(&marker)
+    );
+    harness.kill().expect("kill the harness");
+    harness.wait().expect("reap the harness");
+    let gone = wait_until(|| processes_with(&marker).is_empty());
+    assert!(gone, "processes survived: {:?}", processes_with(&marker));
+}
+
+/// Whether `condition` became true within 10 s (checked every 10 ms).
+fn wait_until(condition: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    condition()
 }

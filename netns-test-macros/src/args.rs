@@ -1,10 +1,13 @@
 //! The attribute's arguments: `#[netns_test(topology = "...")]` or
-//! `#[netns_test(topology_file = "...")]`, and optionally `capture` or `capture = "always"`.
+//! `#[netns_test(topology_file = "...")]`, with `node = "..."`, `timeout = "..."` and
+//! `capture` (or `capture = "always"`) optional.
 //!
 //! Each key has its name in [`KEYS`], one field in [`Raw`] and one arm in [`Raw::set`]; its value
 //! is read from the value expression by a small function. Adding a key (`timeout = "10s"`,
 //! `node = "client"`) is one more of each, plus a reader if its value is not a plain string, and
 //! a field of [`Args`] if it is not required.
+
+use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
@@ -14,11 +17,16 @@ use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 use crate::errors::Errors;
 
 /// Every key the attribute accepts, in the order error messages list them.
-const KEYS: &[&str] = &["topology", "topology_file", "capture"];
+const KEYS: &[&str] = &["topology", "topology_file", "node", "timeout", "capture"];
 
 /// The arguments, checked as a whole.
 pub(crate) struct Args {
     pub(crate) topology: TopologySource,
+    /// `node = "..."`: the node the body runs in (checked against the topology later).
+    pub(crate) node: Option<LitStr>,
+    /// `timeout = "..."`, read.
+    pub(crate) timeout: Option<Duration>,
+    /// `capture`, `capture = "on-failure"` or `capture = "always"`.
     pub(crate) capture: Capture,
 }
 
@@ -54,6 +62,8 @@ impl Args {
 struct Raw {
     topology: Option<Setting<LitStr>>,
     topology_file: Option<Setting<LitStr>>,
+    node: Option<Setting<LitStr>>,
+    timeout: Option<Setting<Duration>>,
     capture: Option<Setting<Capture>>,
     errors: Errors,
 }
@@ -74,6 +84,8 @@ impl Raw {
             Some("topology_file") => {
                 set_once(&mut self.topology_file, &mut self.errors, meta, string)
             }
+            Some("node") => set_once(&mut self.node, &mut self.errors, meta, string),
+            Some("timeout") => set_once(&mut self.timeout, &mut self.errors, meta, timeout),
             Some("capture") => set_capture(&mut self.capture, &mut self.errors, meta),
             _ => {
                 self.errors.push(unknown_key(&meta.path));
@@ -97,7 +109,12 @@ impl Raw {
             (None, None) => return Err(self.errors.or_else(missing_topology)),
         };
         let capture = self.capture.map(|c| c.value).unwrap_or_default();
-        self.errors.finish(Ok(Args { topology, capture }))
+        self.errors.finish(Ok(Args {
+            topology,
+            node: self.node.map(|setting| setting.value),
+            timeout: self.timeout.map(|setting| setting.value),
+            capture,
+        }))
     }
 }
 
@@ -188,6 +205,13 @@ fn string(expr: Expr, key: &Ident) -> syn::Result<LitStr> {
     }
 }
 
+/// Reads `timeout = "10s"`: a string literal holding a duration.
+fn timeout(expr: Expr, key: &Ident) -> syn::Result<Duration> {
+    let literal = string(expr, key)?;
+    crate::duration::parse_duration(&literal.value())
+        .map_err(|message| syn::Error::new(literal.span(), format!("timeout: {message}")))
+}
+
 /// Consumes whatever follows an unknown key, so that the keys after it are still checked.
 fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(Token![=]) {
@@ -272,10 +296,10 @@ mod tests {
                 topology = "a"
             )),
             [
-                "unknown argument `retries` (valid: `topology`, `topology_file`, `capture`)",
+                "unknown argument `retries` (valid: `topology`, `topology_file`, `node`, `timeout`, `capture`)",
                 "`topology` takes a string literal: `topology = \"...\"`",
                 "unknown argument `topology_fle`; did you mean `topology_file`? \
-                 (valid: `topology`, `topology_file`, `capture`)",
+                 (valid: `topology`, `topology_file`, `node`, `timeout`, `capture`)",
             ]
         );
     }
@@ -328,6 +352,29 @@ mod tests {
     }
 
     #[test]
+    fn reads_node_and_timeout() {
+        let args =
+            Args::parse(quote!(topology = "a -- b", node = "a", timeout = "1500ms")).unwrap();
+        assert_eq!(args.node.unwrap().value(), "a");
+        assert_eq!(args.timeout, Some(std::time::Duration::from_millis(1500)));
+        let args = Args::parse(quote!(topology = "a -- b")).unwrap();
+        assert!(args.node.is_none() && args.timeout.is_none());
+        assert_eq!(
+            messages(quote!(
+                topology = "a -- b",
+                timeout = "10",
+                timeout = 3,
+                node = a
+            )),
+            [
+                "timeout: `10` has no unit: write a whole number and a unit: `500ms`, `10s` or `2m`",
+                "`timeout` takes a string literal: `timeout = \"...\"`",
+                "`node` takes a string literal: `node = \"...\"`",
+            ]
+        );
+    }
+
+    #[test]
     fn suggests_only_near_misses() {
         assert_eq!(did_you_mean("topolgy"), Some("topology"));
         assert_eq!(did_you_mean("Topology"), Some("topology"));
@@ -335,6 +382,7 @@ mod tests {
         assert_eq!(did_you_mean("topologyfile"), Some("topology_file"));
         assert_eq!(did_you_mean("topo"), None);
         assert_eq!(did_you_mean("file"), None);
-        assert_eq!(did_you_mean("timeout"), None);
+        assert_eq!(did_you_mean("timout"), Some("timeout"));
+        assert_eq!(did_you_mean("nodes"), Some("node"));
     }
 }

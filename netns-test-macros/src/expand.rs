@@ -10,7 +10,7 @@ use syn::{ItemFn, LitStr, ReturnType};
 use crate::args::{Args, Capture};
 use crate::errors;
 use crate::item::{self, ShouldPanic, TestFn};
-use crate::validate;
+use crate::{node, validate};
 
 /// Expands `#[netns_test(args)] item`. On error the item is emitted as written beside the
 /// errors, so that the IDE still knows the function and no second wave of errors follows.
@@ -38,16 +38,19 @@ fn as_written(item: TokenStream) -> TokenStream {
 }
 
 fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let args = Args::parse(args).and_then(|args| {
-        let topology = validate::load(&args.topology)?;
-        Ok((topology, capture_mode(args.capture)))
+    let settings = Args::parse(args).and_then(|args| {
+        let (topology, text) = validate::load(&args.topology)?;
+        if let Some(name) = &args.node {
+            node::check(name, &text)?;
+        }
+        Ok((args, topology))
     });
     let test = TestFn::parse(item);
-    let ((topology, capture), test) = errors::both(args, test)?;
-    Ok(output(&test, &topology, &capture))
+    let ((args, topology), test) = errors::both(settings, test)?;
+    Ok(output(&test, &topology, &args))
 }
 
-/// The function, then its registration in an anonymous `const` so that no name leaks out.
+/// How the expansion names a capture mode.
 fn capture_mode(capture: Capture) -> TokenStream {
     match capture {
         Capture::Off => quote!(::netns_test::__private::CaptureMode::Off),
@@ -56,7 +59,9 @@ fn capture_mode(capture: Capture) -> TokenStream {
     }
 }
 
-fn output(test: &TestFn, topology: &TokenStream, capture: &TokenStream) -> TokenStream {
+/// The function, then its registration in an anonymous `const` so that no name leaks out.
+fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
+    let capture = capture_mode(args.capture);
     let function = &test.function;
     let ident = &function.sig.ident;
     let name = ident.unraw().to_string();
@@ -73,11 +78,42 @@ fn output(test: &TestFn, topology: &TokenStream, capture: &TokenStream) -> Token
         ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> returned),
         ReturnType::Default => quote!(returned),
     };
-    let closure = quote! {
-        |#parameter| {
-            let #returned = #call;
-            ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+    let node = match &args.node {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    // An async body is a future, run to its end on a runtime in its node; a sync body with a
+    // node runs on the test's thread, moved into that node for the call.
+    let closure = match (&function.sig.asyncness, &args.node) {
+        (None, None) => quote! {
+            |#parameter| {
+                let #returned = #call;
+                ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+            }
+        },
+        (None, Some(name)) => quote! {
+            |net| ::netns_test::__private::run_in(net, #name, || {
+                let #returned = #call;
+                ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+            })
+        },
+        (Some(asyncness), _) => {
+            // Without the `tokio` feature, the error about the runtime points at `async`.
+            let block_on = quote_spanned!(asyncness.span=> ::netns_test::__private::block_on);
+            quote! {
+                |net| {
+                    let #returned = #block_on(net, #node, #call);
+                    ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+                }
+            }
         }
+    };
+    let timeout = match args.timeout {
+        Some(timeout) => {
+            let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
+        }
+        None => quote!(::core::option::Option::None),
     };
 
     let (ignore, ignore_reason) = match &test.ignore {
@@ -112,6 +148,8 @@ fn output(test: &TestFn, topology: &TokenStream, capture: &TokenStream) -> Token
                     ignore: #ignore,
                     ignore_reason: #ignore_reason,
                     should_panic: #should_panic,
+                    node: #node,
+                    timeout: #timeout,
                     body: #closure,
                     file: #file,
                     line: #line,
@@ -175,6 +213,42 @@ mod tests {
                 #[should_panic]
                 #[ignore]
                 fn from_file(_: &netns_test::Net) {}
+            },
+        ));
+    }
+
+    #[test]
+    fn sync_body_in_a_node_with_a_timeout() {
+        insta::assert_snapshot!(expand(
+            quote!(
+                topology = "client -- server",
+                node = "client",
+                timeout = "10s"
+            ),
+            quote! {
+                fn in_client() -> Result<(), std::io::Error> {
+                    Ok(())
+                }
+            },
+        ));
+    }
+
+    #[test]
+    fn async_bodies_in_host_and_in_a_node() {
+        insta::assert_snapshot!(expand(
+            quote!(topology = "client -- server"),
+            quote! {
+                async fn in_host(net: &Net) {}
+            },
+        ));
+        insta::assert_snapshot!(expand(
+            quote!(
+                topology = "client -- server",
+                node = "server",
+                timeout = "1500ms"
+            ),
+            quote! {
+                async fn in_server() {}
             },
         ));
     }

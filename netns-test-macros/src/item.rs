@@ -78,19 +78,13 @@ fn not_a_function(item: &Item) -> syn::Error {
     )
 }
 
-/// Rejects `const`, `async`, `unsafe`, `extern`, generics and variadics.
+/// Rejects `const`, `unsafe`, `extern`, generics and variadics. `async` is welcome: the
+/// expansion runs the future on a tokio runtime.
 fn check_qualifiers(sig: &Signature, errors: &mut Errors) {
     if let Some(token) = &sig.constness {
         errors.push(syn::Error::new(
             token.span,
             "a `#[netns_test]` function cannot be `const`",
-        ));
-    }
-    if let Some(token) = &sig.asyncness {
-        errors.push(syn::Error::new(
-            token.span,
-            "async bodies are not supported yet: write a synchronous `fn` \
-             (a test may start its own runtime inside it)",
         ));
     }
     if let Some(token) = &sig.unsafety {
@@ -284,14 +278,13 @@ mod tests {
         let messages = messages(quote! {
             const async unsafe extern "C" fn f<T, const N: usize>(a: Net, b: &Net) {}
         });
-        assert_eq!(messages.len(), 7, "{messages:#?}");
+        assert_eq!(messages.len(), 6, "{messages:#?}");
         assert!(messages[0].contains("`const`"));
-        assert!(messages[1].starts_with("async bodies are not supported yet"));
-        assert!(messages[2].contains("`unsafe`"));
-        assert!(messages[3].contains("`extern`"));
+        assert!(messages[1].contains("`unsafe`"));
+        assert!(messages[2].contains("`extern`"));
+        assert!(messages[3].contains("cannot be generic"));
         assert!(messages[4].contains("cannot be generic"));
-        assert!(messages[5].contains("cannot be generic"));
-        assert!(messages[6].contains("must be a reference"));
+        assert!(messages[5].contains("must be a reference"));
     }
 
     #[test]
@@ -302,6 +295,9 @@ mod tests {
             ),
             quote!(
                 fn f(net: &Net) {}
+            ),
+            quote!(
+                async fn f(net: &Net) {}
             ),
             quote!(
                 fn f(_: &netns_test::Net) -> Result<(), String> {

@@ -14,7 +14,16 @@ mod args;
 mod errors;
 mod expand;
 mod item;
+mod node;
 mod validate;
+
+/// The runtime's reader of durations, for `timeout = "..."`, compiled here from the same source.
+#[path = "../../netns-test/src/duration.rs"]
+#[allow(
+    dead_code,
+    reason = "the macro only reads durations; the harness writes them"
+)]
+mod duration;
 
 /// The runtime's topology parser, compiled here from the very same source, so that a topology
 /// the macro accepts is one the runtime can parse.
@@ -49,6 +58,31 @@ mod topology;
 /// and `#[should_panic(expected = "...")]` mean what they mean for `#[test]`. The test's name is
 /// its module path within the target and the function's name, as with libtest.
 ///
+/// `async fn name(net: &Net)` works too (with the `tokio` feature of `netns-test`, on by
+/// default): the future runs to its end on a current-thread tokio runtime in the body's node
+/// (see `node` below), so `tokio::spawn` in it starts tasks in that node. Inside async code,
+/// reach other nodes with `net.node("x").spawn_async(future).await`: `block_on` would block the
+/// runtime and panics there.
+///
+/// ```no_run
+/// use netns_test::{Net, netns_test};
+///
+/// #[netns_test(topology = "client -- server", node = "client")]
+/// async fn client_connects(net: &Net) {
+///     let listener = net
+///         .node("server")
+///         .spawn_async(tokio::net::TcpListener::bind("0.0.0.0:7000"))
+///         .await
+///         .unwrap();
+///     let server = net.node("server").spawn_async(async move { listener.accept().await });
+///     // This body runs in `client`: so does the socket it opens.
+///     tokio::net::TcpStream::connect("server:7000").await.unwrap();
+///     let (_, peer) = server.await.unwrap();
+///     assert_eq!(peer.ip(), net.node("client").ip());
+/// }
+/// # netns_test::main!();
+/// ```
+///
 /// # Arguments
 ///
 /// ## `topology = "..."`
@@ -69,6 +103,24 @@ mod topology;
 /// named `client:eth0`), which Wireshark and `tshark -r` read. `capture` (or
 /// `capture = "on-failure"`) keeps the file when the test fails, `capture = "always"` also when
 /// it passes. `NETNS_TEST_CAPTURE=off|on-failure|always` sets it for every test of a run.
+///
+/// ## `node = "name"`
+///
+/// The node the body runs in, instead of `host`: every socket the body opens, every thread and
+/// program it starts without naming a node, belongs to that node. A sync body runs on the test's
+/// thread, moved into the node for the call; an async body runs through `Node::block_on` of
+/// that node. The name is checked at compile time: a name the topology lacks is an error on the
+/// literal that lists the nodes it has. `node = "host"` is the default, spelled out.
+///
+/// ## `timeout = "10s"`
+///
+/// The test's time limit: a whole number and a unit, `ms`, `s` or `m` (`500ms`, `10s`, `2m`),
+/// read at compile time. A test past it is killed with every process it started and reported as
+/// "timed out after 10s", with the output it printed until then. It wins over the default that
+/// the `NETNS_TEST_TIMEOUT` environment variable gives every test without one; without either,
+/// a test has no limit. Under cargo-nextest, keep it below nextest's `slow-timeout` ×
+/// `terminate-after`, so that this report comes first; if nextest kills the test binary anyway,
+/// everything the test started dies with it.
 ///
 /// # The topology language
 ///

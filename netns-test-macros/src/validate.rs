@@ -16,15 +16,17 @@ use crate::args::TopologySource;
 use crate::errors::Errors;
 use crate::topology::Topology;
 
-/// Reads and checks the topology; returns the expression of its text for `TestCase::topology`.
+/// Reads and checks the topology; returns the expression of its text for `TestCase::topology`,
+/// and the text itself.
 ///
 /// A file's contents are brought in with `include_str!`, which also makes Cargo rebuild the test
 /// (and so check the topology again) whenever the file changes.
-pub(crate) fn load(source: &TopologySource) -> syn::Result<TokenStream> {
+pub(crate) fn load(source: &TopologySource) -> syn::Result<(TokenStream, String)> {
     match source {
         TopologySource::Inline(literal) => {
-            check_topology(&literal.value(), literal, None)?;
-            Ok(literal.to_token_stream())
+            let text = literal.value();
+            check_topology(&text, literal, None)?;
+            Ok((literal.to_token_stream(), text))
         }
         TopologySource::File(literal) => {
             let relative = literal.value();
@@ -46,7 +48,10 @@ pub(crate) fn load(source: &TopologySource) -> syn::Result<TokenStream> {
                 )
             })?;
             let path = LitStr::new(path, literal.span());
-            Ok(quote_spanned!(literal.span()=> ::core::include_str!(#path)))
+            Ok((
+                quote_spanned!(literal.span()=> ::core::include_str!(#path)),
+                text,
+            ))
         }
     }
 }

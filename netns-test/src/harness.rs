@@ -10,15 +10,27 @@
 //!
 //! The harness never builds a network itself, so a test cannot disturb another one, and a crash
 //! of a test (abort, SIGKILL) is just a test failure.
+//!
+//! # Timeouts
+//!
+//! A test's time limit is its `timeout = "..."` if it has one, else [`TIMEOUT_ENV`] if that is
+//! set, else none. The harness keeps it ([`crate::watch`] says why and how) and reports a test
+//! past it as "timed out after 10s", with the output captured until then.
 
 use std::fmt::Debug;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use crate::Net;
 use crate::capture::CaptureMode;
+use crate::duration::{format_duration, parse_duration};
 use crate::sandbox::{self, CHILD_ENV};
+
+/// The environment variable that gives every test without a `timeout = "..."` a time limit:
+/// `NETNS_TEST_TIMEOUT=30s` (units `ms`, `s`, `m`).
+pub const TIMEOUT_ENV: &str = "NETNS_TEST_TIMEOUT";
 
 /// One `#[netns_test]` function, registered by the attribute through a distributed slice.
 #[derive(Debug)]
@@ -35,6 +47,10 @@ pub struct TestCase {
     pub ignore_reason: Option<&'static str>,
     /// What `#[should_panic]` said.
     pub should_panic: ShouldPanic,
+    /// `node = "..."`: the node the body runs in; `None` for `host`.
+    pub node: Option<&'static str>,
+    /// `timeout = "..."`: the test's time limit, before [`TIMEOUT_ENV`].
+    pub timeout: Option<Duration>,
     /// Runs the body; `Err` carries the message of a returned error.
     pub body: fn(&Net) -> Result<(), String>,
     /// `file!()` of the function, for reports.
@@ -101,6 +117,7 @@ pub fn main() -> ExitCode {
     // A test kept on failure prints how to enter its nodes while it waits: that must not sit in
     // a pipe until it ends.
     let capture = !args.nocapture && !crate::keep::requested();
+    let default_timeout = default_timeout();
     let mut cases: Vec<&'static TestCase> = TESTS.iter().collect();
     cases.sort_by_key(|case| case.full_name());
     let trials = cases
@@ -108,16 +125,37 @@ pub fn main() -> ExitCode {
         .map(|case| {
             let name = case.full_name();
             let ignored = case.ignore;
-            Trial::test(name.clone(), move || run_trial(&name, capture)).with_ignored_flag(ignored)
+            let timeout = match (case.timeout, &default_timeout) {
+                (Some(timeout), _) => Ok(Some(timeout)),
+                (None, default) => default.clone(),
+            };
+            Trial::test(name.clone(), move || run_trial(&name, capture, timeout?))
+                .with_ignored_flag(ignored)
         })
         .collect();
     libtest_mimic::run(&args, trials).exit_code()
 }
 
+/// The time limit [`TIMEOUT_ENV`] gives, or why it cannot be read (which fails every test that
+/// has no `timeout` of its own, rather than run it without the limit it was meant to have).
+fn default_timeout() -> Result<Option<Duration>, String> {
+    match std::env::var(TIMEOUT_ENV) {
+        Ok(text) if text.trim().is_empty() => Ok(None),
+        Ok(text) => parse_duration(&text)
+            .map(Some)
+            .map_err(|message| format!("{TIMEOUT_ENV}: {message}")),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+            "{TIMEOUT_ENV} is not valid UTF-8: write a duration such as `30s`"
+        )),
+    }
+}
+
 /// Runs one test in its sandbox and turns its ending into libtest-mimic's verdict.
-fn run_trial(name: &str, capture: bool) -> Result<(), Failed> {
-    let ended = sandbox::run_test(name, capture).map_err(|e| Failed::from(error_chain(&e)))?;
-    if ended.status.success() {
+fn run_trial(name: &str, capture: bool, timeout: Option<Duration>) -> Result<(), Failed> {
+    let ended =
+        sandbox::run_test(name, capture, timeout).map_err(|e| Failed::from(error_chain(&e)))?;
+    if ended.status.success() && !ended.timed_out {
         return Ok(());
     }
     let mut message = ended.output;
@@ -125,7 +163,13 @@ fn run_trial(name: &str, capture: bool) -> Result<(), Failed> {
         message.push('\n');
     }
     message.push_str("note: ");
-    message.push_str(&sandbox::describe_status(ended.status));
+    match timeout {
+        Some(timeout) if ended.timed_out => message.push_str(&format!(
+            "timed out after {}: the test was killed with every process it started",
+            format_duration(timeout)
+        )),
+        _ => message.push_str(&sandbox::describe_status(ended.status)),
+    }
     Err(message.into())
 }
 

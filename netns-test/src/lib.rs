@@ -45,6 +45,10 @@
 //! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node;
 //! - [`Net::link`] gives a [`Link`] to take down and up, or to change the MTU or rate of, while
 //!   the test runs; [`Node::disconnect`] cuts a node off;
+//! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run
+//!   futures on the node's own current-thread runtime, on a thread inside the node, and
+//!   `Node::tokio_command` is the async [`Node::command`]; `async fn` test bodies work;
+//! - `node = "client"` on the attribute runs the body in that node instead of `host`;
 //! - node names resolve everywhere in the test (`"server:7000"`, `ping server`), and
 //!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
 //! - when the test fails, its output is shown with the network as the kernel saw it then.
@@ -56,6 +60,7 @@
 //! [`Portable`]). The caller must still have one thread; [`run()`] says so if not.
 //! [`topology::Topology`] parses, plans and draws a topology (`to_dot`, `picture`) without
 //! building anything.
+//!
 //! # When a test fails
 //!
 //! Besides its output and the network as the kernel saw it, a failed test leaves a folder,
@@ -74,6 +79,16 @@
 //!   not captured. Best with one test: `cargo test --test NAME -- --exact TEST` (under
 //!   cargo-nextest, add `--no-capture`).
 //!
+//! # Timeouts
+//!
+//! A test's time limit is its `timeout = "10s"`, else the value of the environment variable
+//! [`NETNS_TEST_TIMEOUT`](TIMEOUT_ENV) (`NETNS_TEST_TIMEOUT=30s cargo test`), else none. The
+//! harness, not the test, keeps it: past it, the test is killed with every process it started and
+//! reported as "timed out after 10s" with the output it printed. cargo-nextest's
+//! `slow-timeout` (with `terminate-after`) works as well, since killing the test binary kills
+//! the test's whole sandbox; setting `NETNS_TEST_TIMEOUT` below it gets this crate's report, with
+//! the output and the timeout named, instead of nextest's.
+//!
 //! # Nothing is left behind
 //!
 //! When the test process ends (it passes, fails, panics, aborts or is killed), the PID
@@ -91,7 +106,11 @@ pub mod topology;
 
 mod apply;
 mod artifacts;
+#[cfg(feature = "tokio")]
+mod asynch;
+mod body;
 mod capture;
+mod duration;
 mod error;
 mod harness;
 mod keep;
@@ -109,8 +128,12 @@ mod runner;
 mod sandbox;
 mod snapshot;
 mod sys;
+mod watch;
 
+#[cfg(feature = "tokio")]
+pub use asynch::AsyncTask;
 pub use error::{Error, Result};
+pub use harness::TIMEOUT_ENV;
 pub use link::Link;
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
@@ -120,6 +143,7 @@ pub use sandbox::Refusal;
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::body::{block_on, run_in};
     pub use crate::capture::CaptureMode;
     pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
     pub use linkme;

@@ -61,6 +61,8 @@ impl Net {
                             ipv6: i.ipv6,
                         })
                         .collect(),
+                    #[cfg(feature = "tokio")]
+                    runtime: std::sync::OnceLock::new(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -140,11 +142,14 @@ impl Net {
 #[derive(Debug)]
 pub struct Node {
     name: String,
-    ns: Arc<OwnedFd>,
+    pub(crate) ns: Arc<OwnedFd>,
     interfaces: Vec<Interface>,
     /// Its position in the plan, and the links of the network, for `disconnect`.
     index: usize,
     wiring: Arc<Wiring>,
+    /// The node's tokio runtime, started by its first async use (see [`crate::asynch`]).
+    #[cfg(feature = "tokio")]
+    pub(crate) runtime: std::sync::OnceLock<tokio::runtime::Handle>,
 }
 
 impl Node {

@@ -6,9 +6,10 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
 
 use nix::errno::Errno;
 
@@ -25,10 +26,17 @@ pub(crate) struct Ended {
     /// Everything it and its programs wrote to stdout and stderr, interleaved as written.
     /// Empty when the output was not captured.
     pub output: String,
+    /// It ran past its time limit and was killed, with every process it started.
+    pub timed_out: bool,
 }
 
-/// Runs test `name` of the current binary in a fresh sandbox and waits for it.
-pub(crate) fn run_test(name: &str, capture: bool) -> Result<Ended, crate::Error> {
+/// Runs test `name` of the current binary in a fresh sandbox and waits for it, at most
+/// `timeout` (see [`crate::watch`]).
+pub(crate) fn run_test(
+    name: &str,
+    capture: bool,
+    timeout: Option<Duration>,
+) -> Result<Ended, crate::Error> {
     let mut command = Command::new("/proc/self/exe");
     if let Some(arg0) = std::env::args_os().next() {
         command.arg0(arg0);
@@ -53,21 +61,18 @@ pub(crate) fn run_test(name: &str, capture: bool) -> Result<Ended, crate::Error>
     unsafe {
         command.pre_exec(move || sandbox.enter());
     }
-    let mut child = command.spawn().map_err(spawn_error)?;
-    // Our copies of the pipe's write end must go, or the read below never sees its end.
+    let child = command.spawn().map_err(spawn_error)?;
+    // Our copies of the pipe's write end must go, or the read never sees its end.
     drop(command);
-    let mut output = Vec::new();
-    if let Some(mut reader) = reader {
-        // The pipe closes when the test's last process is gone: the whole PID namespace.
-        let _ = reader.read_to_end(&mut output);
-    }
-    let status = child.wait().map_err(|source| crate::Error::Io {
-        what: "cannot wait for the test process".into(),
-        source,
-    })?;
+    let finished =
+        crate::watch::finish(child, reader, timeout).map_err(|source| crate::Error::Io {
+            what: "cannot wait for the test process".into(),
+            source,
+        })?;
     Ok(Ended {
-        status,
-        output: String::from_utf8_lossy(&output).into_owned(),
+        status: finished.status,
+        output: String::from_utf8_lossy(&finished.output).into_owned(),
+        timed_out: finished.timed_out,
     })
 }
 

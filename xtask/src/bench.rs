@@ -35,12 +35,16 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
         "timed",
     ]))?;
     let binary = target_dir()?.join("release/timed");
-    let cases: [(&str, &[&str]); 3] = [
+    let cases: [(&str, &[&str]); 4] = [
         ("process only (--list)", &["--list"]),
         ("empty test: `a -- b`, empty body", &["--exact", "empty"]),
         (
             "walkthrough 3 + one TCP round trip",
             &["--exact", "walkthrough_3"],
+        ),
+        (
+            "the same, async: a tokio runtime per node",
+            &["--exact", "walkthrough_3_async"],
         ),
     ];
     println!("{runs} runs each, whole process per run, release build\n");

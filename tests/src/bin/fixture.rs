@@ -4,6 +4,7 @@
 //! recognisable on the host.
 
 use std::process::Stdio;
+use std::time::Duration;
 
 use netns_test::{Net, netns_test};
 
@@ -87,6 +88,25 @@ fn kills_itself(net: &Net) {
 fn exits_with_a_code(net: &Net) {
     start_daemons(net);
     std::process::exit(7);
+}
+
+#[netns_test(topology = "a -- b", timeout = "1s")]
+fn times_out(net: &Net) {
+    start_daemons(net);
+    println!("daemons started, now sleeping past the timeout");
+    std::thread::sleep(Duration::from_secs(3600));
+}
+
+/// Runs until something kills it: the default timeout (`NETNS_TEST_TIMEOUT`), or whatever kills
+/// the harness, as cargo-nextest does past its `slow-timeout`.
+#[netns_test(topology = "a -- b")]
+#[ignore = "runs until killed"]
+fn runs_until_killed(net: &Net) {
+    start_daemons(net);
+    println!("daemons started, running until killed");
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
 }
 
 #[netns_test(topology = "a -- b")]

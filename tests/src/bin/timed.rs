@@ -33,4 +33,35 @@ fn walkthrough_3(net: &Net) {
     server.join().unwrap();
 }
 
+/// `walkthrough_3` with tokio: the server and the client on their own nodes' runtimes.
+#[netns_test(
+    topology = "client -- gateway [subnet=10.0.100.0/24]; gateway -- server [subnet=192.168.100.0/24]"
+)]
+async fn walkthrough_3_async(net: &Net) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = net.node("server");
+    let listener = server
+        .spawn_async(tokio::net::TcpListener::bind("0.0.0.0:7000"))
+        .await
+        .unwrap();
+    let serving = server.spawn_async(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut byte = [0];
+        stream.read_exact(&mut byte).await.unwrap();
+        stream.write_all(&byte).await.unwrap();
+    });
+    net.node("client")
+        .spawn_async(async {
+            let mut stream = tokio::net::TcpStream::connect("192.168.100.1:7000")
+                .await
+                .unwrap();
+            stream.write_all(b"x").await.unwrap();
+            let mut byte = [0];
+            stream.read_exact(&mut byte).await.unwrap();
+        })
+        .await;
+    serving.await;
+}
+
 netns_test::main!();

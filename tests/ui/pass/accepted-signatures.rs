@@ -28,6 +28,18 @@ fn attributes_on_both_sides<'a>(_net: &'a Net) -> () {
     panic!("boom")
 }
 
+#[netns_test(topology = "client -- server", node = "client", timeout = "2m")]
+async fn async_in_a_node(net: &Net) -> Result<(), String> {
+    let _ = net;
+    Ok(())
+}
+
+#[netns_test(topology = "a -- b", timeout = "250ms")]
+async fn async_in_host() {}
+
+#[netns_test(topology = "a -- b", node = "host")]
+fn sync_in_host_by_name() {}
+
 mod nested {
     #[netns_test::netns_test(topology = "a -- b")]
     #[should_panic]
@@ -42,7 +54,7 @@ fn main() {
             .find(|test| test.name == name)
             .unwrap_or_else(|| panic!("`{name}` is not registered"))
     };
-    assert_eq!(TESTS.len(), 5);
+    assert_eq!(TESTS.len(), 8);
 
     let plain = test("network_argument");
     // The crate is named by trybuild: only the module part is known.
@@ -51,6 +63,8 @@ fn main() {
     assert!(!plain.ignore);
     assert_eq!(plain.ignore_reason, None);
     assert_eq!(plain.should_panic, ShouldPanic::No);
+    assert_eq!(plain.node, None);
+    assert_eq!(plain.timeout, None);
     assert!(
         plain.file.ends_with("accepted-signatures.rs"),
         "{}",
@@ -73,6 +87,14 @@ fn main() {
     );
     assert!(nested.ignore);
     assert_eq!(nested.should_panic, ShouldPanic::Yes);
+
+    let in_node = test("async_in_a_node");
+    assert_eq!(in_node.node, Some("client"));
+    assert_eq!(in_node.timeout, Some(std::time::Duration::from_secs(120)));
+    let in_host = test("async_in_host");
+    assert_eq!(in_host.node, None);
+    assert_eq!(in_host.timeout, Some(std::time::Duration::from_millis(250)));
+    assert_eq!(test("sync_in_host_by_name").node, Some("host"));
 
     let result = test("qualified_type_and_result");
     assert_eq!(result.should_panic, ShouldPanic::No);
