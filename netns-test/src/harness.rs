@@ -14,10 +14,11 @@
 use std::fmt::Debug;
 use std::process::ExitCode;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use crate::Net;
 use crate::sandbox::{self, CHILD_ENV};
+use crate::unsupported::OnUnsupported;
 
 /// One `#[netns_test]` function, registered by the attribute through a distributed slice.
 #[derive(Debug)]
@@ -103,17 +104,28 @@ pub fn main() -> ExitCode {
         .map(|case| {
             let name = case.full_name();
             let ignored = case.ignore;
-            Trial::test(name.clone(), move || run_trial(&name, capture)).with_ignored_flag(ignored)
+            Trial::ignorable_test(name.clone(), move || run_trial(&name, capture))
+                .with_ignored_flag(ignored)
         })
         .collect();
     libtest_mimic::run(&args, trials).exit_code()
 }
 
-/// Runs one test in its sandbox and turns its ending into libtest-mimic's verdict.
-fn run_trial(name: &str, capture: bool) -> Result<(), Failed> {
-    let ended = sandbox::run_test(name, capture).map_err(|e| Failed::from(error_chain(&e)))?;
+/// Runs one test in its sandbox and turns its ending into libtest-mimic's verdict. A host that
+/// refuses the sandbox fails the test, or skips it when [`OnUnsupported`] says so.
+fn run_trial(name: &str, capture: bool) -> Result<Completion, Failed> {
+    let ended = match sandbox::run_test(name, capture) {
+        Ok(ended) => ended,
+        Err(crate::Error::Refused(refusal)) => {
+            return OnUnsupported::from_env()
+                .verdict(&refusal.to_string())
+                .map(Completion::ignored_with)
+                .map_err(Failed::from);
+        }
+        Err(error) => return Err(error_chain(&error).into()),
+    };
     if ended.status.success() {
-        return Ok(());
+        return Ok(Completion::Completed);
     }
     let mut message = ended.output;
     if !message.is_empty() && !message.ends_with('\n') {

@@ -58,12 +58,16 @@
 //!
 //! Creating a user namespace needs no privilege on most Linux hosts. Where it is refused, every
 //! test fails with a message naming the refused step, the errno, the setting responsible and the
-//! command that fixes it (see [`Refusal`]).
+//! command that fixes it (see [`Refusal`]). Real root needs no user namespace: refused one, it
+//! runs each test in network, mount and PID namespaces alone. For CI matrices that include
+//! machines without namespaces, `NETNS_TEST_UNSUPPORTED=skip` ([`UNSUPPORTED_ENV`]) reports
+//! such tests as ignored, with the reason, instead of failed.
 
 pub mod topology;
 
 mod apply;
 mod error;
+mod fallback;
 mod harness;
 mod mounts;
 mod net;
@@ -73,11 +77,13 @@ mod report;
 mod runner;
 mod sandbox;
 mod sys;
+mod unsupported;
 
 pub use error::{Error, Result};
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
 pub use sandbox::Refusal;
+pub use unsupported::UNSUPPORTED_ENV;
 
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
 #[doc(hidden)]

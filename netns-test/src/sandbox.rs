@@ -8,10 +8,12 @@ use std::fmt;
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::errno::Errno;
 
+use crate::fallback;
 use crate::sys::{self, Sandbox, Step};
 
 /// The environment variable that tells a re-executed test binary which test to run inside its
@@ -27,35 +29,32 @@ pub(crate) struct Ended {
     pub output: String,
 }
 
+/// Set once real root has been refused a user namespace: later tests go straight to the
+/// sandbox without one (see [`crate::fallback`]).
+static USER_NAMESPACE_REFUSED: AtomicBool = AtomicBool::new(false);
+
 /// Runs test `name` of the current binary in a fresh sandbox and waits for it.
 pub(crate) fn run_test(name: &str, capture: bool) -> Result<Ended, crate::Error> {
-    let mut command = Command::new("/proc/self/exe");
-    if let Some(arg0) = std::env::args_os().next() {
-        command.arg0(arg0);
-    }
-    command.env(CHILD_ENV, name).stdin(Stdio::null());
-    let reader = if capture {
-        let (reader, writer) = io::pipe().map_err(|source| crate::Error::Io {
-            what: "cannot create the pipe for the test's output".into(),
-            source,
-        })?;
-        let writer2 = writer.try_clone().map_err(|source| crate::Error::Io {
-            what: "cannot duplicate the test's output pipe".into(),
-            source,
-        })?;
-        command.stdout(writer).stderr(writer2);
-        Some(reader)
+    let (mut child, reader) = if USER_NAMESPACE_REFUSED.load(Ordering::Relaxed) {
+        start(name, capture, Sandbox::without_user_namespace()).map_err(spawn_error)?
     } else {
-        None
+        match start(name, capture, Sandbox::for_current_user()) {
+            Ok(started) => started,
+            Err(error) => match sys::decode_failure(&error) {
+                Some((step, errno))
+                    if fallback::may_do_without_user_namespace(
+                        step,
+                        errno,
+                        fallback::Privileges::read(),
+                    ) =>
+                {
+                    USER_NAMESPACE_REFUSED.store(true, Ordering::Relaxed);
+                    start(name, capture, Sandbox::without_user_namespace()).map_err(spawn_error)?
+                }
+                _ => return Err(spawn_error(error)),
+            },
+        }
     };
-    let sandbox = Sandbox::for_current_user();
-    // SAFETY: `Sandbox::enter` only makes async-signal-safe system calls, as `pre_exec` requires.
-    unsafe {
-        command.pre_exec(move || sandbox.enter());
-    }
-    let mut child = command.spawn().map_err(spawn_error)?;
-    // Our copies of the pipe's write end must go, or the read below never sees its end.
-    drop(command);
     let mut output = Vec::new();
     if let Some(mut reader) = reader {
         // The pipe closes when the test's last process is gone: the whole PID namespace.
@@ -69,6 +68,35 @@ pub(crate) fn run_test(name: &str, capture: bool) -> Result<Ended, crate::Error>
         status,
         output: String::from_utf8_lossy(&output).into_owned(),
     })
+}
+
+/// Starts the test process in `sandbox`, with the read end of its output pipe when capturing.
+fn start(
+    name: &str,
+    capture: bool,
+    sandbox: Sandbox,
+) -> io::Result<(Child, Option<io::PipeReader>)> {
+    let mut command = Command::new("/proc/self/exe");
+    if let Some(arg0) = std::env::args_os().next() {
+        command.arg0(arg0);
+    }
+    command.env(CHILD_ENV, name).stdin(Stdio::null());
+    let reader = if capture {
+        let (reader, writer) = io::pipe()?;
+        let writer2 = writer.try_clone()?;
+        command.stdout(writer).stderr(writer2);
+        Some(reader)
+    } else {
+        None
+    };
+    // SAFETY: `Sandbox::enter` only makes async-signal-safe system calls, as `pre_exec` requires.
+    unsafe {
+        command.pre_exec(move || sandbox.enter());
+    }
+    let child = command.spawn()?;
+    // `command` goes here, and with it our copies of the pipe's write end: otherwise the read
+    // in `run_test` would never see the end of the pipe.
+    Ok((child, reader))
 }
 
 fn spawn_error(error: io::Error) -> crate::Error {
@@ -167,7 +195,7 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "this host refuses to create the test's user namespace: `{}` failed with {} ({}); \
+            "this host refuses to create the test's user namespace: `{}` failed with {:?} ({}); \
              cause: {}; fix: {}",
             self.step,
             self.errno,
@@ -334,7 +362,7 @@ mod tests {
             for errno in [Errno::EPERM, Errno::ENOSPC, Errno::EINVAL, Errno::EACCES] {
                 let text = diagnose(step, errno, &facts()).to_string();
                 assert!(text.contains(step_text(step)), "{text}");
-                assert!(text.contains(&format!("{errno}")), "{text}");
+                assert!(text.contains(&format!("with {errno:?} (")), "{text}");
                 assert!(text.contains("cause: ") && text.contains("fix: "), "{text}");
             }
         }
