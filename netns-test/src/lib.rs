@@ -73,6 +73,7 @@ mod mounts;
 mod net;
 mod netlink;
 mod netns;
+mod probe;
 mod report;
 mod runner;
 mod sandbox;
@@ -82,6 +83,7 @@ mod unsupported;
 pub use error::{Error, Result};
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
+pub use probe::{SandboxSupport, probe_sandbox};
 pub use sandbox::Refusal;
 pub use unsupported::UNSUPPORTED_ENV;
 

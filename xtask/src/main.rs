@@ -6,8 +6,10 @@
 //!   current user and, when that user is root, once more as an unprivileged user it creates.
 //!   `.ci/run` runs exactly this.
 //! - `cargo xtask bench`: times whole tests (see `bench.rs`).
+//! - `cargo xtask doctor`: what this machine offers (see `doctor.rs`).
 
 mod bench;
+mod doctor;
 mod setup;
 
 use std::process::Command;
@@ -21,13 +23,15 @@ fn main() -> Result<()> {
         Some("examples") => examples(rest),
         Some("test") => test(rest),
         Some("bench") => bench::run_bench(rest),
+        Some("doctor") => doctor::doctor(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  examples   run the example suites with their output\n  \
                  test       run every test, as root and as an unprivileged user (what CI runs)\n  \
-                 bench      time whole tests: walkthrough 3 against an empty test"
+                 bench      time whole tests: walkthrough 3 against an empty test\n  \
+                 doctor     what this machine offers: namespaces, link kinds, qdiscs, tools"
             );
             bail!("no command given")
         }
