@@ -32,6 +32,17 @@
 //!
 //! `cargo test` and `cargo nextest run` run it as an ordinary user or as root.
 //!
+//! # Without `harness = false`
+//!
+//! `#[netns_test]` also works in a test target with libtest's default harness, so a crate can
+//! adopt it without touching its `Cargo.toml` (and without `main!`): each test becomes a
+//! `#[test]` function, under libtest's name, that runs the body in a sandboxed process of its
+//! own. The crate's harness (`harness = false` + [`main!`]) adds: the output of the programs a
+//! test starts captured with the test's own; a refused test reported as ignored when
+//! `NETNS_TEST_UNSUPPORTED=skip` (libtest has no run-time skip: there it passes and prints why);
+//! one process per test rather than two libtest start-ups; libtest's flags (`--test-threads`,
+//! filters, `--list --format terse` for cargo-nextest) all the same.
+//!
 //! # What a test gets
 //!
 //! Every test runs in a fresh process with its own user, network, mount and PID namespaces
@@ -69,6 +80,7 @@ mod apply;
 mod error;
 mod fallback;
 mod harness;
+mod libtest;
 mod mounts;
 mod net;
 mod netlink;
@@ -91,6 +103,7 @@ pub use unsupported::UNSUPPORTED_ENV;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
+    pub use crate::libtest::run_under_libtest;
     pub use linkme;
 }
 

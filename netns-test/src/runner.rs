@@ -26,6 +26,11 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
         eprintln!("netns-test: this binary has no test named `{name}`");
         return ExitCode::from(SETUP_FAILED);
     };
+    ExitCode::from(run_case(case))
+}
+
+/// Builds the network of `case`, runs its body, and returns the exit code the harness will read.
+pub(crate) fn run_case(case: &TestCase) -> u8 {
     let net = match Net::build(case.topology) {
         Ok(net) => net,
         Err(error) => {
@@ -33,16 +38,16 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
                 "netns-test: cannot build the network of this test: {}",
                 error_chain(&error)
             );
-            return ExitCode::from(SETUP_FAILED);
+            return SETUP_FAILED;
         }
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
     match judge(outcome, case.should_panic) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(message) => {
             eprintln!("{message}");
             eprintln!("\nthe network when the test failed:\n{}", net.report());
-            ExitCode::from(FAILED)
+            FAILED
         }
     }
 }

@@ -35,10 +35,20 @@ static USER_NAMESPACE_REFUSED: AtomicBool = AtomicBool::new(false);
 
 /// Runs test `name` of the current binary in a fresh sandbox and waits for it.
 pub(crate) fn run_test(name: &str, capture: bool) -> Result<Ended, crate::Error> {
+    run_test_with_args(name, &[], capture)
+}
+
+/// Runs test `name` in a fresh sandbox, giving the binary `args`, and waits for it.
+pub(crate) fn run_test_with_args(
+    name: &str,
+    args: &[&str],
+    capture: bool,
+) -> Result<Ended, crate::Error> {
+    let start = |sandbox| start(name, args, capture, sandbox);
     let (mut child, reader) = if USER_NAMESPACE_REFUSED.load(Ordering::Relaxed) {
-        start(name, capture, Sandbox::without_user_namespace()).map_err(spawn_error)?
+        start(Sandbox::without_user_namespace()).map_err(spawn_error)?
     } else {
-        match start(name, capture, Sandbox::for_current_user()) {
+        match start(Sandbox::for_current_user()) {
             Ok(started) => started,
             Err(error) => match sys::decode_failure(&error) {
                 Some((step, errno))
@@ -49,7 +59,7 @@ pub(crate) fn run_test(name: &str, capture: bool) -> Result<Ended, crate::Error>
                     ) =>
                 {
                     USER_NAMESPACE_REFUSED.store(true, Ordering::Relaxed);
-                    start(name, capture, Sandbox::without_user_namespace()).map_err(spawn_error)?
+                    start(Sandbox::without_user_namespace()).map_err(spawn_error)?
                 }
                 _ => return Err(spawn_error(error)),
             },
@@ -73,6 +83,7 @@ pub(crate) fn run_test(name: &str, capture: bool) -> Result<Ended, crate::Error>
 /// Starts the test process in `sandbox`, with the read end of its output pipe when capturing.
 fn start(
     name: &str,
+    args: &[&str],
     capture: bool,
     sandbox: Sandbox,
 ) -> io::Result<(Child, Option<io::PipeReader>)> {
@@ -80,7 +91,7 @@ fn start(
     if let Some(arg0) = std::env::args_os().next() {
         command.arg0(arg0);
     }
-    command.env(CHILD_ENV, name).stdin(Stdio::null());
+    command.args(args).env(CHILD_ENV, name).stdin(Stdio::null());
     let reader = if capture {
         let (reader, writer) = io::pipe()?;
         let writer2 = writer.try_clone()?;
