@@ -112,8 +112,10 @@ pub(crate) fn run_as_user_with_nextest(user: &str, extra: &[String]) -> Result<(
     fs::copy(&nextest, &local_nextest)?;
     run(Command::new("chown").args(["-R", user]).arg(workdir))?;
 
+    // insta finds its snapshots through `cargo metadata`, which this user cannot run: point it
+    // at the copy of the sources.
     let mut script = format!(
-        "cd {dir} && ./cargo-nextest nextest run --archive-file tests.tar.zst \
+        "cd {dir} && INSTA_WORKSPACE_ROOT={dir}/workspace ./cargo-nextest nextest run --archive-file tests.tar.zst \
          --workspace-remap workspace --extract-to extracted --extract-overwrite \
          -E 'not binary(ui)' --no-fail-fast",
         dir = workdir.display()
