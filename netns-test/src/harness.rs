@@ -14,10 +14,16 @@
 use std::fmt::Debug;
 use std::process::ExitCode;
 
-use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use libtest_mimic::{Arguments, Trial};
+#[cfg(target_os = "linux")]
+use libtest_mimic::{Completion, Failed};
 
 use crate::Net;
+#[cfg(not(target_os = "linux"))]
+use crate::elsewhere::run_trial;
+#[cfg(target_os = "linux")]
 use crate::sandbox::{self, CHILD_ENV};
+#[cfg(target_os = "linux")]
 use crate::unsupported::OnUnsupported;
 
 /// One `#[netns_test]` function, registered by the attribute through a distributed slice.
@@ -92,6 +98,7 @@ impl<E: Debug> IntoOutcome for Result<(), E> {
 
 /// The `main` of a test binary (see [`crate::main!`]).
 pub fn main() -> ExitCode {
+    #[cfg(target_os = "linux")]
     if let Some(name) = std::env::var_os(CHILD_ENV) {
         return crate::runner::run_named(&name.to_string_lossy(), &TESTS);
     }
@@ -113,6 +120,7 @@ pub fn main() -> ExitCode {
 
 /// Runs one test in its sandbox and turns its ending into libtest-mimic's verdict. A host that
 /// refuses the sandbox fails the test, or skips it when [`OnUnsupported`] says so.
+#[cfg(target_os = "linux")]
 fn run_trial(name: &str, capture: bool) -> Result<Completion, Failed> {
     let ended = match sandbox::run_test(name, capture) {
         Ok(ended) => ended,
@@ -137,6 +145,7 @@ fn run_trial(name: &str, capture: bool) -> Result<Completion, Failed> {
 }
 
 /// An error and all its causes, one per line.
+#[cfg(target_os = "linux")]
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

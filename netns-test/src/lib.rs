@@ -76,33 +76,52 @@
 
 pub mod topology;
 
+#[cfg(target_os = "linux")]
 mod apply;
+#[cfg(not(target_os = "linux"))]
+mod elsewhere;
 mod error;
+#[cfg(target_os = "linux")]
 mod fallback;
 mod harness;
+#[cfg(target_os = "linux")]
 mod libtest;
+#[cfg(target_os = "linux")]
 mod mounts;
+#[cfg_attr(not(target_os = "linux"), path = "net_elsewhere.rs")]
 mod net;
+#[cfg(target_os = "linux")]
 mod netlink;
+#[cfg(target_os = "linux")]
 mod netns;
+#[cfg(target_os = "linux")]
 mod probe;
+#[cfg(target_os = "linux")]
 mod report;
+#[cfg(target_os = "linux")]
 mod runner;
+#[cfg(target_os = "linux")]
 mod sandbox;
+#[cfg(target_os = "linux")]
 mod sys;
 mod unsupported;
 
 pub use error::{Error, Result};
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
+#[cfg(target_os = "linux")]
 pub use probe::{SandboxSupport, probe_sandbox};
+#[cfg(target_os = "linux")]
 pub use sandbox::Refusal;
 pub use unsupported::UNSUPPORTED_ENV;
 
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(not(target_os = "linux"))]
+    pub use crate::elsewhere::run_under_libtest;
     pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
+    #[cfg(target_os = "linux")]
     pub use crate::libtest::run_under_libtest;
     pub use linkme;
 }
