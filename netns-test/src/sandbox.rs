@@ -366,6 +366,110 @@ mod tests {
         assert!(r.fix().contains("--security-opt seccomp=unconfined"));
     }
 
+    /// Every branch of the diagnosis, with the words that tell the cases apart.
+    #[test]
+    fn every_known_case_has_its_own_cause_and_fix() {
+        let with = |change: fn(&mut HostFacts)| {
+            let mut host = facts();
+            change(&mut host);
+            host
+        };
+        let cases = [
+            (
+                Step::Unshare,
+                Errno::EPERM,
+                with(|h| h.unprivileged_userns_clone = Some(0)),
+                "unprivileged_userns_clone = 0",
+                "kernel.unprivileged_userns_clone=1",
+            ),
+            (
+                Step::Unshare,
+                Errno::EPERM,
+                with(|h| h.seccomp = Some(2)),
+                "seccomp filter",
+                "seccomp=unconfined",
+            ),
+            (
+                Step::Unshare,
+                Errno::EPERM,
+                facts(),
+                "security module or a container runtime",
+                "AppArmor/SELinux",
+            ),
+            (
+                Step::Unshare,
+                Errno::ENOSPC,
+                with(|h| h.max_user_namespaces = Some(0)),
+                "user.max_user_namespaces = 0",
+                "user.max_user_namespaces=15000",
+            ),
+            (
+                Step::Unshare,
+                Errno::ENOSPC,
+                facts(),
+                "nesting depth of 32",
+                "user.max_user_namespaces=15000",
+            ),
+            (
+                Step::Unshare,
+                Errno::EINVAL,
+                facts(),
+                "must have one thread",
+                "report it",
+            ),
+            (
+                Step::Unshare,
+                Errno::ENOSYS,
+                facts(),
+                "kernel lacks user, network, mount or PID namespaces",
+                "CONFIG_USER_NS",
+            ),
+            (
+                Step::UidMap,
+                Errno::EPERM,
+                with(|h| h.apparmor_restrict = Some(1)),
+                "apparmor_restrict_unprivileged_userns = 1",
+                "apparmor_restrict_unprivileged_userns=0",
+            ),
+            (
+                Step::Setgroups,
+                Errno::EPERM,
+                with(|h| h.apparmor_restrict = Some(1)),
+                "apparmor_restrict_unprivileged_userns = 1",
+                "apparmor_restrict_unprivileged_userns=0",
+            ),
+            (
+                Step::GidMap,
+                Errno::EACCES,
+                facts(),
+                "forbids writing the user namespace's id maps",
+                "AppArmor/SELinux",
+            ),
+            (
+                Step::ForkInit,
+                Errno::EAGAIN,
+                facts(),
+                "process or file limits",
+                "ulimit -u",
+            ),
+            (
+                Step::Pipe,
+                Errno::EMFILE,
+                facts(),
+                "process or file limits",
+                "ulimit -n",
+            ),
+        ];
+        for (step, errno, host, setting, fix) in cases {
+            let refusal = diagnose(step, errno, &host);
+            assert!(
+                refusal.setting().contains(setting),
+                "{step:?} {errno:?}: {refusal}"
+            );
+            assert!(refusal.fix().contains(fix), "{step:?} {errno:?}: {refusal}");
+        }
+    }
+
     #[test]
     fn every_message_names_step_errno_setting_and_fix() {
         let steps = [Step::Unshare, Step::Setgroups, Step::UidMap, Step::GidMap];
