@@ -7,9 +7,12 @@
 //!   `.ci/run` runs exactly this.
 //! - `cargo xtask bench`: times whole tests (see `bench.rs`).
 //! - `cargo xtask doctor`: what this machine offers (see `doctor.rs`).
+//! - `cargo xtask elsewhere`: the build for systems other than Linux (see `elsewhere.rs`); part
+//!   of `cargo xtask test`.
 
 mod bench;
 mod doctor;
+mod elsewhere;
 mod setup;
 
 use std::process::Command;
@@ -24,6 +27,7 @@ fn main() -> Result<()> {
         Some("test") => test(rest),
         Some("bench") => bench::run_bench(rest),
         Some("doctor") => doctor::doctor(),
+        Some("elsewhere") => elsewhere::check(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -31,7 +35,8 @@ fn main() -> Result<()> {
                  examples   run the example suites with their output\n  \
                  test       run every test, as root and as an unprivileged user (what CI runs)\n  \
                  bench      time whole tests: walkthrough 3 against an empty test\n  \
-                 doctor     what this machine offers: namespaces, link kinds, qdiscs, tools"
+                 doctor     what this machine offers: namespaces, link kinds, qdiscs, tools\n  \
+                 elsewhere  check the build for systems other than Linux"
             );
             bail!("no command given")
         }
@@ -79,6 +84,8 @@ fn test(extra: &[String]) -> Result<()> {
     );
     run(cargo().args(["test", "--workspace"]).args(extra))?;
     if root {
+        eprintln!("== the build for systems other than Linux ==");
+        elsewhere::check()?;
         let user = setup::ensure_unprivileged_user()?;
         eprintln!(
             "== the whole suite again as the unprivileged user `{user}`, under cargo-nextest =="
