@@ -64,8 +64,9 @@ fn meddler() -> String {
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_meddler").to_string())
 }
 
-#[test]
-fn a_suite_run_as_root_leaves_the_host_network_byte_for_byte_unchanged() {
+/// Runs the meddler binary through `sh -c script` (with the binary as `$1`), and fails unless
+/// its tests all succeeded inside their sandboxes and the host's network reads as before.
+fn assert_host_unchanged_by(script: &str) {
     if !nix::unistd::Uid::effective().is_root() {
         println!(
             "SKIPPED: only real root could change the host's network, and this runs as uid {}: \
@@ -75,10 +76,14 @@ fn a_suite_run_as_root_leaves_the_host_network_byte_for_byte_unchanged() {
         return;
     }
     let before = host_network();
-    let output = Command::new(meddler())
-        .arg("--test-threads=4")
+    let scratch = std::env::temp_dir().join(format!("netns-test-meddler-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("create a scratch directory");
+    let output = Command::new("sh")
+        .args(["-c", script, "sh", &meddler()])
+        .arg(&scratch)
         .output()
         .expect("run the meddler binary");
+    let _ = std::fs::remove_dir(&scratch);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && stdout.contains("4 passed"),
@@ -95,6 +100,24 @@ fn a_suite_run_as_root_leaves_the_host_network_byte_for_byte_unchanged() {
     println!(
         "compared {} lines of host network state before and after",
         before.iter().map(|(_, t)| t.lines().count()).sum::<usize>()
+    );
+}
+
+#[test]
+fn a_suite_run_as_root_leaves_the_host_network_byte_for_byte_unchanged() {
+    assert_host_unchanged_by("exec \"$1\" --test-threads=4");
+}
+
+/// The same as real root without a user namespace: in a chroot (a bind mount of `/` in a private
+/// mount namespace) the kernel refuses one, and the sandbox is network, mount and PID namespaces
+/// alone, with the test's processes as root of the host's user namespace.
+#[test]
+fn root_without_a_user_namespace_leaves_the_host_network_unchanged_too() {
+    assert_host_unchanged_by(
+        "exec unshare --mount --propagation private -- sh -c '
+             mount --rbind / \"$2\" || exit 90
+             if chroot \"$2\" unshare --user true; then echo user namespace allowed; exit 91; fi
+             exec chroot \"$2\" \"$1\" --test-threads=4' sh \"$1\" \"$2\"",
     );
 }
 
