@@ -114,7 +114,10 @@ mod tests {
     fn expand(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
         let tokens = netns_test(args, item);
         let file = syn::parse2::<syn::File>(tokens).expect("the expansion is valid Rust");
-        prettyplease::unparse(&file).replace(env!("CARGO_MANIFEST_DIR"), "$CARGO_MANIFEST_DIR")
+        // The macro reads the directory at run time, which cargo-nextest remaps when it runs an
+        // archive in another place than where it was built.
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+        prettyplease::unparse(&file).replace(&dir, "$CARGO_MANIFEST_DIR")
     }
 
     #[test]
