@@ -1,7 +1,8 @@
 //! The runners people use. cargo-nextest: a rootless `cargo nextest run` passes (the CI's
 //! unprivileged pass runs the whole suite from a nextest archive built by root, which is also
 //! the proof that an archive built on one machine runs on another), and `--partition hash:1/2`
-//! with `hash:2/2` run each test exactly once, as CI fleets split a suite across machines.
+//! with `hash:2/2` run each test exactly once, as CI fleets split a suite across machines. And
+//! `cargo xtask doctor`, which tells what a machine offers before anything runs.
 //!
 //! These tests drive `cargo` itself, so they need the toolchain and cargo-nextest; without them
 //! (the unprivileged pass here has no toolchain) they say loudly that they did not run.
@@ -99,4 +100,51 @@ fn partitions_run_each_test_exactly_once() {
         total, expected,
         "each test must run exactly once across the partitions"
     );
+}
+
+/// `cargo xtask doctor` tells what the machine offers: the kernel here has veth, bridges and tbf
+/// (the suites use them), the tools the suites run, and user namespaces, or root without one.
+#[test]
+fn doctor_reports_what_this_machine_offers() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = match Command::new(&cargo)
+        .args(["xtask", "doctor"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) => {
+            println!("SKIPPED: cannot run `{cargo}`: {e}");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("user namespaces ok")
+            || l.starts_with("user namespaces refused, but this is root")),
+        "{text}"
+    );
+    for expected in ["veth ok", "bridge ok", "tbf ok", "htb ok"] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "missing {expected:?} in:\n{text}"
+        );
+    }
+    for tool in ["ip", "nft", "ping", "unshare"] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("{tool} ok: /"))),
+            "missing {tool} in:\n{text}"
+        );
+    }
 }
