@@ -110,6 +110,8 @@ pub(crate) fn run_as_user_with_nextest(user: &str, extra: &[String]) -> Result<(
         .context("cargo-nextest is not installed (cargo install cargo-nextest)")?;
     let local_nextest = workdir.join("cargo-nextest");
     fs::copy(&nextest, &local_nextest)?;
+    // cargo-nextest extracts only into a directory that exists.
+    fs::create_dir_all(workdir.join("extracted"))?;
     run(Command::new("chown").args(["-R", user]).arg(workdir))?;
 
     // insta finds its snapshots through `cargo metadata`, which this user cannot run: point it
