@@ -1,7 +1,6 @@
 //! The harness, seen from outside: the fixture binary run with libtest's flags, what it reports
-//! for every way a test can end, and what it leaves on the host (nothing).
+//! for every way a test can end. What runs leave on the host is audited in `leaks.rs`.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -167,56 +166,6 @@ fn every_ending_is_reported_as_libtest_does() {
     assert!(!run.stdout.contains("---- passes ----"), "{}", run.stdout);
 }
 
-/// What a test could leave on the host, read from the host's side.
-#[derive(Debug, PartialEq, Eq)]
-struct HostState {
-    mounts: BTreeSet<String>,
-    run_netns: BTreeSet<String>,
-    interfaces: BTreeSet<String>,
-    temp_files: BTreeSet<String>,
-}
-
-impl HostState {
-    fn read() -> HostState {
-        let mounts = fs::read_to_string("/proc/self/mountinfo")
-            .expect("read mountinfo")
-            .lines()
-            // Mount IDs aside: the mount point, its options, the file system and its source.
-            .map(|l| l.split_whitespace().skip(4).collect::<Vec<_>>().join(" "))
-            .collect();
-        let names = |dir: &str| -> BTreeSet<String> {
-            fs::read_dir(dir)
-                .map(|entries| {
-                    entries
-                        .filter_map(|e| e.ok())
-                        .map(|e| format!("{dir}/{}", e.file_name().to_string_lossy()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut temp_files = names("/tmp");
-        temp_files.extend(names("/dev/shm"));
-        temp_files.retain(|path| !is_compiler_temp(path));
-        HostState {
-            mounts,
-            run_netns: names("/run/netns"),
-            interfaces: names("/sys/class/net"),
-            temp_files,
-        }
-    }
-}
-
-/// Whether `path` is a temporary file of gcc or its linker (`/tmp/ccAbC123.res`,
-/// `/tmp/ccXyZ789.cdtor.o`): compilers running beside the suite (cargo building other crates
-/// on a shared machine) make and remove them at any moment, and no test writes such a name.
-fn is_compiler_temp(path: &str) -> bool {
-    let Some(name) = path.strip_prefix("/tmp/cc") else {
-        return false;
-    };
-    let (random, extension) = name.split_once('.').unwrap_or((name, ""));
-    random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric()) && !extension.is_empty()
-}
-
 /// Processes on the host whose command line carries `marker`.
 fn processes_with(marker: &str) -> Vec<String> {
     fs::read_dir("/proc")
@@ -232,31 +181,6 @@ fn processes_with(marker: &str) -> Vec<String> {
         .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
         .filter(|cmdline| cmdline.contains(marker))
         .collect()
-}
-
-#[test]
-fn nothing_is_left_behind_whatever_the_ending() {
-    let before = HostState::read();
-    let marker = unique_marker();
-    let run = fixture_with(
-        &[
-            "--include-ignored",
-            "--skip",
-            "runs_until_killed",
-            "--test-threads=4",
-        ],
-        &marker,
-    );
-    assert_eq!(run.code(), Some(101), "{}", run.stdout);
-    // The daemons did start: a test that starts them and fails shows them in its report.
-    assert!(verdicts(&run).contains(&"test passes_with_daemons ... ok".to_string()));
-    let after = HostState::read();
-    assert_eq!(before, after, "the host changed during the run");
-    assert_eq!(
-        processes_with(&marker),
-        Vec::<String>::new(),
-        "processes survived"
-    );
 }
 
 #[test]

@@ -134,29 +134,23 @@ fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
     let line = quote_spanned!(fn_span=> ::core::line!());
     let name = LitStr::new(&name, ident.span());
 
-    quote! {
-        #function
-
-        const _: () = {
-            #[::netns_test::__private::linkme::distributed_slice(::netns_test::__private::TESTS)]
-            #[linkme(crate = ::netns_test::__private::linkme)]
-            static __NETNS_TEST: ::netns_test::__private::TestCase =
-                ::netns_test::__private::TestCase {
-                    module_path: ::core::module_path!(),
-                    name: #name,
-                    topology: #topology,
-                    ignore: #ignore,
-                    ignore_reason: #ignore_reason,
-                    should_panic: #should_panic,
-                    node: #node,
-                    timeout: #timeout,
-                    body: #closure,
-                    file: #file,
-                    line: #line,
-                    capture: #capture,
-                };
-        };
-    }
+    let case = quote! {
+        ::netns_test::__private::TestCase {
+            module_path: ::core::module_path!(),
+            name: #name,
+            topology: #topology,
+            ignore: #ignore,
+            ignore_reason: #ignore_reason,
+            should_panic: #should_panic,
+            node: #node,
+            timeout: #timeout,
+            body: #closure,
+            file: #file,
+            line: #line,
+            capture: #capture,
+        }
+    };
+    crate::libtest::both_harnesses(function, &case, &name, test.ignore.as_ref())
 }
 
 #[cfg(test)]

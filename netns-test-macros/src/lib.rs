@@ -6,7 +6,7 @@
 //! The work happens on `proc_macro2` tokens, so that it can be unit-tested: `args` reads the
 //! attribute's arguments, `item` checks the function and takes off `#[ignore]` and
 //! `#[should_panic]`, `validate` runs the runtime's own topology parser at compile time, and
-//! `expand` writes the output.
+//! `expand` writes the output, fit for both harnesses (`libtest`).
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +14,7 @@ mod args;
 mod errors;
 mod expand;
 mod item;
+mod libtest;
 mod node;
 mod validate;
 
@@ -49,7 +50,10 @@ mod topology;
 /// netns_test::main!();
 /// ```
 ///
-/// The test target needs `harness = false` in `Cargo.toml` and one `netns_test::main!();`.
+/// The test target is best given `harness = false` in `Cargo.toml` and one
+/// `netns_test::main!();`. In a target with libtest's default harness the attribute works too,
+/// without `main!`: each test becomes a `#[test]` function that runs its body in a sandboxed
+/// process of its own (see the crate docs of `netns-test` for what the custom harness adds).
 ///
 /// # The function
 ///

@@ -15,6 +15,7 @@ pub enum Error {
     #[error(transparent)]
     Topology(#[from] TopologyError),
     /// The host refused to create the test's user namespace.
+    #[cfg(target_os = "linux")]
     #[error(transparent)]
     Refused(#[from] crate::sandbox::Refusal),
     /// A network namespace for a node could not be created.

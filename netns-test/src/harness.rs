@@ -21,12 +21,19 @@ use std::fmt::Debug;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Trial};
+#[cfg(target_os = "linux")]
+use libtest_mimic::{Completion, Failed};
 
 use crate::Net;
 use crate::capture::CaptureMode;
 use crate::duration::{format_duration, parse_duration};
+#[cfg(not(target_os = "linux"))]
+use crate::elsewhere::run_trial;
+#[cfg(target_os = "linux")]
 use crate::sandbox::{self, CHILD_ENV};
+#[cfg(target_os = "linux")]
+use crate::unsupported::OnUnsupported;
 
 /// The environment variable that gives every test without a `timeout = "..."` a time limit:
 /// `NETNS_TEST_TIMEOUT=30s` (units `ms`, `s`, `m`).
@@ -110,6 +117,7 @@ impl<E: Debug> IntoOutcome for Result<(), E> {
 
 /// The `main` of a test binary (see [`crate::main!`]).
 pub fn main() -> ExitCode {
+    #[cfg(target_os = "linux")]
     if let Some(name) = std::env::var_os(CHILD_ENV) {
         return crate::runner::run_named(&name.to_string_lossy(), &TESTS);
     }
@@ -129,7 +137,7 @@ pub fn main() -> ExitCode {
                 (Some(timeout), _) => Ok(Some(timeout)),
                 (None, default) => default.clone(),
             };
-            Trial::test(name.clone(), move || run_trial(&name, capture, timeout?))
+            Trial::ignorable_test(name.clone(), move || run_trial(&name, capture, timeout?))
                 .with_ignored_flag(ignored)
         })
         .collect();
@@ -151,12 +159,22 @@ fn default_timeout() -> Result<Option<Duration>, String> {
     }
 }
 
-/// Runs one test in its sandbox and turns its ending into libtest-mimic's verdict.
-fn run_trial(name: &str, capture: bool, timeout: Option<Duration>) -> Result<(), Failed> {
-    let ended =
-        sandbox::run_test(name, capture, timeout).map_err(|e| Failed::from(error_chain(&e)))?;
+/// Runs one test in its sandbox and turns its ending into libtest-mimic's verdict. A host that
+/// refuses the sandbox fails the test, or skips it when [`OnUnsupported`] says so.
+#[cfg(target_os = "linux")]
+fn run_trial(name: &str, capture: bool, timeout: Option<Duration>) -> Result<Completion, Failed> {
+    let ended = match sandbox::run_test(name, capture, timeout) {
+        Ok(ended) => ended,
+        Err(crate::Error::Refused(refusal)) => {
+            return OnUnsupported::from_env()
+                .verdict(&refusal.to_string())
+                .map(Completion::ignored_with)
+                .map_err(Failed::from);
+        }
+        Err(error) => return Err(error_chain(&error).into()),
+    };
     if ended.status.success() && !ended.timed_out {
-        return Ok(());
+        return Ok(Completion::Completed);
     }
     let mut message = ended.output;
     if !message.is_empty() && !message.ends_with('\n') {
@@ -174,6 +192,7 @@ fn run_trial(name: &str, capture: bool, timeout: Option<Duration>) -> Result<(),
 }
 
 /// An error and all its causes, one per line.
+#[cfg(target_os = "linux")]
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

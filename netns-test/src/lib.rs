@@ -32,6 +32,17 @@
 //!
 //! `cargo test` and `cargo nextest run` run it as an ordinary user or as root.
 //!
+//! # Without `harness = false`
+//!
+//! `#[netns_test]` also works in a test target with libtest's default harness, so a crate can
+//! adopt it without touching its `Cargo.toml` (and without `main!`): each test becomes a
+//! `#[test]` function, under libtest's name, that runs the body in a sandboxed process of its
+//! own. The crate's harness (`harness = false` + [`main!`]) adds: the output of the programs a
+//! test starts captured with the test's own; a refused test reported as ignored when
+//! `NETNS_TEST_UNSUPPORTED=skip` (libtest has no run-time skip: there it passes and prints why);
+//! one process per test rather than two libtest start-ups; libtest's flags (`--test-threads`,
+//! filters, `--list --format terse` for cargo-nextest) all the same.
+//!
 //! # What a test gets
 //!
 //! Every test runs in a fresh process with its own user, network, mount and PID namespaces
@@ -100,10 +111,14 @@
 //!
 //! Creating a user namespace needs no privilege on most Linux hosts. Where it is refused, every
 //! test fails with a message naming the refused step, the errno, the setting responsible and the
-//! command that fixes it (see [`Refusal`]).
+//! command that fixes it (see [`Refusal`]). Real root needs no user namespace: refused one, it
+//! runs each test in network, mount and PID namespaces alone. For CI matrices that include
+//! machines without namespaces, `NETNS_TEST_UNSUPPORTED=skip` ([`UNSUPPORTED_ENV`]) reports
+//! such tests as ignored, with the reason, instead of failed.
 
 pub mod topology;
 
+#[cfg(target_os = "linux")]
 mod apply;
 mod artifacts;
 #[cfg(feature = "tokio")]
@@ -111,23 +126,40 @@ mod asynch;
 mod body;
 mod capture;
 mod duration;
+#[cfg(not(target_os = "linux"))]
+mod elsewhere;
 mod error;
+#[cfg(target_os = "linux")]
+mod fallback;
 mod harness;
 mod keep;
+#[cfg(target_os = "linux")]
+mod libtest;
 mod link;
+#[cfg(target_os = "linux")]
 mod mounts;
+#[cfg_attr(not(target_os = "linux"), path = "net_elsewhere.rs")]
 mod net;
+#[cfg(target_os = "linux")]
 mod netlink;
+#[cfg(target_os = "linux")]
 mod netns;
 mod pcapng;
+#[cfg(target_os = "linux")]
+mod probe;
 mod qdisc;
+#[cfg(target_os = "linux")]
 mod report;
 mod ring;
 mod run;
+#[cfg(target_os = "linux")]
 mod runner;
+#[cfg(target_os = "linux")]
 mod sandbox;
 mod snapshot;
+#[cfg(target_os = "linux")]
 mod sys;
+mod unsupported;
 mod watch;
 
 #[cfg(feature = "tokio")]
@@ -137,15 +169,23 @@ pub use harness::TIMEOUT_ENV;
 pub use link::Link;
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
+#[cfg(target_os = "linux")]
+pub use probe::{SandboxSupport, probe_sandbox};
 pub use run::{AsTopology, Portable, run};
+#[cfg(target_os = "linux")]
 pub use sandbox::Refusal;
+pub use unsupported::UNSUPPORTED_ENV;
 
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::body::{block_on, run_in};
     pub use crate::capture::CaptureMode;
+    #[cfg(not(target_os = "linux"))]
+    pub use crate::elsewhere::run_under_libtest;
     pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
+    #[cfg(target_os = "linux")]
+    pub use crate::libtest::run_under_libtest;
     pub use linkme;
 }
 

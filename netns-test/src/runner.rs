@@ -28,14 +28,19 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
         eprintln!("netns-test: this binary has no test named `{name}`");
         return ExitCode::from(SETUP_FAILED);
     };
-    let artifacts = Artifacts::for_test(name);
+    ExitCode::from(run_case(case))
+}
+
+/// Builds the network of `case`, runs its body, and returns the exit code the harness will read.
+pub(crate) fn run_case(case: &TestCase) -> u8 {
+    let artifacts = Artifacts::for_test(&case.full_name());
     // Read now: building the network mounts the test's own /proc.
     let host_pid = keep::requested().then(keep::host_pid).flatten();
     let capture_mode = match CaptureMode::for_run(case.capture) {
         Ok(mode) => mode,
         Err(message) => {
             eprintln!("netns-test: {message}");
-            return ExitCode::from(SETUP_FAILED);
+            return SETUP_FAILED;
         }
     };
     let net = match Net::build(case.topology) {
@@ -45,14 +50,14 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
                 "netns-test: cannot build the network of this test: {}",
                 error_chain(&error)
             );
-            return ExitCode::from(SETUP_FAILED);
+            return SETUP_FAILED;
         }
     };
     let capture = match Capture::start_if(capture_mode, &net) {
         Ok(capture) => capture,
         Err(error) => {
             eprintln!("netns-test: {}", error_chain(&error));
-            return ExitCode::from(SETUP_FAILED);
+            return SETUP_FAILED;
         }
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
@@ -64,7 +69,7 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
             if capture_mode == CaptureMode::Always {
                 artifacts.keep_capture(packets.as_deref());
             }
-            ExitCode::SUCCESS
+            0
         }
         Err(message) => {
             eprintln!("{message}");
@@ -78,7 +83,7 @@ pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
             if keep::requested() {
                 keep::hold(&net, host_pid);
             }
-            ExitCode::from(FAILED)
+            FAILED
         }
     }
 }

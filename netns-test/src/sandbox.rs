@@ -8,11 +8,13 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use nix::errno::Errno;
 
+use crate::fallback;
 use crate::sys::{self, Sandbox, Step};
 
 /// The environment variable that tells a re-executed test binary which test to run inside its
@@ -30,6 +32,10 @@ pub(crate) struct Ended {
     pub timed_out: bool,
 }
 
+/// Set once real root has been refused a user namespace: later tests go straight to the
+/// sandbox without one (see [`crate::fallback`]).
+static USER_NAMESPACE_REFUSED: AtomicBool = AtomicBool::new(false);
+
 /// Runs test `name` of the current binary in a fresh sandbox and waits for it, at most
 /// `timeout` (see [`crate::watch`]).
 pub(crate) fn run_test(
@@ -37,33 +43,38 @@ pub(crate) fn run_test(
     capture: bool,
     timeout: Option<Duration>,
 ) -> Result<Ended, crate::Error> {
-    let mut command = Command::new("/proc/self/exe");
-    if let Some(arg0) = std::env::args_os().next() {
-        command.arg0(arg0);
-    }
-    command.env(CHILD_ENV, name).stdin(Stdio::null());
-    let reader = if capture {
-        let (reader, writer) = io::pipe().map_err(|source| crate::Error::Io {
-            what: "cannot create the pipe for the test's output".into(),
-            source,
-        })?;
-        let writer2 = writer.try_clone().map_err(|source| crate::Error::Io {
-            what: "cannot duplicate the test's output pipe".into(),
-            source,
-        })?;
-        command.stdout(writer).stderr(writer2);
-        Some(reader)
+    run_test_with_args(name, &[], capture, timeout)
+}
+
+/// Runs test `name` in a fresh sandbox, giving the binary `args`, and waits for it, at most
+/// `timeout`.
+pub(crate) fn run_test_with_args(
+    name: &str,
+    args: &[&str],
+    capture: bool,
+    timeout: Option<Duration>,
+) -> Result<Ended, crate::Error> {
+    let start = |sandbox| start(name, args, capture, sandbox);
+    let (child, reader) = if USER_NAMESPACE_REFUSED.load(Ordering::Relaxed) {
+        start(Sandbox::without_user_namespace()).map_err(spawn_error)?
     } else {
-        None
+        match start(Sandbox::for_current_user()) {
+            Ok(started) => started,
+            Err(error) => match sys::decode_failure(&error) {
+                Some((step, errno))
+                    if fallback::may_do_without_user_namespace(
+                        step,
+                        errno,
+                        fallback::Privileges::read(),
+                    ) =>
+                {
+                    USER_NAMESPACE_REFUSED.store(true, Ordering::Relaxed);
+                    start(Sandbox::without_user_namespace()).map_err(spawn_error)?
+                }
+                _ => return Err(spawn_error(error)),
+            },
+        }
     };
-    let sandbox = Sandbox::for_current_user();
-    // SAFETY: `Sandbox::enter` only makes async-signal-safe system calls, as `pre_exec` requires.
-    unsafe {
-        command.pre_exec(move || sandbox.enter());
-    }
-    let child = command.spawn().map_err(spawn_error)?;
-    // Our copies of the pipe's write end must go, or the read never sees its end.
-    drop(command);
     let finished =
         crate::watch::finish(child, reader, timeout).map_err(|source| crate::Error::Io {
             what: "cannot wait for the test process".into(),
@@ -74,6 +85,36 @@ pub(crate) fn run_test(
         output: String::from_utf8_lossy(&finished.output).into_owned(),
         timed_out: finished.timed_out,
     })
+}
+
+/// Starts the test process in `sandbox`, with the read end of its output pipe when capturing.
+fn start(
+    name: &str,
+    args: &[&str],
+    capture: bool,
+    sandbox: Sandbox,
+) -> io::Result<(Child, Option<io::PipeReader>)> {
+    let mut command = Command::new("/proc/self/exe");
+    if let Some(arg0) = std::env::args_os().next() {
+        command.arg0(arg0);
+    }
+    command.args(args).env(CHILD_ENV, name).stdin(Stdio::null());
+    let reader = if capture {
+        let (reader, writer) = io::pipe()?;
+        let writer2 = writer.try_clone()?;
+        command.stdout(writer).stderr(writer2);
+        Some(reader)
+    } else {
+        None
+    };
+    // SAFETY: `Sandbox::enter` only makes async-signal-safe system calls, as `pre_exec` requires.
+    unsafe {
+        command.pre_exec(move || sandbox.enter());
+    }
+    let child = command.spawn()?;
+    // `command` goes here, and with it our copies of the pipe's write end: otherwise the
+    // reader would never see the end of the pipe.
+    Ok((child, reader))
 }
 
 fn spawn_error(error: io::Error) -> crate::Error {
@@ -172,7 +213,7 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "this host refuses to create the test's user namespace: `{}` failed with {} ({}); \
+            "this host refuses to create the test's user namespace: `{}` failed with {:?} ({}); \
              cause: {}; fix: {}",
             self.step,
             self.errno,
@@ -332,6 +373,110 @@ mod tests {
         assert!(r.fix().contains("--security-opt seccomp=unconfined"));
     }
 
+    /// Every branch of the diagnosis, with the words that tell the cases apart.
+    #[test]
+    fn every_known_case_has_its_own_cause_and_fix() {
+        let with = |change: fn(&mut HostFacts)| {
+            let mut host = facts();
+            change(&mut host);
+            host
+        };
+        let cases = [
+            (
+                Step::Unshare,
+                Errno::EPERM,
+                with(|h| h.unprivileged_userns_clone = Some(0)),
+                "unprivileged_userns_clone = 0",
+                "kernel.unprivileged_userns_clone=1",
+            ),
+            (
+                Step::Unshare,
+                Errno::EPERM,
+                with(|h| h.seccomp = Some(2)),
+                "seccomp filter",
+                "seccomp=unconfined",
+            ),
+            (
+                Step::Unshare,
+                Errno::EPERM,
+                facts(),
+                "security module or a container runtime",
+                "AppArmor/SELinux",
+            ),
+            (
+                Step::Unshare,
+                Errno::ENOSPC,
+                with(|h| h.max_user_namespaces = Some(0)),
+                "user.max_user_namespaces = 0",
+                "user.max_user_namespaces=15000",
+            ),
+            (
+                Step::Unshare,
+                Errno::ENOSPC,
+                facts(),
+                "nesting depth of 32",
+                "user.max_user_namespaces=15000",
+            ),
+            (
+                Step::Unshare,
+                Errno::EINVAL,
+                facts(),
+                "must have one thread",
+                "report it",
+            ),
+            (
+                Step::Unshare,
+                Errno::ENOSYS,
+                facts(),
+                "kernel lacks user, network, mount or PID namespaces",
+                "CONFIG_USER_NS",
+            ),
+            (
+                Step::UidMap,
+                Errno::EPERM,
+                with(|h| h.apparmor_restrict = Some(1)),
+                "apparmor_restrict_unprivileged_userns = 1",
+                "apparmor_restrict_unprivileged_userns=0",
+            ),
+            (
+                Step::Setgroups,
+                Errno::EPERM,
+                with(|h| h.apparmor_restrict = Some(1)),
+                "apparmor_restrict_unprivileged_userns = 1",
+                "apparmor_restrict_unprivileged_userns=0",
+            ),
+            (
+                Step::GidMap,
+                Errno::EACCES,
+                facts(),
+                "forbids writing the user namespace's id maps",
+                "AppArmor/SELinux",
+            ),
+            (
+                Step::ForkInit,
+                Errno::EAGAIN,
+                facts(),
+                "process or file limits",
+                "ulimit -u",
+            ),
+            (
+                Step::Pipe,
+                Errno::EMFILE,
+                facts(),
+                "process or file limits",
+                "ulimit -n",
+            ),
+        ];
+        for (step, errno, host, setting, fix) in cases {
+            let refusal = diagnose(step, errno, &host);
+            assert!(
+                refusal.setting().contains(setting),
+                "{step:?} {errno:?}: {refusal}"
+            );
+            assert!(refusal.fix().contains(fix), "{step:?} {errno:?}: {refusal}");
+        }
+    }
+
     #[test]
     fn every_message_names_step_errno_setting_and_fix() {
         let steps = [Step::Unshare, Step::Setgroups, Step::UidMap, Step::GidMap];
@@ -339,7 +484,7 @@ mod tests {
             for errno in [Errno::EPERM, Errno::ENOSPC, Errno::EINVAL, Errno::EACCES] {
                 let text = diagnose(step, errno, &facts()).to_string();
                 assert!(text.contains(step_text(step)), "{text}");
-                assert!(text.contains(&format!("{errno}")), "{text}");
+                assert!(text.contains(&format!("with {errno:?} (")), "{text}");
                 assert!(text.contains("cause: ") && text.contains("fix: "), "{text}");
             }
         }

@@ -97,6 +97,8 @@ pub(crate) fn decode_failure(error: &io::Error) -> Option<(Step, i32)> {
 pub(crate) struct Sandbox {
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
+    /// Whether to make a user namespace; only real root may go without (see `fallback.rs`).
+    user_namespace: bool,
 }
 
 impl Sandbox {
@@ -107,6 +109,17 @@ impl Sandbox {
         Sandbox {
             uid_map: format!("0 {uid} 1").into_bytes(),
             gid_map: format!("0 {gid} 1").into_bytes(),
+            user_namespace: true,
+        }
+    }
+
+    /// A sandbox of network, mount and PID namespaces only, for real root on a host that
+    /// refuses user namespaces.
+    pub(crate) fn without_user_namespace() -> Sandbox {
+        Sandbox {
+            uid_map: Vec::new(),
+            gid_map: Vec::new(),
+            user_namespace: false,
         }
     }
 
@@ -128,21 +141,25 @@ impl Sandbox {
             };
             let _ = libc::setrlimit(libc::RLIMIT_CORE, &no_core);
 
-            let flags =
-                libc::CLONE_NEWUSER | libc::CLONE_NEWNET | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+            let mut flags = libc::CLONE_NEWNET | libc::CLONE_NEWNS | libc::CLONE_NEWPID;
+            if self.user_namespace {
+                flags |= libc::CLONE_NEWUSER;
+            }
             if libc::unshare(flags) != 0 {
                 return Err(encode_failure(Step::Unshare, errno()));
             }
-            // `setgroups` must be denied before an unprivileged process may write its gid map.
-            // Kernels before 3.19 lack the file; that is not an error.
-            match write_file(c"/proc/self/setgroups", b"deny") {
-                Ok(()) | Err(libc::ENOENT) => {}
-                Err(e) => return Err(encode_failure(Step::Setgroups, e)),
+            if self.user_namespace {
+                // `setgroups` must be denied before an unprivileged process may write its gid
+                // map. Kernels before 3.19 lack the file; that is not an error.
+                match write_file(c"/proc/self/setgroups", b"deny") {
+                    Ok(()) | Err(libc::ENOENT) => {}
+                    Err(e) => return Err(encode_failure(Step::Setgroups, e)),
+                }
+                write_file(c"/proc/self/uid_map", &self.uid_map)
+                    .map_err(|e| encode_failure(Step::UidMap, e))?;
+                write_file(c"/proc/self/gid_map", &self.gid_map)
+                    .map_err(|e| encode_failure(Step::GidMap, e))?;
             }
-            write_file(c"/proc/self/uid_map", &self.uid_map)
-                .map_err(|e| encode_failure(Step::UidMap, e))?;
-            write_file(c"/proc/self/gid_map", &self.gid_map)
-                .map_err(|e| encode_failure(Step::GidMap, e))?;
 
             let mut status_pipe = [0; 2];
             if libc::pipe2(status_pipe.as_mut_ptr(), libc::O_CLOEXEC) != 0 {

@@ -8,8 +8,13 @@
 //! - `cargo xtask bench`: times whole tests (see `bench.rs`).
 //! - `cargo xtask topo`: draws a topology as SVG, or the README's walkthrough pictures (see
 //!   `topo.rs`).
+//! - `cargo xtask doctor`: what this machine offers (see `doctor.rs`).
+//! - `cargo xtask elsewhere`: the build for systems other than Linux (see `elsewhere.rs`); part
+//!   of `cargo xtask test`.
 
 mod bench;
+mod doctor;
+mod elsewhere;
 mod setup;
 mod topo;
 
@@ -25,6 +30,8 @@ fn main() -> Result<()> {
         Some("test") => test(rest),
         Some("bench") => bench::run_bench(rest),
         Some("topo") => topo::run_topo(rest),
+        Some("doctor") => doctor::doctor(),
+        Some("elsewhere") => elsewhere::check(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -32,7 +39,9 @@ fn main() -> Result<()> {
                  examples   run the example suites with their output\n  \
                  test       run every test, as root and as an unprivileged user (what CI runs)\n  \
                  bench      time whole tests: walkthrough 3 against an empty test\n  \
-                 topo       draw a topology: `topo \"a -- b\" -o a.svg`, `topo --walkthroughs`"
+                 topo       draw a topology: `topo \"a -- b\" -o a.svg`, `topo --walkthroughs`\n  \
+                 doctor     what this machine offers: namespaces, link kinds, qdiscs, tools\n  \
+                 elsewhere  check the build for systems other than Linux"
             );
             bail!("no command given")
         }
@@ -80,6 +89,8 @@ fn test(extra: &[String]) -> Result<()> {
     );
     run(cargo().args(["test", "--workspace"]).args(extra))?;
     if root {
+        eprintln!("== the build for systems other than Linux ==");
+        elsewhere::check()?;
         let user = setup::ensure_unprivileged_user()?;
         eprintln!(
             "== the whole suite again as the unprivileged user `{user}`, under cargo-nextest =="

@@ -29,7 +29,7 @@ pub(crate) fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn on_path(program: &str) -> Option<PathBuf> {
+pub(crate) fn on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .chain(["/usr/sbin".into(), "/sbin".into()])
@@ -114,8 +114,12 @@ pub(crate) fn run_as_user_with_nextest(user: &str, extra: &[String]) -> Result<(
         .context("cargo-nextest is not installed (cargo install cargo-nextest)")?;
     let local_nextest = workdir.join("cargo-nextest");
     fs::copy(&nextest, &local_nextest)?;
+    // cargo-nextest extracts only into a directory that exists.
+    fs::create_dir_all(workdir.join("extracted"))?;
     run(Command::new("chown").args(["-R", user]).arg(workdir))?;
 
+    // insta finds its snapshots through `cargo metadata`, which this user cannot run: point it
+    // at the copy of the sources.
     let mut script = format!(
         "cd {dir} && INSTA_WORKSPACE_ROOT={dir}/workspace ./cargo-nextest nextest run --archive-file tests.tar.zst \
          --workspace-remap workspace --extract-to extracted --extract-overwrite \

@@ -1,0 +1,93 @@
+//! 500 tests for the leak audit at scale (`tests/leaks.rs`): 50 groups of the same ten tests,
+//! with every ending mixed in. In each group 6 tests pass and 4 fail (an assertion, a panic, an
+//! abort, an exit code), and four of them leave daemons running, tagged with `FIXTURE_MARKER`.
+
+/// One group of the ten tests.
+macro_rules! group {
+    ($group:ident) => {
+        mod $group {
+            use std::process::Stdio;
+
+            use netns_test::{Net, netns_test};
+
+            fn start_daemon(net: &Net) {
+                let marker = std::env::var("FIXTURE_MARKER").unwrap_or_else(|_| "31337".into());
+                for node in net.nodes() {
+                    let daemon = node
+                        .command("sleep")
+                        .arg(&marker)
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .expect("start sleep");
+                    std::mem::forget(daemon);
+                }
+            }
+
+            #[netns_test(topology = "a -- b")]
+            fn passes(net: &Net) {
+                assert_eq!(net.node("a").ip().to_string(), "10.0.1.1");
+            }
+
+            #[netns_test(topology = "a -- b")]
+            fn passes_with_a_daemon(net: &Net) {
+                start_daemon(net);
+            }
+
+            #[netns_test(topology = "a -- gw -- b")]
+            fn passes_routed(net: &Net) {
+                assert_eq!(net.nodes().len(), 3);
+            }
+
+            #[netns_test(topology = "switch s; {x y z} -- s")]
+            fn passes_on_a_switch(net: &Net) {
+                assert_eq!(net.nodes().len(), 3);
+            }
+
+            #[netns_test(topology = "a -- b")]
+            fn passes_with_no_network() {}
+
+            #[netns_test(topology = "a -- b")]
+            #[should_panic(expected = "expected")]
+            fn panics_as_expected() {
+                panic!("expected");
+            }
+
+            #[netns_test(topology = "a -- b")]
+            fn fails_an_assertion(net: &Net) {
+                assert_eq!(net.node("a").ip().to_string(), "10.9.9.9");
+            }
+
+            #[netns_test(topology = "a -- b")]
+            fn panics_with_a_daemon(net: &Net) {
+                start_daemon(net);
+                panic!("failing on purpose");
+            }
+
+            #[netns_test(topology = "a -- b")]
+            fn aborts_with_a_daemon(net: &Net) {
+                start_daemon(net);
+                std::process::abort();
+            }
+
+            #[netns_test(topology = "a -- b")]
+            fn exits_with_a_daemon(net: &Net) {
+                start_daemon(net);
+                std::process::exit(3);
+            }
+        }
+    };
+}
+
+macro_rules! groups {
+    ($($group:ident)*) => { $(group!($group);)* };
+}
+
+groups!(
+    g00 g01 g02 g03 g04 g05 g06 g07 g08 g09 g10 g11 g12 g13 g14 g15 g16 g17 g18 g19 g20 g21 g22
+    g23 g24 g25 g26 g27 g28 g29 g30 g31 g32 g33 g34 g35 g36 g37 g38 g39 g40 g41 g42 g43 g44 g45
+    g46 g47 g48 g49
+);
+
+netns_test::main!();
