@@ -3,32 +3,14 @@
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
-use std::process::Output;
 use std::time::Duration;
 
 use netns_test::{Net, Node, netns_test};
 
-/// Runs a program in a node and returns its output, failing the test (with everything the
-/// program printed) if it did not succeed.
-fn run_ok(node: &Node, program: &str, args: &[&str]) -> String {
-    let output = node
-        .command(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} in {}: {e}", node.name()));
-    assert_success(&format!("{program} {}", args.join(" ")), &output);
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+#[path = "support/programs.rs"]
+mod programs;
 
-fn assert_success(what: &str, output: &Output) {
-    assert!(
-        output.status.success(),
-        "`{what}` failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use programs::run_ok;
 
 /// One ping (`-4` or `-6`), which must be answered; returns the reply's TTL / hop limit.
 fn ping(node: &Node, family: &str, target: &str) -> u32 {

@@ -3,31 +3,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Output;
 
 use netns_test::{Net, Node, netns_test};
 
-/// Runs a program in a node and returns its output, failing the test (with everything the
-/// program printed) if it did not succeed.
-fn run_ok(node: &Node, program: &str, args: &[&str]) -> String {
-    let output = node
-        .command(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} in {}: {e}", node.name()));
-    assert_success(&format!("{program} {}", args.join(" ")), &output);
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+#[path = "support/programs.rs"]
+mod programs;
 
-fn assert_success(what: &str, output: &Output) {
-    assert!(
-        output.status.success(),
-        "`{what}` failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use programs::{assert_success, run_ok};
 
 fn ping(node: &Node, target: &str) -> String {
     run_ok(node, "ping", &["-c", "1", "-W", "2", target])
