@@ -32,8 +32,8 @@ use std::thread;
 use tokio::runtime::{Builder, Handle};
 use tokio::task::{JoinError, JoinHandle};
 
-use crate::net::Node;
-use crate::{Error, netns};
+use crate::net::{Node, enter_error};
+use crate::netns;
 
 impl Node {
     /// Runs `future` to its end inside this node, on the node's tokio runtime, and returns its
@@ -53,8 +53,7 @@ impl Node {
             );
         }
         let handle = self.runtime_handle();
-        let _inside = netns::Entered::new(self.ns.as_fd())
-            .unwrap_or_else(|source| panic!("{}", enter_error(self.name(), source)));
+        let _inside = self.visit();
         handle.block_on(future)
     }
 
@@ -121,14 +120,6 @@ fn start_runtime(name: &str, ns: Arc<OwnedFd>) -> Handle {
         Ok(Err(message)) => panic!("{message}"),
         Err(_) => panic!("the tokio runtime of node `{name}` did not start"),
     }
-}
-
-fn enter_error(node: &str, source: nix::Error) -> String {
-    let error = Error::EnterNamespace {
-        node: node.to_string(),
-        source,
-    };
-    crate::harness::error_chain(&error)
 }
 
 /// A task started by [`Node::spawn_async`]. `.await` it, or [`join`](AsyncTask::join) it from

@@ -8,10 +8,9 @@
 //! built on the calling thread for `host`.
 
 use std::future::Future;
-use std::os::fd::AsFd;
 
+use crate::Net;
 use crate::net::Node;
-use crate::{Error, Net, netns};
 
 /// The node called `name`, or `None` for `host` when the topology does not name it (the body
 /// is then where it already is).
@@ -27,13 +26,7 @@ pub fn run_in<T>(net: &Net, name: &str, body: impl FnOnce() -> T) -> T {
     let Some(node) = placed(net, name) else {
         return body();
     };
-    let _inside = netns::Entered::new(node.ns.as_fd()).unwrap_or_else(|source| {
-        let error = Error::EnterNamespace {
-            node: name.to_string(),
-            source,
-        };
-        panic!("{}", crate::harness::error_chain(&error))
-    });
+    let _inside = node.visit();
     body()
 }
 

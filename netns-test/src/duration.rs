@@ -45,6 +45,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Writes `duration` in the largest unit that shows it exactly: `1s`, `90s`, `2m`, `1500ms`.
+#[cfg(any(test, target_os = "linux"))]
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
     if millis != 0 && millis.is_multiple_of(60_000) {

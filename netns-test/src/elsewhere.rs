@@ -5,9 +5,21 @@
 use libtest_mimic::{Completion, Failed};
 
 use crate::unsupported::OnUnsupported;
+use crate::{AsTopology, Error, Net, Portable, Result};
 
-/// Why no test can run here.
-const NEEDS_LINUX: &str = "netns-test needs Linux (network namespaces)";
+/// [`run`](crate::run()) on this system: checks the topology, then says it needs Linux.
+///
+/// # Errors
+///
+/// [`Error::Topology`] for an invalid topology text, else [`Error::NeedsLinux`].
+pub fn run<T, F>(topology: impl AsTopology, _f: F) -> Result<T>
+where
+    T: Portable,
+    F: FnOnce(&Net) -> T,
+{
+    topology.topology_text()?;
+    Err(Error::NeedsLinux)
+}
 
 /// The verdict of every test of a `harness = false` target.
 pub(crate) fn run_trial(
@@ -16,7 +28,7 @@ pub(crate) fn run_trial(
     _timeout: Option<std::time::Duration>,
 ) -> Result<Completion, Failed> {
     OnUnsupported::from_env()
-        .verdict(NEEDS_LINUX)
+        .verdict(&Error::NeedsLinux.to_string())
         .map(Completion::ignored_with)
         .map_err(Failed::from)
 }
@@ -25,7 +37,7 @@ pub(crate) fn run_trial(
 /// passes printing why with `NETNS_TEST_UNSUPPORTED=skip` (libtest has no run-time skip).
 #[track_caller]
 pub fn run_under_libtest(_module_path: &str, _function: &str) {
-    match OnUnsupported::from_env().verdict(NEEDS_LINUX) {
+    match OnUnsupported::from_env().verdict(&Error::NeedsLinux.to_string()) {
         Ok(reason) => println!("SKIPPED: {reason}"),
         Err(message) => panic!("{message}"),
     }

@@ -91,6 +91,9 @@ pub enum Error {
     /// A link setting given at run time (`Link::set_rate("...")`) is not valid.
     #[error("invalid link setting: {problem}")]
     InvalidSetting { problem: String },
+    /// The system is not Linux: network namespaces, and so test networks, exist only there.
+    #[error("netns-test needs Linux (network namespaces)")]
+    NeedsLinux,
     /// An I/O error with what was being done.
     #[error("{what}")]
     Io {

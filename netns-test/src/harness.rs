@@ -27,7 +27,9 @@ use libtest_mimic::{Completion, Failed};
 
 use crate::Net;
 use crate::capture::CaptureMode;
-use crate::duration::{format_duration, parse_duration};
+#[cfg(target_os = "linux")]
+use crate::duration::format_duration;
+use crate::duration::parse_duration;
 #[cfg(not(target_os = "linux"))]
 use crate::elsewhere::run_trial;
 #[cfg(target_os = "linux")]
@@ -124,7 +126,10 @@ pub fn main() -> ExitCode {
     let args = Arguments::from_args();
     // A test kept on failure prints how to enter its nodes while it waits: that must not sit in
     // a pipe until it ends.
+    #[cfg(target_os = "linux")]
     let capture = !args.nocapture && !crate::keep::requested();
+    #[cfg(not(target_os = "linux"))]
+    let capture = !args.nocapture;
     let default_timeout = default_timeout();
     let mut cases: Vec<&'static TestCase> = TESTS.iter().collect();
     cases.sort_by_key(|case| case.full_name());

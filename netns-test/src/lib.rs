@@ -115,13 +115,21 @@
 //! runs each test in network, mount and PID namespaces alone. For CI matrices that include
 //! machines without namespaces, `NETNS_TEST_UNSUPPORTED=skip` ([`UNSUPPORTED_ENV`]) reports
 //! such tests as ignored, with the reason, instead of failed.
+//!
+//! # On systems other than Linux
+//!
+//! The crate compiles, with the same API, so that a crate whose tests use it still builds on
+//! macOS or Windows: there each `#[netns_test]` fails saying `netns-test needs Linux (network
+//! namespaces)` (or is ignored with that reason under `NETNS_TEST_UNSUPPORTED=skip`), and
+//! [`run()`] returns [`Error::NeedsLinux`]. No [`Net`] can exist there, so no body runs.
 
 pub mod topology;
 
 #[cfg(target_os = "linux")]
 mod apply;
+#[cfg(target_os = "linux")]
 mod artifacts;
-#[cfg(feature = "tokio")]
+#[cfg(all(target_os = "linux", feature = "tokio"))]
 mod asynch;
 mod body;
 mod capture;
@@ -132,9 +140,11 @@ mod error;
 #[cfg(target_os = "linux")]
 mod fallback;
 mod harness;
+#[cfg(target_os = "linux")]
 mod keep;
 #[cfg(target_os = "linux")]
 mod libtest;
+#[cfg(target_os = "linux")]
 mod link;
 #[cfg(target_os = "linux")]
 mod mounts;
@@ -144,34 +154,46 @@ mod net;
 mod netlink;
 #[cfg(target_os = "linux")]
 mod netns;
-mod pcapng;
+mod portable;
 #[cfg(target_os = "linux")]
 mod probe;
+#[cfg(target_os = "linux")]
 mod qdisc;
 #[cfg(target_os = "linux")]
 mod report;
-mod ring;
+#[cfg(target_os = "linux")]
 mod run;
 #[cfg(target_os = "linux")]
 mod runner;
 #[cfg(target_os = "linux")]
 mod sandbox;
+#[cfg(target_os = "linux")]
 mod snapshot;
 #[cfg(target_os = "linux")]
 mod sys;
 mod unsupported;
+#[cfg(target_os = "linux")]
 mod watch;
 
-#[cfg(feature = "tokio")]
+#[cfg(all(target_os = "linux", feature = "tokio"))]
 pub use asynch::AsyncTask;
+#[cfg(not(target_os = "linux"))]
+pub use elsewhere::run;
 pub use error::{Error, Result};
 pub use harness::TIMEOUT_ENV;
+#[cfg(target_os = "linux")]
 pub use link::Link;
+#[cfg(all(not(target_os = "linux"), feature = "tokio"))]
+pub use net::AsyncTask;
+#[cfg(not(target_os = "linux"))]
+pub use net::Link;
 pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
+pub use portable::{AsTopology, Portable};
 #[cfg(target_os = "linux")]
 pub use probe::{SandboxSupport, probe_sandbox};
-pub use run::{AsTopology, Portable, run};
+#[cfg(target_os = "linux")]
+pub use run::run;
 #[cfg(target_os = "linux")]
 pub use sandbox::Refusal;
 pub use unsupported::UNSUPPORTED_ENV;

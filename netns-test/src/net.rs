@@ -192,7 +192,9 @@ impl Node {
         thread::Builder::new()
             .name(self.name.clone())
             .spawn(move || {
-                enter_or_panic(&name, &ns);
+                if let Err(source) = netns::enter(ns.as_fd()) {
+                    panic!("{}", enter_error(&name, source));
+                }
                 f()
             })
             .expect("cannot start a thread for the node")
@@ -254,18 +256,30 @@ impl Node {
     }
 
     fn enter(&self) {
-        enter_or_panic(&self.name, &self.ns);
+        if let Err(source) = netns::enter(self.ns.as_fd()) {
+            panic!("{}", enter_error(&self.name, source));
+        }
+    }
+
+    /// Moves the calling thread into the node until the guard is dropped.
+    ///
+    /// # Panics
+    ///
+    /// When the kernel refuses (it does not, for a namespace the test made).
+    #[track_caller]
+    pub(crate) fn visit(&self) -> netns::Entered {
+        netns::Entered::new(self.ns.as_fd())
+            .unwrap_or_else(|source| panic!("{}", enter_error(&self.name, source)))
     }
 }
 
-fn enter_or_panic(name: &str, ns: &OwnedFd) {
-    if let Err(source) = netns::enter(ns.as_fd()) {
-        let error = Error::EnterNamespace {
-            node: name.to_string(),
-            source,
-        };
-        panic!("{}", crate::harness::error_chain(&error));
-    }
+/// Why a thread could not enter node `node`, with every cause.
+pub(crate) fn enter_error(node: &str, source: nix::Error) -> String {
+    let error = Error::EnterNamespace {
+        node: node.to_string(),
+        source,
+    };
+    crate::harness::error_chain(&error)
 }
 
 /// An interface of a node, as planned from the topology.

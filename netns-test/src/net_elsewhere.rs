@@ -3,11 +3,19 @@
 //! needing Linux before any body could run (see `elsewhere.rs`).
 
 use std::ffi::OsStr;
-use std::net::Ipv4Addr;
+#[cfg(feature = "tokio")]
+use std::future::Future;
+use std::marker::PhantomData;
+use std::net::{Ipv4Addr, Ipv6Addr};
+#[cfg(feature = "tokio")]
+use std::pin::Pin;
 use std::process::Command;
+#[cfg(feature = "tokio")]
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 
-use crate::topology::{Ipv4Cidr, Topology};
+use crate::Result;
+use crate::topology::{Ipv4Cidr, Ipv6Cidr, LinkSettings, Topology};
 
 /// No value: nothing can build a network here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +45,11 @@ impl Net {
 
     /// The network as the kernel sees it.
     pub fn report(&self) -> String {
+        match self.never {}
+    }
+
+    /// The link between nodes `a` and `b`.
+    pub fn link(&self, _a: &str, _b: &str) -> Link<'_> {
         match self.never {}
     }
 }
@@ -81,6 +94,11 @@ impl Node {
         match self.never {}
     }
 
+    /// The IPv6 address of the node's first interface.
+    pub fn ipv6(&self) -> Ipv6Addr {
+        match self.never {}
+    }
+
     /// The addresses of all the node's interfaces.
     pub fn addrs(&self) -> impl Iterator<Item = Ipv4Cidr> + '_ {
         match self.never {}
@@ -90,6 +108,122 @@ impl Node {
 
     /// The node's interfaces.
     pub fn interfaces(&self) -> &[Interface] {
+        match self.never {}
+    }
+
+    /// Takes every link of the node down.
+    pub fn disconnect(&self) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Brings every link of the node back up.
+    pub fn reconnect(&self) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Runs `future` to its end inside the node.
+    #[cfg(feature = "tokio")]
+    pub fn block_on<F: Future>(&self, _future: F) -> F::Output {
+        match self.never {}
+    }
+
+    /// Starts `future` as a task inside the node.
+    #[cfg(feature = "tokio")]
+    pub fn spawn_async<F>(&self, _future: F) -> AsyncTask<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.never {}
+    }
+
+    /// An async command whose process runs inside the node.
+    #[cfg(feature = "tokio")]
+    pub fn tokio_command(&self, _program: impl AsRef<OsStr>) -> tokio::process::Command {
+        match self.never {}
+    }
+
+    /// The calling thread inside the node until the guard drops.
+    pub(crate) fn visit(&self) {
+        match self.never {}
+    }
+}
+
+/// A link between two nodes (Linux only: no value exists on this system).
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'n> {
+    never: Never,
+    net: PhantomData<&'n Net>,
+}
+
+impl Link<'_> {
+    /// The link's name.
+    pub fn name(&self) -> &str {
+        match self.never {}
+    }
+
+    /// The link's settings as they are now.
+    pub fn settings(&self) -> LinkSettings {
+        match self.never {}
+    }
+
+    /// Takes both ends down.
+    pub fn down(&self) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Brings both ends up.
+    pub fn up(&self) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Sets the MTU of both ends.
+    pub fn set_mtu(&self, _mtu: u32) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Limits the rate of both ends.
+    pub fn set_rate(&self, _rate: &str) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Lifts the rate limit.
+    pub fn clear_rate(&self) -> Result<()> {
+        match self.never {}
+    }
+}
+
+/// A task started by [`Node::spawn_async`] (Linux only: no value exists on this system).
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub struct AsyncTask<T> {
+    never: Never,
+    output: PhantomData<T>,
+}
+
+#[cfg(feature = "tokio")]
+impl<T> AsyncTask<T> {
+    /// Waits for the task and returns its output.
+    pub fn join(self) -> T {
+        match self.never {}
+    }
+
+    /// Asks the task to stop.
+    pub fn abort(&self) {
+        match self.never {}
+    }
+
+    /// Whether the task has ended.
+    pub fn is_finished(&self) -> bool {
+        match self.never {}
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T> Future for AsyncTask<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
         match self.never {}
     }
 }
@@ -108,6 +242,11 @@ impl Interface {
 
     /// Its IPv4 address and prefix.
     pub fn ipv4(&self) -> Ipv4Cidr {
+        match self.never {}
+    }
+
+    /// Its IPv6 address and prefix.
+    pub fn ipv6(&self) -> Option<Ipv6Cidr> {
         match self.never {}
     }
 }

@@ -37,13 +37,7 @@ pub(crate) fn check() -> Result<()> {
         run(Command::new("cp").arg("-a").arg(entry.path()).arg(&copy))?;
     }
     let runtime = copy.join("netns-test");
-    let mut flipped = flip(&runtime.join("Cargo.toml"))?;
-    for entry in fs::read_dir(runtime.join("src"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            flipped += flip(&path)?;
-        }
-    }
+    let flipped = flip(&runtime.join("Cargo.toml"))? + flip_sources(&runtime.join("src"))?;
     ensure!(flipped > 0, "found no `target_os = \"linux\"` to flip");
 
     let tree = cargo()
@@ -55,9 +49,20 @@ pub(crate) fn check() -> Result<()> {
         !tree.contains("netlink"),
         "netlink crates are still dependencies elsewhere:\n{tree}"
     );
+    // The runtime with its unit tests, every example and test suite (code as users write it),
+    // with no warning: code that only Linux uses must be gated as such.
     run(cargo()
-        .args(["build", "-p", "netns-test-suites", "--bin", "fixture"])
+        .args([
+            "build",
+            "--all-targets",
+            "-p",
+            "netns-test",
+            "-p",
+            "netns-test-examples",
+        ])
+        .args(["-p", "netns-test-suites", "--bin", "fixture"])
         .current_dir(&copy)
+        .env("RUSTFLAGS", "-D warnings")
         .env("CARGO_TARGET_DIR", work.join("target")))?;
     let fixture = work.join("target/debug/fixture");
 
@@ -85,6 +90,20 @@ pub(crate) fn check() -> Result<()> {
          and its tests fail, or skip when asked, saying they need Linux"
     );
     Ok(())
+}
+
+/// Flips every Rust source under `dir`, subdirectories included; returns how many predicates.
+fn flip_sources(dir: &Path) -> Result<usize> {
+    let mut flipped = 0;
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            flipped += flip_sources(&path)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            flipped += flip(&path)?;
+        }
+    }
+    Ok(flipped)
 }
 
 /// Rewrites `target_os = "linux"` as `target_os = "macos"` in a file; returns how many.

@@ -9,9 +9,8 @@
 //! - `cargo xtask topo`: draws a topology as SVG, or the README's walkthrough pictures (see
 //!   `topo.rs`).
 //! - `cargo xtask doctor`: what this machine offers (see `doctor.rs`).
-//! - `cargo xtask elsewhere`: the build for systems other than Linux (see `elsewhere.rs`). It is
-//!   not part of `cargo xtask test` for now: the capture, artifacts and async modules do not
-//!   build without Linux yet.
+//! - `cargo xtask elsewhere`: the build for systems other than Linux (see `elsewhere.rs`);
+//!   `cargo xtask test` runs it too.
 
 mod bench;
 mod doctor;
@@ -89,6 +88,8 @@ fn test(extra: &[String]) -> Result<()> {
         if root { "root" } else { "the current user" }
     );
     run(cargo().args(["test", "--workspace"]).args(extra))?;
+    eprintln!("== the build for systems other than Linux ==");
+    elsewhere::check()?;
     if root {
         let user = setup::ensure_unprivileged_user()?;
         eprintln!(
