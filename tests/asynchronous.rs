@@ -164,4 +164,31 @@ fn a_panic_in_a_task_goes_on_in_join(net: &Net) {
         .join();
 }
 
+/// Waits, from sync code, until the task has ended.
+fn wait_until_finished<T>(task: &netns_test::AsyncTask<T>) {
+    while !task.is_finished() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[netns_test(topology = "a -- b")]
+#[should_panic(
+    expected = "a task started with `spawn_async` in node `a` panicked, and nothing awaited or \
+                joined it: lost boom"
+)]
+fn a_panic_in_a_task_nobody_awaits_fails_the_test(net: &Net) {
+    let task = net.node("a").spawn_async(async { panic!("lost boom") });
+    wait_until_finished(&task);
+    drop(task);
+}
+
+#[netns_test(topology = "a -- b")]
+fn a_panic_the_body_has_seen_does_not_fail_the_test(net: &Net) {
+    let task = net.node("b").spawn_async(async { panic!("seen boom") });
+    wait_until_finished(&task);
+    let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.join()));
+    let payload = joined.expect_err("the task's panic goes on in join");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"seen boom"));
+}
+
 netns_test::main!();

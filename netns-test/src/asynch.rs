@@ -22,10 +22,11 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::future::Future;
 use std::os::fd::{AsFd, OwnedFd};
-use std::panic;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::thread;
 
@@ -60,15 +61,26 @@ impl Node {
     /// Starts `future` as a task on this node's runtime, inside the node, and returns at once.
     /// The task runs until it completes or the test ends; `.await` the returned [`AsyncTask`]
     /// from async code or [`AsyncTask::join`] it from sync code to get its output.
+    ///
+    /// A panic in the task goes on in whoever awaits or joins it. If nothing has when the test
+    /// body ends (the task was dropped, or kept and never awaited), the test fails with that
+    /// panic all the same: a server task that panicked is never a silent pass.
     pub fn spawn_async<F>(&self, future: F) -> AsyncTask<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let handle = self.runtime_handle();
+        let id = NEXT_TASK.fetch_add(1, Ordering::Relaxed);
+        let watched = Watched {
+            future: Box::pin(future),
+            id,
+            node: self.name().to_owned(),
+        };
         AsyncTask {
-            task: handle.spawn(future),
+            task: handle.spawn(watched),
             runtime: handle.clone(),
+            id,
         }
     }
 
@@ -128,6 +140,8 @@ fn start_runtime(name: &str, ns: Arc<OwnedFd>) -> Handle {
 pub struct AsyncTask<T> {
     task: JoinHandle<T>,
     runtime: Handle,
+    /// Its number among the tasks of the test, to find its panic in [`UNSEEN`].
+    id: u64,
 }
 
 impl<T> AsyncTask<T> {
@@ -145,7 +159,7 @@ impl<T> AsyncTask<T> {
                  thread): `.await` the task there instead"
             );
         }
-        outcome(self.runtime.block_on(self.task))
+        outcome(self.id, self.runtime.block_on(self.task))
     }
 
     /// Asks the task to stop at its next `.await`.
@@ -163,7 +177,10 @@ impl<T> Future for AsyncTask<T> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.task).poll(cx).map(outcome)
+        let id = self.id;
+        Pin::new(&mut self.task)
+            .poll(cx)
+            .map(|result| outcome(id, result))
     }
 }
 
@@ -175,10 +192,74 @@ impl<T> fmt::Debug for AsyncTask<T> {
     }
 }
 
-fn outcome<T>(result: Result<T, JoinError>) -> T {
+/// The output of task `id`, or its panic going on in the caller, who has now seen it.
+fn outcome<T>(id: u64, result: Result<T, JoinError>) -> T {
     match result {
         Ok(value) => value,
-        Err(error) if error.is_panic() => panic::resume_unwind(error.into_panic()),
+        Err(error) if error.is_panic() => {
+            unseen().retain(|panic| panic.task != id);
+            panic::resume_unwind(error.into_panic())
+        }
         Err(_) => panic!("the task was aborted before it finished"),
+    }
+}
+
+/// The number of the next task started by [`Node::spawn_async`].
+static NEXT_TASK: AtomicU64 = AtomicU64::new(0);
+
+/// Panics of tasks started by [`Node::spawn_async`] that no `.await` or `join` has taken yet.
+/// The harness fails a test that ends with one here (see [`unseen_panic`]).
+static UNSEEN: Mutex<Vec<UnseenPanic>> = Mutex::new(Vec::new());
+
+#[derive(Debug)]
+struct UnseenPanic {
+    task: u64,
+    node: String,
+    message: String,
+}
+
+fn unseen() -> MutexGuard<'static, Vec<UnseenPanic>> {
+    UNSEEN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What to fail the test with if a task started by [`Node::spawn_async`] panicked and nothing
+/// awaited or joined it, naming the node and the first such panic.
+pub(crate) fn unseen_panic() -> Option<String> {
+    let unseen = unseen();
+    let first = unseen.first()?;
+    let more = match unseen.len() {
+        1 => String::new(),
+        n => format!(" ({} more tasks panicked too)", n - 1),
+    };
+    Some(format!(
+        "a task started with `spawn_async` in node `{}` panicked, and nothing awaited or \
+         joined it: {}{more}",
+        first.node, first.message
+    ))
+}
+
+/// A task's future, which notes its panic in [`UNSEEN`] before tokio takes the panic into the
+/// task's `JoinHandle` (where it stays if nothing awaits the task).
+struct Watched<F> {
+    future: Pin<Box<F>>,
+    id: u64,
+    node: String,
+}
+
+impl<F: Future> Future for Watched<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| self.future.as_mut().poll(cx)));
+        polled.unwrap_or_else(|payload| {
+            unseen().push(UnseenPanic {
+                task: self.id,
+                node: self.node.clone(),
+                message: crate::runner::panic_message(&*payload),
+            });
+            panic::resume_unwind(payload)
+        })
     }
 }

@@ -61,7 +61,7 @@ pub(crate) fn run_case(case: &TestCase) -> u8 {
         }
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
-    let verdict = judge(outcome, case.should_panic);
+    let verdict = judge(with_unseen_panics(outcome), case.should_panic);
     // Every frame the body sent is read before anything is written.
     let packets = capture.map(Capture::finish);
     match verdict {
@@ -88,11 +88,24 @@ pub(crate) fn run_case(case: &TestCase) -> u8 {
     }
 }
 
+/// A body that returned while a task it started with `Node::spawn_async` had panicked unseen
+/// counts as having panicked with that panic (so `#[should_panic]` sees it, too).
+fn with_unseen_panics(outcome: BodyOutcome) -> BodyOutcome {
+    #[cfg(feature = "tokio")]
+    if outcome.is_ok()
+        && let Some(message) = crate::asynch::unseen_panic()
+    {
+        eprintln!("{message}");
+        return Err(Box::new(message));
+    }
+    outcome
+}
+
+/// How a test body ended: returned (its `Result`, as text), or panicked (the payload).
+type BodyOutcome = Result<Result<(), String>, Box<dyn Any + Send>>;
+
 /// Decides pass or fail from how the body ended and what `#[should_panic]` asked for.
-fn judge(
-    outcome: Result<Result<(), String>, Box<dyn Any + Send>>,
-    should_panic: ShouldPanic,
-) -> Result<(), String> {
+fn judge(outcome: BodyOutcome, should_panic: ShouldPanic) -> Result<(), String> {
     match (outcome, should_panic) {
         (Ok(Ok(())), ShouldPanic::No) => Ok(()),
         (Ok(Err(message)), ShouldPanic::No) => Err(message),
