@@ -177,7 +177,7 @@ fn a_failure_leaves_the_state_of_every_node_and_the_capture() {
 }
 
 #[test]
-fn the_state_shows_forwarding_routes_and_the_nftables_ruleset() {
+fn the_state_shows_forwarding_routes_rules_qdiscs_and_the_nftables_ruleset() {
     let base = Base::new();
     let run = fixture(&["--exact", "fails_with_a_firewall"], Some(&base), "x", &[]);
     assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
@@ -196,6 +196,9 @@ fn the_state_shows_forwarding_routes_and_the_nftables_ruleset() {
         "10.0.1.254/24",
         "10.0.2.254/24",
         "table inet artifacts_check",
+        "routes of the other tables:\n  10.9.0.0/16 via 10.0.2.1 dev eth1 table 100\n",
+        "from 10.0.1.0/24 lookup 100",
+        "qdisc tbf ",
     ] {
         assert!(
             gateway.contains(expected),

@@ -76,8 +76,8 @@
 //!
 //! Besides its output and the network as the kernel saw it, a failed test leaves a folder,
 //! whose path the report prints: `<target>/netns-test/<binary>/<test>/`, with one file per node
-//! (`client.txt`: links, addresses, routes, neighbours, forwarding sysctls and the nftables
-//! ruleset) and, with `capture` on the attribute, `capture.pcapng`. The folder of a test is
+//! (`client.txt`: links, addresses, routes of every table, policy rules, neighbours, qdiscs,
+//! forwarding sysctls and the nftables ruleset) and, with `capture` on the attribute, `capture.pcapng`. The folder of a test is
 //! cleared when it runs again, and a test that passes leaves none. Environment variables:
 //!
 //! - `NETNS_TEST_ARTIFACTS=<dir>`: put the folders under `<dir>/<binary>/` instead (for binaries

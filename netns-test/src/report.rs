@@ -33,7 +33,7 @@ use crate::netns::Entered;
 use crate::topology::Plan;
 
 /// The main routing table, the one `ip route` shows.
-const MAIN_TABLE: u32 = 254;
+pub(crate) const MAIN_TABLE: u32 = 254;
 
 /// The network of `plan`, as built in `built`, read from the kernel now.
 pub(crate) fn describe(plan: &Plan, built: &Built) -> String {
@@ -180,7 +180,7 @@ pub(crate) fn name_of(links: &[Link], index: u32) -> String {
 }
 
 /// A route as `ip route` prints it.
-fn route_line(route: &Route, links: &[Link]) -> String {
+pub(crate) fn route_line(route: &Route, links: &[Link]) -> String {
     let mut line = String::new();
     if route.kind != RouteType::Unicast {
         let _ = write!(line, "{} ", format!("{:?}", route.kind).to_lowercase());

@@ -1,9 +1,11 @@
 //! The state of every node at the moment a test failed, one text file per node.
 //!
 //! `<node>.txt` holds what a network engineer would type into that node to see where the
-//! packets went: its links, addresses and routes (as in the failure report), its neighbour
-//! table (`ip neigh`), its forwarding and reverse-path sysctls, and the nftables ruleset
-//! (`nft list ruleset`, when `nft` is installed). `_switches.txt` lists the bridges and their
+//! packets went: its links, addresses and routes (as in the failure report), the routes of its
+//! other routing tables and its policy rules (`ip rule`), its neighbour table (`ip neigh`), its
+//! queueing disciplines (`tc qdisc`: rate, delay and loss), its forwarding and reverse-path
+//! sysctls, and the nftables ruleset (`nft list ruleset`). The last three sections come from
+//! running those programs in the node; a program that is not installed is said so. `_switches.txt` lists the bridges and their
 //! ports when the topology has switches. Everything is read live inside each namespace, which
 //! is why this runs in the test process before it exits (see [`crate::artifacts`]).
 //!
@@ -50,6 +52,25 @@ fn describe_node(name: &str, ns: BorrowedFd<'_>) -> String {
     let links = match report::open(ns, name) {
         Ok(mut socket) => {
             let links = socket.links().unwrap_or_default();
+            text.push_str("\nroutes of the other tables:\n");
+            let mut other = 0;
+            for routes in [socket.ipv4_routes(), socket.ipv6_routes()] {
+                match routes {
+                    Ok(routes) => {
+                        for route in routes.iter().filter(|r| is_other_table(r.table)) {
+                            let line = report::route_line(route, &links);
+                            let _ = writeln!(text, "  {line} table {}", route.table);
+                            other += 1;
+                        }
+                    }
+                    Err(error) => {
+                        let _ = writeln!(text, "  (cannot list the routes: {error})");
+                    }
+                }
+            }
+            if other == 0 {
+                text.push_str("  (none)\n");
+            }
             text.push_str("\nneighbours:\n");
             // As `ip neigh` does, leave out the entries that need no resolution (multicast).
             let neighbours = socket.neighbours().map(|mut all| {
@@ -76,10 +97,15 @@ fn describe_node(name: &str, ns: BorrowedFd<'_>) -> String {
     };
     match Entered::new(ns) {
         Ok(entered) => {
+            text.push_str("\npolicy rules (ip rule; ip -6 rule):\n");
+            text.push_str(&program_output("ip", &["rule", "show"]));
+            text.push_str(&program_output("ip", &["-6", "rule", "show"]));
+            text.push_str("\nqueueing disciplines (tc qdisc show):\n");
+            text.push_str(&program_output("tc", &["qdisc", "show"]));
             text.push_str("\nsysctls:\n");
             text.push_str(&sysctls(&links));
             text.push_str("\nnftables ruleset (nft list ruleset):\n");
-            text.push_str(&nft_ruleset());
+            text.push_str(&program_output("nft", &["list", "ruleset"]));
             drop(entered);
         }
         Err(error) => {
@@ -136,26 +162,34 @@ fn sysctls(links: &[Link]) -> String {
     text
 }
 
-/// `nft list ruleset` run on the calling thread's namespace (children inherit it), indented.
-fn nft_ruleset() -> String {
-    match Command::new("nft").args(["list", "ruleset"]).output() {
+/// Whether routes of routing table `table` are worth a section of their own: not the main table
+/// (shown with the links), nor the kernel's `local` table, which every namespace has.
+fn is_other_table(table: u32) -> bool {
+    const LOCAL_TABLE: u32 = 255;
+    table != report::MAIN_TABLE && table != LOCAL_TABLE
+}
+
+/// What `program` prints, run in the calling thread's namespace (children inherit it),
+/// indented; or why it printed nothing.
+fn program_output(program: &str, args: &[&str]) -> String {
+    match Command::new(program).args(args).output() {
         Ok(output) if output.status.success() => {
-            let rules = String::from_utf8_lossy(&output.stdout);
-            if rules.trim().is_empty() {
+            let printed = String::from_utf8_lossy(&output.stdout);
+            if printed.trim().is_empty() {
                 "  (empty)\n".to_string()
             } else {
-                rules.lines().map(|l| format!("  {l}\n")).collect()
+                printed.lines().map(|l| format!("  {l}\n")).collect()
             }
         }
         Ok(output) => format!(
-            "  (nft failed: {}{})\n",
+            "  ({program} failed: {}{})\n",
             output.status,
             String::from_utf8_lossy(&output.stderr).trim_end()
         ),
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            "  (nft is not installed)\n".to_string()
+            format!("  ({program} is not installed)\n")
         }
-        Err(error) => format!("  (cannot run nft: {error})\n"),
+        Err(error) => format!("  (cannot run {program}: {error})\n"),
     }
 }
 

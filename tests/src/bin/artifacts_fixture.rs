@@ -39,16 +39,31 @@ fn fails_after_a_datagram(net: &Net) {
     panic!("failing after the datagram arrived");
 }
 
-#[netns_test(topology = "client -- gateway -- server")]
+#[netns_test(topology = "client -- gateway -- server [rate=10mbit]")]
 fn fails_with_a_firewall(net: &Net) {
-    let status = net
-        .node("gateway")
-        .command("nft")
-        .args(["add table inet artifacts_check"])
-        .status()
-        .expect("run nft");
-    assert!(status.success());
-    panic!("failing with a firewall table in the gateway");
+    let gateway = net.node("gateway");
+    for command in [
+        &["nft", "add table inet artifacts_check"][..],
+        &["ip", "rule", "add", "from", "10.0.1.0/24", "table", "100"],
+        &[
+            "ip",
+            "route",
+            "add",
+            "10.9.0.0/16",
+            "via",
+            "10.0.2.1",
+            "table",
+            "100",
+        ],
+    ] {
+        let status = gateway
+            .command(command[0])
+            .args(&command[1..])
+            .status()
+            .expect("run a program in the gateway");
+        assert!(status.success(), "{command:?}");
+    }
+    panic!("failing with a firewall table and policy routing in the gateway");
 }
 
 #[netns_test(topology = "switch lan; {a b} -- lan")]
