@@ -47,6 +47,35 @@ fn check(test: &str, setting: &str) {
     }
 }
 
+/// As [`check`], for a setting made while the test runs: where the kernel lacks netem, the body
+/// runs, the call fails naming the module, the setting and the link end, and the link still
+/// carries traffic.
+fn check_at_run_time(test: &str, setting: &str) {
+    let (passed, text) = run(test);
+    assert!(text.contains("the body runs"), "{text}");
+    if !text.contains("this kernel lacks sch_netem") {
+        assert!(passed, "{test} failed on a kernel with netem:\n{text}");
+    } else {
+        assert!(!passed, "{text}");
+        let expected = format!("this kernel lacks sch_netem, needed for `{setting}` on ");
+        assert!(
+            text.contains(&expected),
+            "expected {expected:?} in:\n{text}"
+        );
+        assert!(text.contains("the link still carries traffic"), "{text}");
+    }
+}
+
+#[test]
+fn delay_at_run_time_works_or_fails_naming_sch_netem() {
+    check_at_run_time("delay_at_run_time", "delay=50ms");
+}
+
+#[test]
+fn loss_at_run_time_works_or_fails_naming_sch_netem() {
+    check_at_run_time("loss_at_run_time", "loss=100%");
+}
+
 #[test]
 fn delay_works_or_fails_naming_sch_netem() {
     check("delay", "delay=50ms");

@@ -1,7 +1,8 @@
 //! Faults: a link that fails and comes back, a router cut off, a link made narrow and slow.
 //!
 //! Links can be given settings in the topology (`[mtu=1280, rate=10mbit]`), and changed while
-//! the test runs through `net.link(a, b)`: `down()`, `up()`, `set_mtu(n)`, `set_rate("1mbit")`.
+//! the test runs through `net.link(a, b)`: `down()`, `up()`, `set_mtu(n)`, `set_rate("1mbit")`,
+//! and, where the kernel has netem, `set_delay("50ms")` and `set_loss("1%")`.
 //! `net.node(x).disconnect()` takes every link of a node down at once.
 
 use std::process::Output;

@@ -54,8 +54,8 @@
 //!
 //! - [`Node::run`] runs a closure on a thread inside the node; [`Node::spawn`] starts one;
 //! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node;
-//! - [`Net::link`] gives a [`Link`] to take down and up, or to change the MTU or rate of, while
-//!   the test runs; [`Node::disconnect`] cuts a node off;
+//! - [`Net::link`] gives a [`Link`] to take down and up, or to change the MTU, rate, delay or
+//!   loss of, while the test runs; [`Node::disconnect`] cuts a node off;
 //! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run
 //!   futures on the node's own current-thread runtime, on a thread inside the node, and
 //!   `Node::tokio_command` is the async [`Node::command`]; `async fn` test bodies work;

@@ -472,6 +472,42 @@ impl Link<'_> {
     pub fn clear_rate(&self) -> Result<()> {
         self.wiring.reshape(self.wire, |s| s.rate = None)
     }
+
+    /// Delays every packet each end sends by `delay`, written as in the topology: `"50ms"`,
+    /// `"1s"`, `"250us"`. Replaces a previous delay, and keeps the link's rate and loss.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] for a bad delay; [`Error::KernelLacks`] naming `sch_netem`
+    /// where the kernel has no netem (the link is then left as it was).
+    pub fn set_delay(&self, delay: &str) -> Result<()> {
+        let delay =
+            topology::parse_delay(delay).map_err(|problem| Error::InvalidSetting { problem })?;
+        self.wiring.reshape(self.wire, |s| s.delay_us = Some(delay))
+    }
+
+    /// Removes the link's delay, if it has one.
+    pub fn clear_delay(&self) -> Result<()> {
+        self.wiring.reshape(self.wire, |s| s.delay_us = None)
+    }
+
+    /// Makes each end drop this share of the packets it sends, written as in the topology:
+    /// `"1%"`, `"0.5%"`, `"100%"`. Replaces a previous loss, and keeps the link's rate and
+    /// delay.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_delay`](Self::set_delay).
+    pub fn set_loss(&self, loss: &str) -> Result<()> {
+        let loss =
+            topology::parse_loss(loss).map_err(|problem| Error::InvalidSetting { problem })?;
+        self.wiring.reshape(self.wire, |s| s.loss_ppm = Some(loss))
+    }
+
+    /// Removes the link's loss, if it has one.
+    pub fn clear_loss(&self) -> Result<()> {
+        self.wiring.reshape(self.wire, |s| s.loss_ppm = None)
+    }
 }
 
 impl Node {

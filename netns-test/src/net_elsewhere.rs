@@ -191,6 +191,26 @@ impl Link<'_> {
     pub fn clear_rate(&self) -> Result<()> {
         match self.never {}
     }
+
+    /// Delays every packet each end sends.
+    pub fn set_delay(&self, _delay: &str) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Removes the delay.
+    pub fn clear_delay(&self) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Makes each end drop a share of the packets it sends.
+    pub fn set_loss(&self, _loss: &str) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Removes the loss.
+    pub fn clear_loss(&self) -> Result<()> {
+        match self.never {}
+    }
 }
 
 /// A task started by [`Node::spawn_async`] (Linux only: no value exists on this system).

@@ -35,4 +35,51 @@ fn loss(net: &Net) {
     );
 }
 
+/// Where the kernel has netem, a delay set and cleared while the test runs shows in the round
+/// trip; where it lacks it, the call fails naming it, and the link is left as it was.
+#[netns_test(topology = "a -- b")]
+fn delay_at_run_time(net: &Net) {
+    let link = net.link("a", "b");
+    match link.set_delay("50ms") {
+        Ok(()) => {
+            let rtt = ping_ms(net).expect("the ping is answered");
+            assert!(rtt >= 100.0, "a round trip took {rtt} ms");
+            link.clear_delay().expect("clear the delay");
+            let rtt = ping_ms(net).expect("the ping is answered");
+            assert!(
+                rtt < 50.0,
+                "a round trip took {rtt} ms after the delay was cleared"
+            );
+        }
+        Err(error) => {
+            assert!(ping_ms(net).is_some(), "the link stopped carrying traffic");
+            assert_eq!(link.settings().delay_us, None);
+            println!("the link still carries traffic");
+            panic!("{error}");
+        }
+    }
+}
+
+/// As [`delay_at_run_time`], with a loss of every packet.
+#[netns_test(topology = "a -- b")]
+fn loss_at_run_time(net: &Net) {
+    let link = net.link("a", "b");
+    match link.set_loss("100%") {
+        Ok(()) => {
+            assert_eq!(ping_ms(net), None, "a ping crossed a link that loses all");
+            link.clear_loss().expect("clear the loss");
+            assert!(
+                ping_ms(net).is_some(),
+                "the loss is still there once cleared"
+            );
+        }
+        Err(error) => {
+            assert!(ping_ms(net).is_some(), "the link stopped carrying traffic");
+            assert_eq!(link.settings().loss_ppm, None);
+            println!("the link still carries traffic");
+            panic!("{error}");
+        }
+    }
+}
+
 netns_test::main!();
