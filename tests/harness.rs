@@ -101,6 +101,7 @@ fn every_ending_is_reported_as_libtest_does() {
             "test runs_until_killed ... ignored",
             "test should_panic_and_does ... ok",
             "test should_panic_but_does_not ... FAILED",
+            "test stops_itself ... ignored",
             "test times_out ... FAILED",
         ],
         "{}",
@@ -108,7 +109,7 @@ fn every_ending_is_reported_as_libtest_does() {
     );
     assert!(
         run.stdout.contains(
-            "test result: FAILED. 4 passed; 8 failed; 2 ignored; 0 measured; 0 filtered out"
+            "test result: FAILED. 4 passed; 8 failed; 3 ignored; 0 measured; 0 filtered out"
         ),
         "{}",
         run.stdout
@@ -197,7 +198,7 @@ fn list_terse_prints_only_name_and_kind() {
     let run = fixture(&["--list", "--format", "terse"]);
     assert_eq!(run.code(), Some(0));
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 14, "{}", run.stdout);
+    assert_eq!(lines.len(), 15, "{}", run.stdout);
     assert!(
         lines.iter().all(|l| l.ends_with(": test")),
         "{}",
@@ -208,7 +209,7 @@ fn list_terse_prints_only_name_and_kind() {
     let ignored = fixture(&["--list", "--format", "terse", "--ignored"]);
     assert_eq!(
         ignored.stdout.trim(),
-        "ignored_by_default: test\nruns_until_killed: test"
+        "ignored_by_default: test\nruns_until_killed: test\nstops_itself: test"
     );
 }
 
@@ -220,7 +221,7 @@ fn a_filter_selects_by_substring() {
         verdicts(&run),
         ["test passes ... ok", "test passes_with_daemons ... ok"]
     );
-    assert!(run.stdout.contains("12 filtered out"), "{}", run.stdout);
+    assert!(run.stdout.contains("13 filtered out"), "{}", run.stdout);
 }
 
 #[test]
@@ -237,7 +238,13 @@ fn skip_leaves_tests_out() {
 
 #[test]
 fn ignored_and_include_ignored() {
-    let run = fixture(&["--ignored", "--skip", "runs_until_killed"]);
+    let run = fixture(&[
+        "--ignored",
+        "--skip",
+        "runs_until_killed",
+        "--skip",
+        "stops_itself",
+    ]);
     assert_eq!(
         verdicts(&run),
         ["test ignored_by_default ... ok"],
@@ -341,6 +348,56 @@ fn a_test_past_its_timeout_is_killed_with_its_daemons() {
         failure.contains("now sleeping past the timeout"),
         "{failure}"
     );
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}
+
+/// A test past its time limit shows the network as it was then, and leaves the state of every
+/// node, as a failure does: a hang is when they are wanted most.
+#[test]
+fn a_test_past_its_timeout_shows_the_network_then() {
+    let marker = unique_marker();
+    let artifacts = std::env::temp_dir().join(format!("netns-test-timeout-{marker}"));
+    let run = fixture_with_env(
+        &["--exact", "times_out"],
+        &marker,
+        &[("NETNS_TEST_ARTIFACTS", artifacts.to_str().expect("UTF-8"))],
+    );
+    let failure = failure_of(&run, "times_out");
+    let dir = artifacts.join("fixture").join("times_out");
+    for expected in [
+        "netns-test: the test ran past its time limit of 1s".to_string(),
+        "the network when the test timed out:\na(eth0 10.0.1.1/24)".to_string(),
+        "node `b` (forwarding off)".to_string(),
+        format!("the state of every node: {}", dir.display()),
+        "note: timed out after 1s".to_string(),
+    ] {
+        assert!(
+            failure.contains(&expected),
+            "missing {expected:?} in:\n{failure}"
+        );
+    }
+    let a = fs::read_to_string(dir.join("a.txt")).expect("the state of node a");
+    assert!(a.contains("10.0.1.1/24"), "{a}");
+    fs::remove_dir_all(&artifacts).expect("remove the artifacts");
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}
+
+/// A test process that cannot report its own timeout (stopped) is killed by the harness a
+/// little later, with everything it started.
+#[test]
+fn a_stopped_test_is_killed_past_its_timeout() {
+    let marker = unique_marker();
+    let run = fixture_with(&["--ignored", "--exact", "stops_itself"], &marker);
+    let failure = failure_of(&run, "stops_itself");
+    assert!(
+        failure.contains("daemons started, now stopping"),
+        "{failure}"
+    );
+    assert!(
+        failure.contains("note: timed out after 1s: the test was killed"),
+        "{failure}"
+    );
+    assert!(!failure.contains("ran past its time limit"), "{failure}");
     assert_eq!(processes_with(&marker), Vec::<String>::new());
 }
 

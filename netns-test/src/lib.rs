@@ -95,7 +95,10 @@
 //! A test's time limit is its `timeout = "10s"`, else the value of the environment variable
 //! [`NETNS_TEST_TIMEOUT`](TIMEOUT_ENV) (`NETNS_TEST_TIMEOUT=30s cargo test`), else none. The
 //! harness, not the test, keeps it: past it, the test is killed with every process it started and
-//! reported as "timed out after 10s" with the output it printed. cargo-nextest's
+//! reported as "timed out after 10s" with the output it printed. Just before, the test process
+//! itself shows the network as it is at that moment and leaves the node files and the capture so
+//! far, as a failure does (a hang is when they are wanted most); a test process too stuck to
+//! do so (stopped) is killed 5 s later all the same. cargo-nextest's
 //! `slow-timeout` (with `terminate-after`) works as well, since killing the test binary kills
 //! the test's whole sandbox; setting `NETNS_TEST_TIMEOUT` below it gets this crate's report, with
 //! the output and the timeout named, instead of nextest's.

@@ -35,7 +35,7 @@ pub fn run_under_libtest(module_path: &str, function: &str) {
     if std::env::var_os(CHILD_ENV).is_some_and(|child| child == name.as_str()) {
         // Inside the sandbox: run the body and end the process with the verdict, as the custom
         // harness's test process does.
-        std::process::exit(i32::from(runner::run_case(case)));
+        std::process::exit(i32::from(runner::run_case(case, runner::time_limit())));
     }
     let args = [
         "--exact",
@@ -59,6 +59,14 @@ pub fn run_under_libtest(module_path: &str, function: &str) {
         Err(error) => panic!("{}", error_chain(&error)),
     };
     print!("{}", without_libtest_chatter(&ended.output));
+    if let Some(timeout) = case.timeout
+        && ended.timed_out
+    {
+        panic!(
+            "timed out after {}: the test was killed with every process it started",
+            crate::duration::format_duration(timeout)
+        );
+    }
     if !ended.status.success() {
         panic!("{}", sandbox::describe_status(ended.status));
     }

@@ -6,14 +6,20 @@
 //! the sandbox's init exits too and the kernel takes the namespaces down with everything in them.
 
 use std::any::Any;
+use std::io::{self, Write as _};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
+use std::sync::{Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::artifacts::Artifacts;
 use crate::capture::{Capture, CaptureMode};
+use crate::duration::format_duration;
 use crate::harness::{ShouldPanic, TestCase, error_chain};
 use crate::sandbox::CHILD_ENV;
-use crate::{Net, keep};
+use crate::watch::{LIMIT_ENV, TIMED_OUT};
+use crate::{Net, keep, sys};
 
 /// Exit code of a test whose body failed (libtest uses the same).
 const FAILED: u8 = 101;
@@ -22,17 +28,23 @@ const SETUP_FAILED: u8 = 102;
 
 /// Runs the test called `name` and returns the exit code the harness will read.
 pub(crate) fn run_named(name: &str, tests: &[TestCase]) -> ExitCode {
+    let limit = time_limit();
     // SAFETY: called at the top of `main`, before any other thread exists.
-    unsafe { std::env::remove_var(CHILD_ENV) };
+    unsafe {
+        std::env::remove_var(CHILD_ENV);
+        std::env::remove_var(LIMIT_ENV);
+    }
     let Some(case) = tests.iter().find(|case| case.full_name() == name) else {
         eprintln!("netns-test: this binary has no test named `{name}`");
         return ExitCode::from(SETUP_FAILED);
     };
-    ExitCode::from(run_case(case))
+    ExitCode::from(run_case(case, limit))
 }
 
 /// Builds the network of `case`, runs its body, and returns the exit code the harness will read.
-pub(crate) fn run_case(case: &TestCase) -> u8 {
+/// Past `limit`, it reports the network and ends the process instead (see [`crate::watch`]).
+pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>) -> u8 {
+    let started = Instant::now();
     let artifacts = Artifacts::for_test(&case.full_name());
     // Read now: building the network mounts the test's own /proc.
     let host_pid = keep::requested().then(keep::host_pid).flatten();
@@ -54,38 +66,136 @@ pub(crate) fn run_case(case: &TestCase) -> u8 {
         }
     };
     let capture = match Capture::start_if(capture_mode, &net) {
-        Ok(capture) => capture,
+        Ok(capture) => Mutex::new(capture),
         Err(error) => {
             eprintln!("netns-test: {}", error_chain(&error));
             return SETUP_FAILED;
         }
     };
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
-    let verdict = judge(with_unseen_panics(outcome), case.should_panic);
-    // Every frame the body sent is read before anything is written.
-    let packets = capture.map(Capture::finish);
-    match verdict {
-        Ok(()) => {
-            if capture_mode == CaptureMode::Always {
-                artifacts.keep_capture(packets.as_deref());
-            }
-            0
+    let ending = Ending::default();
+    thread::scope(|scope| {
+        if let Some(limit) = limit {
+            let (net, artifacts, capture, ending) = (&net, &artifacts, &capture, &ending);
+            thread::Builder::new()
+                .name("netns-test-time-limit".into())
+                .spawn_scoped(scope, move || {
+                    if ending.wait_until(started + limit) {
+                        report_timeout(net, artifacts, capture, limit);
+                    }
+                })
+                .expect("cannot start the thread that keeps the time limit");
         }
-        Err(message) => {
-            eprintln!("{message}");
-            // The picture (from the plan) reads fastest; the live state below it is the truth.
-            eprintln!(
-                "\nthe network when the test failed:\n{}\n{}",
-                net.topology().picture(),
-                net.report()
-            );
-            artifacts.keep_failure(&net, packets.as_deref());
-            if keep::requested() {
-                keep::hold(&net, host_pid);
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| (case.body)(&net)));
+        if !ending.body_ended() {
+            // Out of time: the time-limit thread reports and ends the process.
+            loop {
+                thread::park();
             }
-            FAILED
         }
+        let verdict = judge(with_unseen_panics(outcome), case.should_panic);
+        // Every frame the body sent is read before anything is written.
+        let packets = take(&capture).map(Capture::finish);
+        match verdict {
+            Ok(()) => {
+                if capture_mode == CaptureMode::Always {
+                    artifacts.keep_capture(packets.as_deref());
+                }
+                0
+            }
+            Err(message) => {
+                eprintln!("{message}");
+                eprintln!("\nthe network when the test failed:\n{}", picture(&net));
+                artifacts.keep_failure(&net, packets.as_deref());
+                if keep::requested() {
+                    keep::hold(&net, host_pid);
+                }
+                FAILED
+            }
+        }
+    })
+}
+
+/// The time limit the harness gave this test process, if any (see [`crate::watch`]).
+pub(crate) fn time_limit() -> Option<Duration> {
+    let millis = std::env::var(LIMIT_ENV).ok()?.parse().ok()?;
+    Some(Duration::from_millis(millis))
+}
+
+/// The picture of the network (from the plan: it reads fastest), then the network as the
+/// kernel sees it (the truth).
+fn picture(net: &Net) -> String {
+    format!("{}\n{}", net.topology().picture(), net.report())
+}
+
+fn take(capture: &Mutex<Option<Capture>>) -> Option<Capture> {
+    capture.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// Who ends the test: the body, by returning (or panicking) in time, or the time limit.
+#[derive(Debug, Default)]
+struct Ending {
+    decided: Mutex<Option<Ender>>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ender {
+    Body,
+    TimeLimit,
+}
+
+impl Ending {
+    /// Says the body has ended; `false` if the time limit had ended the test already.
+    fn body_ended(&self) -> bool {
+        self.decide(Ender::Body)
     }
+
+    /// Waits until `deadline` or the body's end, whichever comes first; `true` if the deadline
+    /// came first, and so the test is the time limit's to end.
+    fn wait_until(&self, deadline: Instant) -> bool {
+        let mut decided = self.decided.lock().unwrap_or_else(|e| e.into_inner());
+        while decided.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                *decided = Some(Ender::TimeLimit);
+                return true;
+            }
+            decided = self
+                .changed
+                .wait_timeout(decided, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *decided == Some(Ender::TimeLimit)
+    }
+
+    fn decide(&self, ender: Ender) -> bool {
+        let mut decided = self.decided.lock().unwrap_or_else(|e| e.into_inner());
+        let first = decided.is_none();
+        decided.get_or_insert(ender);
+        self.changed.notify_all();
+        first
+    }
+}
+
+/// The end of a test past its time limit, while its body is still running: the network as it
+/// is now and the capture so far, then the process ends at once (its sandbox with it).
+fn report_timeout(
+    net: &Net,
+    artifacts: &Artifacts,
+    capture: &Mutex<Option<Capture>>,
+    limit: Duration,
+) -> ! {
+    let packets = take(capture).map(Capture::finish);
+    eprintln!(
+        "netns-test: the test ran past its time limit of {}",
+        format_duration(limit)
+    );
+    eprintln!("\nthe network when the test timed out:\n{}", picture(net));
+    artifacts.keep_failure(net, packets.as_deref());
+    let _ = io::stdout().flush();
+    let _ = io::stderr().flush();
+    sys::exit_now(i32::from(TIMED_OUT))
 }
 
 /// A body that returned while a task it started with `Node::spawn_async` had panicked unseen

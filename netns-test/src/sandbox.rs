@@ -54,7 +54,7 @@ pub(crate) fn run_test_with_args(
     capture: bool,
     timeout: Option<Duration>,
 ) -> Result<Ended, crate::Error> {
-    let start = |sandbox| start(name, args, capture, sandbox);
+    let start = |sandbox| start(name, args, capture, timeout, sandbox);
     let (child, reader) = if USER_NAMESPACE_REFUSED.load(Ordering::Relaxed) {
         start(Sandbox::without_user_namespace()).map_err(spawn_error)?
     } else {
@@ -92,6 +92,7 @@ fn start(
     name: &str,
     args: &[&str],
     capture: bool,
+    timeout: Option<Duration>,
     sandbox: Sandbox,
 ) -> io::Result<(Child, Option<io::PipeReader>)> {
     let mut command = Command::new("/proc/self/exe");
@@ -99,6 +100,9 @@ fn start(
         command.arg0(arg0);
     }
     command.args(args).env(CHILD_ENV, name).stdin(Stdio::null());
+    if let Some(timeout) = timeout {
+        command.env(crate::watch::LIMIT_ENV, timeout.as_millis().to_string());
+    }
     let reader = if capture {
         let (reader, writer) = io::pipe()?;
         let writer2 = writer.try_clone()?;

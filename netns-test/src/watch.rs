@@ -17,6 +17,15 @@
 //! the namespace's processes are gone moments later. The keeper is killed only when init cannot
 //! be found (a kernel without `/proc/PID/task/TID/children`).
 //!
+//! # The test's own report first
+//!
+//! A test that hangs is one whose network state the user most wants to see. So the test process
+//! keeps the same limit itself (the harness gives it in [`LIMIT_ENV`]): when its time is up, a
+//! thread of the test process stops the packet capture, prints the network as the kernel sees
+//! it, saves the artifacts and ends the process with [`TIMED_OUT`] (see `runner.rs`). The
+//! harness waits [`REPORT_GRACE`] longer before it kills: that report is a courtesy, the kill
+//! is the guarantee.
+//!
 //! # Why two helper threads
 //!
 //! While the harness waits for the clock, the test's output must still be read, or a test that
@@ -36,6 +45,17 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
+
+/// The environment variable in which the harness gives the test process its time limit, in
+/// milliseconds.
+pub(crate) const LIMIT_ENV: &str = "__NETNS_TEST_TIME_LIMIT_MS";
+
+/// The exit code of a test process that ran out of time and ended itself after its report.
+pub(crate) const TIMED_OUT: u8 = 103;
+
+/// How long past the time limit the harness leaves the test process to report and end itself,
+/// before it kills the sandbox.
+const REPORT_GRACE: Duration = Duration::from_secs(5);
 
 /// How long the output of a killed test may take to reach its end. It ends as soon as the
 /// kernel has killed the sandbox's processes; this only guards against the unforeseen.
@@ -82,7 +102,7 @@ pub(crate) fn finish(
             while let Err(nix::errno::Errno::EINTR) = waitid(Id::Pid(pid), flags) {}
             let _ = exited.send(());
         })?;
-    let timed_out = match exit.recv_timeout(timeout) {
+    let killed = match exit.recv_timeout(timeout + REPORT_GRACE) {
         Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => false,
         Err(mpsc::RecvTimeoutError::Timeout) => {
             kill_sandbox(pid);
@@ -90,6 +110,7 @@ pub(crate) fn finish(
         }
     };
     let status = child.wait()?;
+    let timed_out = killed || status.code() == Some(i32::from(TIMED_OUT));
     let bytes = match read {
         Some((buffer, done)) => {
             let _ = done.recv_timeout(OUTPUT_GRACE);

@@ -97,6 +97,16 @@ fn times_out(net: &Net) {
     std::thread::sleep(Duration::from_secs(3600));
 }
 
+/// Stops itself (`SIGSTOP`) before its timeout: a process that cannot report its own
+/// timeout, which the harness must kill all the same.
+#[netns_test(topology = "a -- b", timeout = "1s")]
+#[ignore = "stops itself"]
+fn stops_itself(net: &Net) {
+    start_daemons(net);
+    println!("daemons started, now stopping");
+    nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP).expect("stop");
+}
+
 /// Runs until something kills it: the default timeout (`NETNS_TEST_TIMEOUT`), or whatever kills
 /// the harness, as cargo-nextest does past its `slow-timeout`.
 #[netns_test(topology = "a -- b")]
