@@ -2,8 +2,10 @@
 //!
 //! - user namespaces: a sandbox is made exactly as the harness makes one for a test
 //!   ([`netns_test::probe_sandbox`]); a refusal is explained with the step, errno, setting and fix;
-//! - link kinds and qdiscs: each is created in a throwaway network namespace (inside a fresh user
-//!   namespace when rootless), so nothing on the host changes and no packet leaves;
+//! - link kinds and qdiscs: each is created in a throwaway network and mount namespace (inside a
+//!   fresh user namespace when rootless), so nothing on the host changes and no packet leaves; a
+//!   link kind stacked on a parent (vlan, macvlan, ipvlan) counts only once a ping crosses it
+//!   between two namespaces;
 //! - the programs tests and examples run, with the Debian package that provides each.
 
 use std::process::{Command, Stdio};
@@ -13,105 +15,160 @@ use netns_test::SandboxSupport;
 
 use crate::setup::{is_root, on_path};
 
-/// A kernel feature, how to make one, and what provides it.
+/// A kernel feature, how to try it, and what provides it.
 struct Feature {
     name: &'static str,
-    /// Commands (run with `sh -c` in a throwaway namespace) that succeed only if it works.
-    script: &'static str,
+    trial: Trial,
     module: &'static str,
     config: &'static str,
+}
+
+/// How a feature is tried, with `sh -c` in a throwaway network and mount namespace.
+#[derive(Clone, Copy)]
+enum Trial {
+    /// A command that makes the link on its own.
+    Make(&'static str),
+    /// A link stacked on a parent (`type macvlan`, `type vlan id 5`): one on each end of a veth
+    /// pair, one of them made straight into a second namespace, the way a test gives a node such
+    /// an interface, and a ping must cross between the two. That the kernel accepts the link is
+    /// not enough to call it usable.
+    Stacked(&'static str),
+    /// The root qdisc of `lo`, which every namespace has.
+    Qdisc(&'static str),
+}
+
+impl Trial {
+    fn script(self) -> String {
+        match self {
+            Trial::Make(command) => command.to_string(),
+            Trial::Stacked(kind) => format!(
+                "mount -t tmpfs tmpfs /run && ip netns add far \
+                 && ip link add p0 type veth peer name p1 && ip link set p0 up && ip link set p1 up \
+                 && ip link add link p0 name t0 netns far {kind} && ip link add link p1 name t1 {kind} \
+                 && ip -n far address add 10.9.0.1/24 dev t0 && ip -n far link set t0 up \
+                 && ip address add 10.9.0.2/24 dev t1 && ip link set t1 up \
+                 && ip netns exec far ping -q -c 1 -W 3 10.9.0.2"
+            ),
+            Trial::Qdisc(qdisc) => format!("ip link set lo up && tc qdisc add dev lo root {qdisc}"),
+        }
+    }
 }
 
 const LINK_KINDS: &[Feature] = &[
     feature(
         "veth",
-        "ip link add t0 type veth peer name t1",
+        Trial::Make("ip link add t0 type veth peer name t1"),
         "veth",
         "VETH",
     ),
-    feature("bridge", "ip link add t0 type bridge", "bridge", "BRIDGE"),
+    feature(
+        "bridge",
+        Trial::Make("ip link add t0 type bridge"),
+        "bridge",
+        "BRIDGE",
+    ),
     feature(
         "vxlan",
-        "ip link add t0 type vxlan id 42 dstport 4789",
+        Trial::Make("ip link add t0 type vxlan id 42 dstport 4789"),
         "vxlan",
         "VXLAN",
     ),
-    feature("tun", "ip tuntap add mode tun name t0", "tun", "TUN"),
-    feature("dummy", "ip link add t0 type dummy", "dummy", "DUMMY"),
+    feature(
+        "tun",
+        Trial::Make("ip tuntap add mode tun name t0"),
+        "tun",
+        "TUN",
+    ),
+    feature(
+        "dummy",
+        Trial::Make("ip link add t0 type dummy"),
+        "dummy",
+        "DUMMY",
+    ),
     feature(
         "vlan",
-        "ip link add p0 type veth peer name p1 && ip link add link p0 name t0 type vlan id 5",
+        Trial::Stacked("type vlan id 5"),
         "8021q",
         "VLAN_8021Q",
     ),
     feature(
         "macvlan",
-        "ip link add p0 type veth peer name p1 && ip link add link p0 name t0 type macvlan",
+        Trial::Stacked("type macvlan mode bridge"),
         "macvlan",
         "MACVLAN",
     ),
     feature(
         "ipvlan",
-        "ip link add p0 type veth peer name p1 && ip link add link p0 name t0 type ipvlan",
+        Trial::Stacked("type ipvlan mode l2"),
         "ipvlan",
         "IPVLAN",
     ),
-    feature("bond", "ip link add t0 type bond", "bonding", "BONDING"),
-    feature("vrf", "ip link add t0 type vrf table 10", "vrf", "NET_VRF"),
+    feature(
+        "bond",
+        Trial::Make("ip link add t0 type bond"),
+        "bonding",
+        "BONDING",
+    ),
+    feature(
+        "vrf",
+        Trial::Make("ip link add t0 type vrf table 10"),
+        "vrf",
+        "NET_VRF",
+    ),
     feature(
         "gre",
-        "ip link add t0 type gre local 10.0.0.1 remote 10.0.0.2",
+        Trial::Make("ip link add t0 type gre local 10.0.0.1 remote 10.0.0.2"),
         "ip_gre",
         "NET_IPGRE",
     ),
     feature(
         "wireguard",
-        "ip link add t0 type wireguard",
+        Trial::Make("ip link add t0 type wireguard"),
         "wireguard",
         "WIREGUARD",
     ),
 ];
 
 const QDISCS: &[Feature] = &[
-    qdisc(
+    feature(
         "tbf",
-        "tbf rate 1mbit burst 32kbit latency 400ms",
+        Trial::Qdisc("tbf rate 1mbit burst 32kbit latency 400ms"),
         "sch_tbf",
         "NET_SCH_TBF",
     ),
-    qdisc("htb", "handle 1: htb", "sch_htb", "NET_SCH_HTB"),
-    qdisc("netem", "netem delay 10ms", "sch_netem", "NET_SCH_NETEM"),
-    qdisc("fq_codel", "fq_codel", "sch_fq_codel", "NET_SCH_FQ_CODEL"),
-    qdisc("fq", "fq", "sch_fq", "NET_SCH_FQ"),
-    qdisc("prio", "prio", "sch_prio", "NET_SCH_PRIO"),
-    qdisc("sfq", "sfq", "sch_sfq", "NET_SCH_SFQ"),
-    qdisc("cake", "cake", "sch_cake", "NET_SCH_CAKE"),
+    feature(
+        "htb",
+        Trial::Qdisc("handle 1: htb"),
+        "sch_htb",
+        "NET_SCH_HTB",
+    ),
+    feature(
+        "netem",
+        Trial::Qdisc("netem delay 10ms"),
+        "sch_netem",
+        "NET_SCH_NETEM",
+    ),
+    feature(
+        "fq_codel",
+        Trial::Qdisc("fq_codel"),
+        "sch_fq_codel",
+        "NET_SCH_FQ_CODEL",
+    ),
+    feature("fq", Trial::Qdisc("fq"), "sch_fq", "NET_SCH_FQ"),
+    feature("prio", Trial::Qdisc("prio"), "sch_prio", "NET_SCH_PRIO"),
+    feature("sfq", Trial::Qdisc("sfq"), "sch_sfq", "NET_SCH_SFQ"),
+    feature("cake", Trial::Qdisc("cake"), "sch_cake", "NET_SCH_CAKE"),
 ];
 
 const fn feature(
     name: &'static str,
-    script: &'static str,
+    trial: Trial,
     module: &'static str,
     config: &'static str,
 ) -> Feature {
     Feature {
         name,
-        script,
-        module,
-        config,
-    }
-}
-
-/// A qdisc is tried as the root qdisc of `lo`, which every namespace has.
-const fn qdisc(
-    name: &'static str,
-    script: &'static str,
-    module: &'static str,
-    config: &'static str,
-) -> Feature {
-    Feature {
-        name,
-        script,
+        trial,
         module,
         config,
     }
@@ -138,9 +195,9 @@ pub(crate) fn doctor() -> Result<()> {
     println!();
     match namespace_prefix {
         Some(prefix) => {
-            features("link kinds", LINK_KINDS, prefix, false);
+            features("link kinds", LINK_KINDS, prefix);
             println!();
-            features("qdiscs", QDISCS, prefix, true);
+            features("qdiscs", QDISCS, prefix);
         }
         None => println!(
             "link kinds and qdiscs: not probed (no namespace can be made here to try them in)"
@@ -152,19 +209,19 @@ pub(crate) fn doctor() -> Result<()> {
 }
 
 /// Reports whether tests can make their sandbox, and returns the `unshare` arguments that make a
-/// throwaway network namespace, if one can be made.
+/// throwaway network and mount namespace, if one can be made.
 fn user_namespaces() -> Option<&'static [&'static str]> {
     match netns_test::probe_sandbox() {
         Ok(SandboxSupport::UserNamespace) => {
             println!("user namespaces   ok: tests run in their own user namespace, rootless");
-            Some(&["unshare", "--user", "--map-root-user", "--net"])
+            Some(&["unshare", "--user", "--map-root-user", "--net", "--mount"])
         }
         Ok(SandboxSupport::RootWithoutUserNamespace(refusal)) => {
             println!(
                 "user namespaces   refused, but this is root: tests run without one \
                  (network, mount and PID namespaces only)\n                  {refusal}"
             );
-            Some(&["unshare", "--net"])
+            Some(&["unshare", "--net", "--mount"])
         }
         Ok(SandboxSupport::Refused(refusal)) => {
             let indent = " ".repeat(18);
@@ -183,48 +240,67 @@ fn user_namespaces() -> Option<&'static [&'static str]> {
     }
 }
 
-fn features(title: &str, features: &[Feature], prefix: &[&str], is_qdisc: bool) {
+fn features(title: &str, features: &[Feature], prefix: &[&str]) {
     println!("{title}:");
     let width = features.iter().map(|f| f.name.len()).max().unwrap_or(0);
     for feature in features {
-        let script = if is_qdisc {
-            format!(
-                "ip link set lo up && tc qdisc add dev lo root {}",
-                feature.script
-            )
-        } else {
-            feature.script.to_string()
-        };
-        let output = Command::new(prefix[0])
-            .args(&prefix[1..])
-            .args(["sh", "-c", &script])
-            .stdin(Stdio::null())
-            .output();
-        match output {
-            Ok(output) if output.status.success() => {
-                println!("  {:width$}  ok", feature.name);
-            }
-            Ok(output) => {
-                let why = String::from_utf8_lossy(&output.stderr);
-                let why = why.lines().next().unwrap_or("failed").trim();
-                let unknown = why.contains("Unknown device type") || why.contains("is unknown");
-                if !unknown {
-                    println!("  {:width$}  fails here: {why}", feature.name);
-                    continue;
-                }
+        let name = feature.name;
+        match try_feature(feature, prefix) {
+            Outcome::Works => println!("  {name:width$}  ok"),
+            Outcome::Fails(why) => println!("  {name:width$}  fails here: {why}"),
+            Outcome::Missing(why) => {
                 let root_hint = if is_root() {
                     ""
                 } else {
                     " (as root: only root may load a module)"
                 };
                 println!(
-                    "  {:width$}  missing: this kernel lacks it ({why})\n  {:width$}  fix: sudo \
+                    "  {name:width$}  missing: this kernel lacks it ({why})\n  {:width$}  fix: sudo \
                      modprobe {}{root_hint}, or a kernel built with CONFIG_{}",
-                    feature.name, "", feature.module, feature.config
+                    "", feature.module, feature.config
                 );
             }
-            Err(error) => println!("  {:width$}  cannot probe: {error}", feature.name),
+            Outcome::CannotProbe(error) => println!("  {name:width$}  cannot probe: {error}"),
         }
+    }
+}
+
+/// How trying a feature ended.
+enum Outcome {
+    Works,
+    /// The kernel does not know the link kind or qdisc: its module is not loaded or not built.
+    Missing(String),
+    /// Known to the kernel, but the trial failed, with the first line that says why.
+    Fails(String),
+    CannotProbe(std::io::Error),
+}
+
+/// Runs the trial of `feature` in a throwaway namespace made by `prefix`.
+fn try_feature(feature: &Feature, prefix: &[&str]) -> Outcome {
+    let output = Command::new(prefix[0])
+        .args(&prefix[1..])
+        .args(["sh", "-c", &feature.trial.script()])
+        .stdin(Stdio::null())
+        .output();
+    let output = match output {
+        Ok(output) if output.status.success() => return Outcome::Works,
+        Ok(output) => output,
+        Err(error) => return Outcome::CannotProbe(error),
+    };
+    // `ip` and `tc` say why on stderr; a ping that got no answer says so on its last line.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let why = stderr
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .or_else(|| stdout.lines().map(str::trim).rfind(|line| !line.is_empty()))
+        .unwrap_or("failed")
+        .to_string();
+    if why.contains("Unknown device type") || why.contains("is unknown") {
+        Outcome::Missing(why)
+    } else {
+        Outcome::Fails(why)
     }
 }
 

@@ -3,8 +3,10 @@
 //! - `cargo xtask examples`: installs what the examples need, then runs the example suites with
 //!   their output shown.
 //! - `cargo xtask test`: installs what the tests need, then runs the whole test suite as the
-//!   current user and, when that user is root, once more as an unprivileged user it creates.
-//!   `.ci/run` runs exactly this.
+//!   current user and, when that user is root, once more as an unprivileged user it creates,
+//!   under cargo-nextest, from a directory of the run's own that it removes afterwards, so runs
+//!   at the same time do not clobber each other (see `setup.rs`). `.ci/run` runs exactly this.
+//!   A test-name filter after `test` narrows both runs.
 //! - `cargo xtask bench`: times whole tests (see `bench.rs`).
 //! - `cargo xtask topo`: draws a topology as SVG, or the README's walkthrough pictures (see
 //!   `topo.rs`).
