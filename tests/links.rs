@@ -214,11 +214,17 @@ fn set_rate_limits_at_run_time_and_clear_rate_lifts_the_limit(net: &Net) {
     let link = net.link("a", "b");
     link.set_rate("1mbit").unwrap();
     assert_eq!(link.settings().rate, Some(1_000_000));
+    let report = net.report();
+    assert!(
+        report.ends_with("link settings now:\n  a -- b: rate=1mbit\n"),
+        "{report}"
+    );
     // 300 kB: about 1.9 s at 1 Mbit/s after the burst.
     let limited = transfer(net, "a", "b", 300_000);
     println!("300 kB at 1mbit: {limited:?}");
     assert!(limited > Duration::from_millis(900), "{limited:?}");
     link.clear_rate().unwrap();
+    assert!(!net.report().contains("link settings now"));
     let qdisc = run(net.node("a"), "tc", &["qdisc", "show", "dev", "eth0"]);
     assert!(!String::from_utf8_lossy(&qdisc.stdout).contains("tbf"));
     let free = transfer(net, "a", "b", 300_000);

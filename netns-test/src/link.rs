@@ -298,6 +298,18 @@ impl Wiring {
 
     /// Changes the settings of `wire` with `change` and rebuilds both ends' root qdisc if its
     /// shape changed. The settings are kept only if that worked.
+    /// The settings each link has now (`client -- gateway: rate=10mbit`), one line per link that
+    /// has any, for the failure report: they may differ from the topology's, changed at run time.
+    pub(crate) fn settings_lines(&self) -> Vec<String> {
+        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        self.wires
+            .iter()
+            .zip(settings.iter())
+            .filter(|(_, settings)| !settings.is_empty())
+            .map(|(wire, settings)| format!("{}: {}", wire.name, settings.entries().join(", ")))
+            .collect()
+    }
+
     fn reshape(&self, wire: usize, change: impl FnOnce(&mut LinkSettings)) -> Result<()> {
         let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
         let mut new = settings[wire];

@@ -108,10 +108,19 @@ impl Net {
         &self.topology
     }
 
-    /// The network as the kernel sees it now: each node's interfaces, addresses and routes.
-    /// This is what a failing test prints.
+    /// The network as the kernel sees it now: each node's interfaces, addresses and routes,
+    /// then the MTU, rate, delay and loss each link has now, if any has one. This is what a
+    /// failing test prints.
     pub fn report(&self) -> String {
-        report::describe(self.topology.plan(), &self.built)
+        let mut text = report::describe(self.topology.plan(), &self.built);
+        let settings = self.wiring.settings_lines();
+        if !settings.is_empty() {
+            text.push_str("link settings now:\n");
+            for line in settings {
+                let _ = writeln!(text, "  {line}");
+            }
+        }
+        text
     }
 
     /// Writes the state of every node, one file each, into `dir` (see [`crate::snapshot`]).
