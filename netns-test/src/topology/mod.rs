@@ -20,6 +20,7 @@ mod model;
 mod parse;
 mod picture;
 mod plan;
+mod resolve;
 mod settings;
 
 pub use cidr::{Ipv4Cidr, ParseCidrError};
