@@ -5,10 +5,11 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use super::error::TopologyError;
-use super::parse::{self, End, Role};
+use super::parse;
 use super::plan::{self, Plan};
 use super::resolve::Resolver;
 use super::settings::LinkSettings;
+use super::syntax::{End, Role};
 use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// The name of the test's own namespace.

@@ -9,8 +9,8 @@ use std::ops::Range;
 use super::addressing::{self, DraftSegment};
 use super::error::Diagnostic;
 use super::model::{Addrs, HOST, Link, Peer, Segment};
-use super::parse::{Attributes, End, Role, Spanned, Statement};
 use super::settings::LinkSettings;
+use super::syntax::{Attributes, End, Role, Spanned, Statement};
 
 /// Turns statements into nodes, switches, links and segments, checking what syntax cannot.
 #[derive(Debug, Default)]
