@@ -12,7 +12,7 @@ use std::ops::Range;
 use super::cidr6::mirror;
 use super::error::Diagnostic;
 use super::model::Segment;
-use super::parse::Spanned;
+use super::syntax::Spanned;
 use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// What the text says about one segment.

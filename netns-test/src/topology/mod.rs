@@ -10,17 +10,21 @@
 //! It therefore uses only `std` and `super::`/`self::` paths.
 
 mod addressing;
+mod attributes;
 mod cidr;
 mod cidr6;
 mod dot;
 mod error;
 #[cfg(test)]
 mod language_tests;
+mod lex;
 mod model;
 mod parse;
 mod picture;
 mod plan;
+mod resolve;
 mod settings;
+mod syntax;
 
 pub use cidr::{Ipv4Cidr, ParseCidrError};
 pub use cidr6::Ipv6Cidr;

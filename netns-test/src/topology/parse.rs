@@ -1,6 +1,8 @@
 //! The syntax of the topology language: from text to statements, with every syntax error.
 //!
-//! The language itself is documented once, on [`Topology`](super::Topology). Here:
+//! The language itself is documented once, on [`Topology`](super::Topology). What parsing yields
+//! is in [`syntax`](super::syntax), tokens come from [`lex`](super::lex), and `[...]` is read
+//! by [`attributes`](super::attributes). Here:
 //!
 //! - The lexer reads a *word* wider than a valid name (any letters, digits, `_ - . / :`), so that
 //!   `10.0.0.1` or `café` is reported as one bad name rather than as stray characters; the same
@@ -10,15 +12,16 @@
 //! - A statement with a syntax error is reported and dropped, and parsing resumes at the next
 //!   separator. Bad names and attributes do not stop their statement: the rest of it is still
 //!   read, so that all of its problems are reported too.
-//! - Attributes are table-driven: adding one is a row in [`ATTRIBUTES`] and a field in
-//!   [`Attributes`].
+//! - Attributes are table-driven: adding one is a row in the `ATTRIBUTES` table of
+//!   [`attributes`](super::attributes) and a field in [`Attributes`](super::syntax::Attributes).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::ops::Range;
 
+use super::Ipv4Cidr;
 use super::error::{Diagnostic, did_you_mean};
-use super::settings::{self, LinkSettings};
-use super::{Ipv4Cidr, Ipv6Cidr};
+use super::lex::{Kind, Token, join_lines, lex};
+use super::syntax::{End, Item, Role, Spanned, Statement};
 
 /// The longest name: `IFNAMSIZ - 1` bytes.
 const MAX_NAME_LEN: usize = 15;
@@ -30,194 +33,6 @@ const RESERVED: [&str; 1] = ["bridge"];
 
 /// The words that start a declaration when a name follows them.
 const KEYWORDS: [&str; 3] = ["switch", "router", "host"];
-
-/// A value with the byte range it was written at.
-#[derive(Clone, Debug)]
-pub(super) struct Spanned<T> {
-    pub(super) value: T,
-    pub(super) span: Range<usize>,
-}
-
-/// One statement that parsed without error.
-#[derive(Debug)]
-pub(super) enum Statement<'t> {
-    /// `switch a b`
-    Switches(Vec<Spanned<&'t str>>),
-    /// `router a b` or `host a b`: the role of nodes, whatever their number of links.
-    Roles {
-        role: Spanned<Role>,
-        names: Vec<Spanned<&'t str>>,
-    },
-    /// `[ipv6=off]` on a line of its own: options of the whole topology.
-    Options(Attributes),
-    /// `a -- {b c} -- d [subnet=...]`
-    Chain {
-        items: Vec<Item<'t>>,
-        attributes: Option<Attributes>,
-    },
-}
-
-/// What a `router` or `host` declaration makes of its nodes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(super) enum Role {
-    /// Forwards, takes the top addresses, routes to every subnet; even with one link.
-    Router,
-    /// Does not forward, takes the low addresses, has a default route; even with two links.
-    Host,
-}
-
-impl Role {
-    pub(super) fn keyword(self) -> &'static str {
-        match self {
-            Role::Router => "router",
-            Role::Host => "host",
-        }
-    }
-}
-
-/// One name in a chain, with the addresses written for its end of the link: `a@10.0.1.7`.
-#[derive(Clone, Debug)]
-pub(super) struct End<'t> {
-    pub(super) name: Spanned<&'t str>,
-    pub(super) v4: Option<Spanned<Ipv4Addr>>,
-    pub(super) v6: Option<Spanned<Ipv6Addr>>,
-    /// The whole `a@...`.
-    pub(super) span: Range<usize>,
-}
-
-impl End<'_> {
-    pub(super) fn has_address(&self) -> bool {
-        self.v4.is_some() || self.v6.is_some()
-    }
-}
-
-/// One side of a `--`: a name or a `{}` group of names.
-#[derive(Debug)]
-pub(super) enum Item<'t> {
-    Name(End<'t>),
-    Group(Vec<End<'t>>),
-}
-
-impl<'t> Item<'t> {
-    pub(super) fn names(&self) -> &[End<'t>] {
-        match self {
-            Item::Name(name) => std::slice::from_ref(name),
-            Item::Group(names) => names,
-        }
-    }
-}
-
-/// The attributes of one chain, each with where its value was written.
-#[derive(Debug, Default)]
-pub(super) struct Attributes {
-    /// The whole `[...]`.
-    pub(super) span: Range<usize>,
-    /// `subnet=`: the IPv4 network of the chain's segment.
-    pub(super) subnet: Option<Spanned<Ipv4Cidr>>,
-    /// `subnet6=`: the IPv6 network of the chain's segment.
-    pub(super) subnet6: Option<Spanned<Ipv6Cidr>>,
-    /// `ipv6=on|off`: whether the network has IPv6 (a whole-topology option).
-    pub(super) ipv6: Option<Spanned<bool>>,
-    /// `mtu=`, `rate=`, `delay=`, `loss=`: the settings of every link of the chain.
-    pub(super) link: LinkSettings,
-}
-
-/// One known attribute: its key and how to read its value into [`Attributes`].
-struct AttributeKind {
-    key: &'static str,
-    example: &'static str,
-    set: fn(&mut Attributes, Spanned<&str>) -> Result<(), Diagnostic>,
-}
-
-/// Every attribute a chain may carry.
-const ATTRIBUTES: [AttributeKind; 7] = [
-    AttributeKind {
-        key: "subnet",
-        example: "subnet=10.0.100.0/24",
-        set: set_subnet,
-    },
-    AttributeKind {
-        key: "subnet6",
-        example: "subnet6=fd00:0:0:100::/64",
-        set: set_subnet6,
-    },
-    AttributeKind {
-        key: "ipv6",
-        example: "[ipv6=off]",
-        set: set_ipv6,
-    },
-    AttributeKind {
-        key: "mtu",
-        example: "mtu=1280",
-        set: |a, v| {
-            a.link.mtu = Some(setting(v, settings::parse_mtu)?);
-            Ok(())
-        },
-    },
-    AttributeKind {
-        key: "rate",
-        example: "rate=10mbit",
-        set: |a, v| {
-            a.link.rate = Some(setting(v, settings::parse_rate)?);
-            Ok(())
-        },
-    },
-    AttributeKind {
-        key: "delay",
-        example: "delay=50ms",
-        set: |a, v| {
-            a.link.delay_us = Some(setting(v, settings::parse_delay)?);
-            Ok(())
-        },
-    },
-    AttributeKind {
-        key: "loss",
-        example: "loss=1%",
-        set: |a, v| {
-            a.link.loss_ppm = Some(setting(v, settings::parse_loss)?);
-            Ok(())
-        },
-    },
-];
-
-/// Reads a link setting's value with `parse`, reporting a problem on the value.
-fn setting<T>(value: Spanned<&str>, parse: fn(&str) -> Result<T, String>) -> Result<T, Diagnostic> {
-    parse(value.value).map_err(|message| Diagnostic::new(value.span, message))
-}
-
-fn set_subnet(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
-    let subnet = Ipv4Cidr::parse_subnet(value.value, value.span.clone())?;
-    attributes.subnet = Some(Spanned {
-        value: subnet,
-        span: value.span,
-    });
-    Ok(())
-}
-
-fn set_subnet6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
-    let subnet = Ipv6Cidr::parse_subnet(value.value, value.span.clone())?;
-    attributes.subnet6 = Some(Spanned {
-        value: subnet,
-        span: value.span,
-    });
-    Ok(())
-}
-
-fn set_ipv6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
-    let on = match value.value {
-        "on" => true,
-        "off" => false,
-        other => {
-            let message = format!("`ipv6` is `on` or `off`, not `{other}`: write `[ipv6=off]`");
-            return Err(Diagnostic::new(value.span, message));
-        }
-    };
-    attributes.ipv6 = Some(Spanned {
-        value: on,
-        span: value.span,
-    });
-    Ok(())
-}
 
 /// Parses `text` into statements, adding a diagnostic for each problem.
 ///
@@ -255,125 +70,29 @@ pub(super) fn parse<'t>(
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Word,
-    Arrow,
-    Open,
-    Close,
-    OpenBracket,
-    CloseBracket,
-    Comma,
-    Equals,
-    /// `@`, before an address.
-    At,
-    /// `;`, or a newline that ends a statement.
-    Separator,
-    /// Any other character.
-    Unknown,
-}
-
-#[derive(Clone, Debug)]
-struct Token {
-    kind: Kind,
-    span: Range<usize>,
-    newline: bool,
-}
-
-/// A word is a name, an attribute key or an attribute value. It is lexed wider than a valid
-/// name, so that `10.0.0.1` or `café` is reported as one bad name rather than as stray characters.
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '%')
-}
-
-fn lex(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
-        let kind = match c {
-            '\n' => Kind::Separator,
-            '#' => {
-                while chars.next_if(|&(_, c)| c != '\n').is_some() {}
-                continue;
-            }
-            c if c.is_whitespace() => continue,
-            ';' => Kind::Separator,
-            '{' => Kind::Open,
-            '}' => Kind::Close,
-            '[' => Kind::OpenBracket,
-            ']' => Kind::CloseBracket,
-            ',' => Kind::Comma,
-            '=' => Kind::Equals,
-            '@' => Kind::At,
-            '-' if chars.next_if(|&(_, c)| c == '-').is_some() => Kind::Arrow,
-            '-' => Kind::Unknown,
-            c if is_word_char(c) => {
-                while chars
-                    .next_if(|&(i, c)| is_word_char(c) && !text[i..].starts_with("--"))
-                    .is_some()
-                {}
-                Kind::Word
-            }
-            _ => Kind::Unknown,
-        };
-        let end = chars.peek().map_or(text.len(), |&(i, _)| i);
-        tokens.push(Token {
-            kind,
-            span: start..end,
-            newline: c == '\n',
-        });
-    }
-    tokens
-}
-
-/// Drops the newlines that cannot end a statement: inside `{}` or `[]`, and next to a `--`.
-fn join_lines(tokens: Vec<Token>) -> Vec<Token> {
-    let mut joined: Vec<Token> = Vec::with_capacity(tokens.len());
-    let mut inside = false;
-    for token in tokens {
-        match token.kind {
-            Kind::Open | Kind::OpenBracket => inside = true,
-            Kind::Close | Kind::CloseBracket => inside = false,
-            Kind::Separator if !token.newline => inside = false,
-            Kind::Separator if inside || joined.last().is_some_and(|t| t.kind == Kind::Arrow) => {
-                continue;
-            }
-            Kind::Arrow => {
-                inside = false;
-                while joined.last().is_some_and(|t| t.newline) {
-                    joined.pop();
-                }
-            }
-            _ => {}
-        }
-        joined.push(token);
-    }
-    joined
-}
-
-struct Parser<'t, 'd> {
+pub(super) struct Parser<'t, 'd> {
     text: &'t str,
     tokens: Vec<Token>,
-    pos: usize,
-    diagnostics: &'d mut Vec<Diagnostic>,
+    pub(super) pos: usize,
+    pub(super) diagnostics: &'d mut Vec<Diagnostic>,
 }
 
 impl<'t> Parser<'t, '_> {
-    fn peek(&self) -> Option<&Token> {
+    pub(super) fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.pos)
     }
 
-    fn peek_kind(&self) -> Option<Kind> {
+    pub(super) fn peek_kind(&self) -> Option<Kind> {
         self.peek().map(|t| t.kind)
     }
 
     /// The next token, which the caller has peeked.
-    fn bump(&mut self) -> Token {
+    pub(super) fn bump(&mut self) -> Token {
         self.pos += 1;
         self.tokens[self.pos - 1].clone()
     }
 
-    fn slice(&self, span: &Range<usize>) -> &'t str {
+    pub(super) fn slice(&self, span: &Range<usize>) -> &'t str {
         &self.text[span.clone()]
     }
 
@@ -588,104 +307,6 @@ impl<'t> Parser<'t, '_> {
             }
         }
     }
-
-    fn attributes(&mut self) -> Result<Attributes, Diagnostic> {
-        let open = self.bump().span;
-        let expected = "attributes and then `]`, as in `[subnet=10.0.100.0/24]`";
-        let mut attributes = Attributes::default();
-        let mut keys: Vec<&str> = Vec::new();
-        let mut entries = 0;
-        loop {
-            let Some(token) = self.peek().cloned() else {
-                return Err(self.unclosed(open, expected));
-            };
-            match token.kind {
-                Kind::Word => {
-                    self.pos += 1;
-                    entries += 1;
-                    let key = Spanned {
-                        value: self.slice(&token.span),
-                        span: token.span,
-                    };
-                    self.attribute(key, &mut attributes, &mut keys);
-                }
-                Kind::Comma => self.pos += 1,
-                Kind::CloseBracket => {
-                    self.pos += 1;
-                    attributes.span = open.start..token.span.end;
-                    if entries == 0 {
-                        let message = "empty attribute list `[]`: write an attribute, as in \
-                                       `[subnet=10.0.100.0/24]`, or remove the brackets";
-                        return Err(Diagnostic::new(attributes.span, message));
-                    }
-                    return Ok(attributes);
-                }
-                Kind::Equals | Kind::Unknown | Kind::Close | Kind::At => {
-                    return Err(self.unexpected(&token, "an attribute or `]`"));
-                }
-                Kind::Separator | Kind::Arrow | Kind::Open | Kind::OpenBracket => {
-                    return Err(self.unclosed(open, expected));
-                }
-            }
-        }
-    }
-
-    /// One `key=value`, its key already read. Problems are reported without ending the list.
-    fn attribute(
-        &mut self,
-        key: Spanned<&'t str>,
-        attributes: &mut Attributes,
-        keys: &mut Vec<&'t str>,
-    ) {
-        let equals = self.peek_kind() == Some(Kind::Equals);
-        if equals {
-            self.pos += 1;
-        }
-        let value = match self.peek_kind() {
-            Some(Kind::Word) => Some(self.bump().span),
-            _ => None,
-        };
-        let Some(kind) = ATTRIBUTES.iter().find(|a| a.key == key.value) else {
-            let valid: Vec<&str> = ATTRIBUTES.iter().map(|a| a.key).collect();
-            let hint = did_you_mean(key.value, &valid)
-                .map_or(";".to_owned(), |key| format!(": did you mean `{key}`?"));
-            let message = format!(
-                "unknown attribute `{}`{hint} valid attributes: `{}`",
-                key.value,
-                valid.join("`, `")
-            );
-            self.diagnostics.push(Diagnostic::new(key.span, message));
-            return;
-        };
-        let message = match value {
-            _ if keys.contains(&key.value) => {
-                format!("attribute `{}` is given twice; give it once", key.value)
-            }
-            Some(value) if equals => {
-                keys.push(key.value);
-                let value = Spanned {
-                    value: self.slice(&value),
-                    span: value,
-                };
-                if let Err(diagnostic) = (kind.set)(attributes, value) {
-                    self.diagnostics.push(diagnostic);
-                }
-                return;
-            }
-            Some(value) => format!(
-                "missing `=` between `{}` and `{}`, as in `{}`",
-                key.value,
-                self.slice(&value),
-                kind.example
-            ),
-            None => format!(
-                "attribute `{}` needs a value, as in `{}`",
-                key.value, kind.example
-            ),
-        };
-        self.diagnostics.push(Diagnostic::new(key.span, message));
-    }
-
     /// A name in a chain, its word at `span` already read, with the addresses that follow it.
     /// Bad addresses are reported and left out, so that parsing goes on.
     fn end(&mut self, span: Range<usize>) -> End<'t> {
@@ -760,12 +381,12 @@ impl<'t> Parser<'t, '_> {
         Spanned { value: word, span }
     }
 
-    fn unclosed(&self, open: Range<usize>, expected: &str) -> Diagnostic {
+    pub(super) fn unclosed(&self, open: Range<usize>, expected: &str) -> Diagnostic {
         let message = format!("unclosed `{}`: expected {expected}", self.slice(&open));
         Diagnostic::new(open, message)
     }
 
-    fn unexpected(&self, token: &Token, expected: &str) -> Diagnostic {
+    pub(super) fn unexpected(&self, token: &Token, expected: &str) -> Diagnostic {
         let found = self.slice(&token.span);
         let message = match token.kind {
             Kind::Unknown if found == "-" => {

@@ -12,8 +12,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::cidr6::mirror;
 use super::model::{Addrs, HOST, Link, Peer, Segment};
-use super::parse::Role;
 use super::settings::LinkSettings;
+use super::syntax::Role;
 use super::{Ipv4Cidr, Ipv6Cidr};
 
 /// Every kernel object a topology needs, in the order they are created.

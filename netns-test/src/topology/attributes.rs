@@ -1,0 +1,204 @@
+//! Attributes, the `[key=value, ...]` after a chain or on a line of their own: the table of
+//! known keys with how to read each value, and the parser's reading of the list.
+
+use super::error::{Diagnostic, did_you_mean};
+use super::lex::Kind;
+use super::parse::Parser;
+use super::settings;
+use super::syntax::{Attributes, Spanned};
+use super::{Ipv4Cidr, Ipv6Cidr};
+
+/// One known attribute: its key and how to read its value into [`Attributes`].
+struct AttributeKind {
+    key: &'static str,
+    example: &'static str,
+    set: fn(&mut Attributes, Spanned<&str>) -> Result<(), Diagnostic>,
+}
+
+/// Every attribute a chain may carry.
+const ATTRIBUTES: [AttributeKind; 7] = [
+    AttributeKind {
+        key: "subnet",
+        example: "subnet=10.0.100.0/24",
+        set: set_subnet,
+    },
+    AttributeKind {
+        key: "subnet6",
+        example: "subnet6=fd00:0:0:100::/64",
+        set: set_subnet6,
+    },
+    AttributeKind {
+        key: "ipv6",
+        example: "[ipv6=off]",
+        set: set_ipv6,
+    },
+    AttributeKind {
+        key: "mtu",
+        example: "mtu=1280",
+        set: |a, v| {
+            a.link.mtu = Some(setting(v, settings::parse_mtu)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "rate",
+        example: "rate=10mbit",
+        set: |a, v| {
+            a.link.rate = Some(setting(v, settings::parse_rate)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "delay",
+        example: "delay=50ms",
+        set: |a, v| {
+            a.link.delay_us = Some(setting(v, settings::parse_delay)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "loss",
+        example: "loss=1%",
+        set: |a, v| {
+            a.link.loss_ppm = Some(setting(v, settings::parse_loss)?);
+            Ok(())
+        },
+    },
+];
+
+/// Reads a link setting's value with `parse`, reporting a problem on the value.
+fn setting<T>(value: Spanned<&str>, parse: fn(&str) -> Result<T, String>) -> Result<T, Diagnostic> {
+    parse(value.value).map_err(|message| Diagnostic::new(value.span, message))
+}
+
+fn set_subnet(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
+    let subnet = Ipv4Cidr::parse_subnet(value.value, value.span.clone())?;
+    attributes.subnet = Some(Spanned {
+        value: subnet,
+        span: value.span,
+    });
+    Ok(())
+}
+
+fn set_subnet6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
+    let subnet = Ipv6Cidr::parse_subnet(value.value, value.span.clone())?;
+    attributes.subnet6 = Some(Spanned {
+        value: subnet,
+        span: value.span,
+    });
+    Ok(())
+}
+
+fn set_ipv6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
+    let on = match value.value {
+        "on" => true,
+        "off" => false,
+        other => {
+            let message = format!("`ipv6` is `on` or `off`, not `{other}`: write `[ipv6=off]`");
+            return Err(Diagnostic::new(value.span, message));
+        }
+    };
+    attributes.ipv6 = Some(Spanned {
+        value: on,
+        span: value.span,
+    });
+    Ok(())
+}
+impl<'t> Parser<'t, '_> {
+    pub(super) fn attributes(&mut self) -> Result<Attributes, Diagnostic> {
+        let open = self.bump().span;
+        let expected = "attributes and then `]`, as in `[subnet=10.0.100.0/24]`";
+        let mut attributes = Attributes::default();
+        let mut keys: Vec<&str> = Vec::new();
+        let mut entries = 0;
+        loop {
+            let Some(token) = self.peek().cloned() else {
+                return Err(self.unclosed(open, expected));
+            };
+            match token.kind {
+                Kind::Word => {
+                    self.pos += 1;
+                    entries += 1;
+                    let key = Spanned {
+                        value: self.slice(&token.span),
+                        span: token.span,
+                    };
+                    self.attribute(key, &mut attributes, &mut keys);
+                }
+                Kind::Comma => self.pos += 1,
+                Kind::CloseBracket => {
+                    self.pos += 1;
+                    attributes.span = open.start..token.span.end;
+                    if entries == 0 {
+                        let message = "empty attribute list `[]`: write an attribute, as in \
+                                       `[subnet=10.0.100.0/24]`, or remove the brackets";
+                        return Err(Diagnostic::new(attributes.span, message));
+                    }
+                    return Ok(attributes);
+                }
+                Kind::Equals | Kind::Unknown | Kind::Close | Kind::At => {
+                    return Err(self.unexpected(&token, "an attribute or `]`"));
+                }
+                Kind::Separator | Kind::Arrow | Kind::Open | Kind::OpenBracket => {
+                    return Err(self.unclosed(open, expected));
+                }
+            }
+        }
+    }
+
+    /// One `key=value`, its key already read. Problems are reported without ending the list.
+    fn attribute(
+        &mut self,
+        key: Spanned<&'t str>,
+        attributes: &mut Attributes,
+        keys: &mut Vec<&'t str>,
+    ) {
+        let equals = self.peek_kind() == Some(Kind::Equals);
+        if equals {
+            self.pos += 1;
+        }
+        let value = match self.peek_kind() {
+            Some(Kind::Word) => Some(self.bump().span),
+            _ => None,
+        };
+        let Some(kind) = ATTRIBUTES.iter().find(|a| a.key == key.value) else {
+            let valid: Vec<&str> = ATTRIBUTES.iter().map(|a| a.key).collect();
+            let hint = did_you_mean(key.value, &valid)
+                .map_or(";".to_owned(), |key| format!(": did you mean `{key}`?"));
+            let message = format!(
+                "unknown attribute `{}`{hint} valid attributes: `{}`",
+                key.value,
+                valid.join("`, `")
+            );
+            self.diagnostics.push(Diagnostic::new(key.span, message));
+            return;
+        };
+        let message = match value {
+            _ if keys.contains(&key.value) => {
+                format!("attribute `{}` is given twice; give it once", key.value)
+            }
+            Some(value) if equals => {
+                keys.push(key.value);
+                let value = Spanned {
+                    value: self.slice(&value),
+                    span: value,
+                };
+                if let Err(diagnostic) = (kind.set)(attributes, value) {
+                    self.diagnostics.push(diagnostic);
+                }
+                return;
+            }
+            Some(value) => format!(
+                "missing `=` between `{}` and `{}`, as in `{}`",
+                key.value,
+                self.slice(&value),
+                kind.example
+            ),
+            None => format!(
+                "attribute `{}` needs a value, as in `{}`",
+                key.value, kind.example
+            ),
+        };
+        self.diagnostics.push(Diagnostic::new(key.span, message));
+    }
+}
