@@ -8,28 +8,10 @@ use std::process::Stdio;
 
 use netns_test::{Net, netns_test};
 
-fn marker() -> String {
-    std::env::var("FIXTURE_MARKER").unwrap_or_else(|_| "31337".into())
-}
+#[path = "../../support/daemons.rs"]
+mod daemons;
 
-/// Starts a `sleep` in every node and a listening thread, never waited for.
-fn start_daemons(net: &Net) {
-    for node in net.nodes() {
-        let daemon = node
-            .command("sleep")
-            .arg(marker())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sleep");
-        std::mem::forget(daemon);
-    }
-    net.node("a").spawn(|| {
-        let listener = std::net::TcpListener::bind("0.0.0.0:9000").expect("bind");
-        for _ in listener.incoming() {}
-    });
-}
+use daemons::start_daemons;
 
 /// Tells the audit that test `name` is running, by creating a file in `FIXTURE_READY_DIR`.
 fn announce(name: &str) {
