@@ -1,5 +1,6 @@
 //! The test binary the leak audit (`tests/leaks.rs`) runs: its tests end in every way a test
-//! can end, start daemons, fill a node with links, or hang until the harness is killed. Each
+//! can end, start daemons, fill a node with links, hang past their timeout, or hang until the
+//! harness is killed. Each
 //! long-lived program it starts carries `FIXTURE_MARKER` on its command line, so that a
 //! survivor is recognisable on the host.
 
@@ -93,6 +94,17 @@ fn fills_a_node_with_links(net: &Net) {
     let count = String::from_utf8_lossy(&links.stdout).lines().count();
     // lo, 32 links of the topology, 400 veth ends.
     assert_eq!(count, 1 + 32 + 400);
+}
+
+/// Hangs with daemons running past its own time limit: the harness must kill it with all it
+/// started. The line it prints tells the audit that the daemons were running when it was killed.
+#[netns_test(topology = "a -- b", timeout = "2s")]
+fn times_out(net: &Net) {
+    start_daemons(net);
+    println!("daemons started, hanging past the timeout");
+    loop {
+        std::thread::park();
+    }
 }
 
 /// Hangs with daemons running until something kills it: only the run that SIGKILLs the harness
