@@ -11,6 +11,8 @@
 
 #[path = "support/host_state.rs"]
 mod host_state;
+#[path = "support/libtest_output.rs"]
+mod libtest_output;
 
 use std::fs;
 use std::path::PathBuf;
@@ -19,6 +21,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use host_state::{HostState, Run, settle};
+use libtest_output::failure_of;
 
 /// How long the kernel may take to free what a run left, before the audit calls it a leak.
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -86,20 +89,6 @@ fn text(output: &Output) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The failure report of test `name` in a run's output.
-fn failure_of<'a>(all: &'a str, name: &str) -> &'a str {
-    let header = format!("---- {name} ----");
-    let start = all
-        .find(&header)
-        .unwrap_or_else(|| panic!("no failure section for {name}:\n{all}"));
-    let rest = &all[start + header.len()..];
-    let end = rest
-        .find("\n---- ")
-        .or_else(|| rest.find("\nfailures:"))
-        .unwrap_or(rest.len());
-    &rest[..end]
 }
 
 /// Fails, naming every difference, if the host does not read as `before` again in time.
