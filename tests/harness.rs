@@ -6,6 +6,11 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "support/libtest_output.rs"]
+mod libtest_output;
+
+use libtest_output::failure_of;
+
 /// The fixture binary: where cargo built it, or where cargo-nextest unpacked it from an archive.
 fn fixture_path() -> String {
     std::env::var("NEXTEST_BIN_EXE_fixture")
@@ -66,21 +71,6 @@ fn verdicts(run: &Run) -> Vec<String> {
     lines
 }
 
-/// The text libtest-mimic prints under `---- NAME ----` for a failed test.
-fn failure_of<'a>(run: &'a Run, name: &str) -> &'a str {
-    let header = format!("---- {name} ----");
-    let start = run
-        .stdout
-        .find(&header)
-        .unwrap_or_else(|| panic!("no failure section for {name}:\n{}", run.stdout));
-    let rest = &run.stdout[start + header.len()..];
-    let end = rest
-        .find("\n---- ")
-        .or_else(|| rest.find("\nfailures:"))
-        .unwrap_or(rest.len());
-    &rest[..end]
-}
-
 #[test]
 fn every_ending_is_reported_as_libtest_does() {
     let run = fixture(&[]);
@@ -115,7 +105,7 @@ fn every_ending_is_reported_as_libtest_does() {
         run.stdout
     );
 
-    let assertion = failure_of(&run, "fails_an_assertion");
+    let assertion = failure_of(&run.stdout, "fails_an_assertion");
     for expected in [
         "printed on stdout by the body",
         "printed on stderr by the body",
@@ -136,24 +126,24 @@ fn every_ending_is_reported_as_libtest_does() {
     }
     // Link-local addresses and routes, which every interface has, are left out.
     assert!(!assertion.contains("fe80"), "{assertion}");
-    let aborted = failure_of(&run, "aborts");
+    let aborted = failure_of(&run.stdout, "aborts");
     assert!(aborted.contains("about to abort"), "{aborted}");
     assert!(
         aborted.contains("killed by signal 6 (SIGABRT)"),
         "{aborted}"
     );
-    let killed = failure_of(&run, "kills_itself");
+    let killed = failure_of(&run.stdout, "kills_itself");
     assert!(killed.contains("killed by signal 9 (SIGKILL)"), "{killed}");
-    let exited = failure_of(&run, "exits_with_a_code");
+    let exited = failure_of(&run.stdout, "exits_with_a_code");
     assert!(exited.contains("exited with code 7"), "{exited}");
-    let error = failure_of(&run, "returns_an_error");
+    let error = failure_of(&run.stdout, "returns_an_error");
     assert!(error.contains("the body returned this error"), "{error}");
-    let no_panic = failure_of(&run, "should_panic_but_does_not");
+    let no_panic = failure_of(&run.stdout, "should_panic_but_does_not");
     assert!(
         no_panic.contains("test did not panic as expected"),
         "{no_panic}"
     );
-    let timed_out = failure_of(&run, "times_out");
+    let timed_out = failure_of(&run.stdout, "times_out");
     for expected in [
         "daemons started, now sleeping past the timeout",
         "note: timed out after 1s: the test was killed with every process it started",
@@ -342,7 +332,7 @@ fn a_test_past_its_timeout_is_killed_with_its_daemons() {
         "{}",
         run.stdout
     );
-    let failure = failure_of(&run, "times_out");
+    let failure = failure_of(&run.stdout, "times_out");
     assert!(failure.contains("timed out after 1s"), "{failure}");
     assert!(
         failure.contains("now sleeping past the timeout"),
@@ -411,7 +401,7 @@ fn the_default_timeout_ends_a_test_without_one() {
         &[("NETNS_TEST_TIMEOUT", "1500ms")],
     );
     assert_eq!(run.code(), Some(101), "{}{}", run.stdout, run.stderr);
-    let failure = failure_of(&run, "runs_until_killed");
+    let failure = failure_of(&run.stdout, "runs_until_killed");
     assert!(failure.contains("timed out after 1500ms"), "{failure}");
     assert!(failure.contains("running until killed"), "{failure}");
     assert_eq!(processes_with(&marker), Vec::<String>::new());
@@ -426,7 +416,7 @@ fn a_bad_default_timeout_fails_the_tests_and_says_why() {
     );
     assert_eq!(run.code(), Some(101), "{}", run.stdout);
     assert!(
-        failure_of(&run, "passes").contains("NETNS_TEST_TIMEOUT: `30` has no unit"),
+        failure_of(&run.stdout, "passes").contains("NETNS_TEST_TIMEOUT: `30` has no unit"),
         "{}",
         run.stdout
     );

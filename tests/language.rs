@@ -10,38 +10,7 @@ use netns_test::{Net, Node, netns_test};
 #[path = "support/programs.rs"]
 mod programs;
 
-use programs::run_ok;
-
-/// One ping (`-4` or `-6`), which must be answered; returns the reply's TTL / hop limit.
-fn ping(node: &Node, family: &str, target: &str) -> u32 {
-    let output = run_ok(node, "ping", &[family, "-c", "1", "-W", "2", target]);
-    output
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("ttl="))
-        .and_then(|ttl| ttl.parse().ok())
-        .unwrap_or_else(|| panic!("no ttl in ping output:\n{output}"))
-}
-
-/// The global addresses of an interface, as the kernel reports them (`ip -4|-6 -o addr`).
-fn kernel_addrs(node: &Node, family: &str, interface: &str) -> Vec<String> {
-    let args = [
-        family, "-o", "addr", "show", "dev", interface, "scope", "global",
-    ];
-    run_ok(node, "ip", &args)
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            words.find(|w| *w == "inet" || *w == "inet6")?;
-            words.next().map(str::to_string)
-        })
-        .collect()
-}
-
-fn default_route(node: &Node, family: &str) -> String {
-    run_ok(node, "ip", &[family, "route", "show", "default"])
-        .trim()
-        .to_string()
-}
+use programs::{default_route, kernel_addrs, ping, run_ok};
 
 /// `(ip_forward, ipv6 forwarding)` as the node's sysctls read them.
 fn forwarding(node: &Node) -> (String, String) {

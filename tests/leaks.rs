@@ -1,8 +1,9 @@
 //! The leak audit: test binaries whose tests pass, fail, panic, abort, exit, kill themselves,
-//! start daemons, fill a node with links, hang until their harness is SIGKILLed, and a run of 500
-//! tests at once. Before each run the host is read (mounts, `/run/netns`, the host namespace's
-//! interfaces, addresses and routes, the run's processes, temporary files); after it, the host
-//! must read the same, and any difference fails the test, naming what was left.
+//! start daemons, fill a node with links, hang past their timeout, hang until their harness is
+//! SIGKILLed, and a run of 500 tests at once. Before each run the host is read (mounts,
+//! `/run/netns`, the host namespace's interfaces, addresses and routes, the run's processes,
+//! temporary files); after it, the host must read the same, and any difference fails the test,
+//! naming what was left. A test killed for its timeout must also be reported as such.
 //!
 //! The kernel frees a namespace shortly after its last process is gone, so the comparison polls
 //! for a bounded moment (`PATIENCE`) before it fails. The audits read global state, so they run
@@ -10,6 +11,8 @@
 
 #[path = "support/host_state.rs"]
 mod host_state;
+#[path = "support/libtest_output.rs"]
+mod libtest_output;
 
 use std::fs;
 use std::path::PathBuf;
@@ -18,6 +21,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use host_state::{HostState, Run, settle};
+use libtest_output::failure_of;
 
 /// How long the kernel may take to free what a run left, before the audit calls it a leak.
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -126,9 +130,21 @@ fn every_ending_leaves_nothing() {
         "test aborts ... FAILED",
         "test exits_with_a_code ... FAILED",
         "test kills_itself ... FAILED",
+        "test times_out ... FAILED",
         "test hangs ... ignored",
     ] {
         assert!(all.contains(verdict), "missing {verdict:?} in:\n{all}");
+    }
+    // Killed for its timeout, and only once its daemons ran.
+    let timed_out = failure_of(&all, "times_out");
+    for expected in [
+        "daemons started, hanging past the timeout",
+        "timed out after 2s",
+    ] {
+        assert!(
+            timed_out.contains(expected),
+            "missing {expected:?} in:\n{timed_out}"
+        );
     }
     assert_nothing_left(&before, &run, &all);
     println!(
@@ -219,10 +235,12 @@ fn five_hundred_tests_in_parallel_leave_nothing() {
         all.contains("test result: FAILED. 300 passed; 200 failed; 0 ignored"),
         "{all}"
     );
+    let timed_out = all.matches("timed out after 1s").count();
+    assert_eq!(timed_out, 50, "{all}");
     assert_nothing_left(&before, &run, &all);
     println!(
-        "500 tests (300 passed, 200 failed, 200 with daemons) in {:.1} s, 8 at a time; \
-         checked {} things on the host before and after: {}",
+        "500 tests (300 passed, 200 failed, 50 of them by timeout, 250 with daemons) in {:.1} s, \
+         8 at a time; checked {} things on the host before and after: {}",
         took.as_secs_f64(),
         before.total(),
         before.counts()

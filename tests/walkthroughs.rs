@@ -9,38 +9,7 @@ use netns_test::{Net, Node, netns_test};
 #[path = "support/programs.rs"]
 mod programs;
 
-use programs::{assert_success, run_ok};
-
-fn ping(node: &Node, target: &str) -> String {
-    run_ok(node, "ping", &["-c", "1", "-W", "2", target])
-}
-
-/// The `ttl=N` of the first reply in ping's output.
-fn ttl(ping_output: &str) -> u32 {
-    ping_output
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("ttl="))
-        .and_then(|ttl| ttl.parse().ok())
-        .unwrap_or_else(|| panic!("no ttl in ping output:\n{ping_output}"))
-}
-
-/// The IPv4 addresses of an interface, as the kernel reports them (`ip -4 -o addr`).
-fn kernel_addrs(node: &Node, interface: &str) -> Vec<String> {
-    run_ok(node, "ip", &["-4", "-o", "addr", "show", "dev", interface])
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            words.find(|w| *w == "inet")?;
-            words.next().map(str::to_string)
-        })
-        .collect()
-}
-
-fn default_route(node: &Node) -> String {
-    run_ok(node, "ip", &["-4", "route", "show", "default"])
-        .trim()
-        .to_string()
-}
+use programs::{assert_success, default_route, kernel_addrs, ping, run_ok};
 
 fn forwarding(node: &Node) -> String {
     node.run(|| std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward"))
@@ -53,12 +22,12 @@ fn forwarding(node: &Node) -> String {
 #[netns_test(topology = "net0 -- net1")]
 fn two_nodes_on_a_veth_pair(net: &Net) {
     let (net0, net1) = (net.node("net0"), net.node("net1"));
-    assert_eq!(kernel_addrs(net0, "eth0"), ["10.0.1.1/24"]);
-    assert_eq!(kernel_addrs(net1, "eth0"), ["10.0.1.2/24"]);
+    assert_eq!(kernel_addrs(net0, "-4", "eth0"), ["10.0.1.1/24"]);
+    assert_eq!(kernel_addrs(net1, "-4", "eth0"), ["10.0.1.2/24"]);
     assert_eq!(net0.ip().to_string(), "10.0.1.1");
     assert_eq!(net1.ip().to_string(), "10.0.1.2");
-    assert_eq!(ttl(&ping(net0, "10.0.1.2")), 64);
-    assert_eq!(ttl(&ping(net1, "10.0.1.1")), 64);
+    assert_eq!(ping(net0, "-4", "10.0.1.2"), 64);
+    assert_eq!(ping(net1, "-4", "10.0.1.1"), 64);
 }
 
 /// Walkthrough 2: three namespaces on one Linux bridge.
@@ -67,11 +36,11 @@ fn three_nodes_on_a_bridge(net: &Net) {
     let names = ["net0", "net1", "net2"];
     for (i, name) in names.iter().enumerate() {
         let expected = format!("10.0.1.{}/24", i + 1);
-        assert_eq!(kernel_addrs(net.node(name), "eth0"), [expected]);
+        assert_eq!(kernel_addrs(net.node(name), "-4", "eth0"), [expected]);
     }
     for from in names {
         for to in names.iter().filter(|to| **to != from) {
-            ping(net.node(from), &net.node(to).ip().to_string());
+            ping(net.node(from), "-4", &net.node(to).ip().to_string());
         }
     }
     // The bridge is out of the nodes' sight: no node has an interface besides lo and eth0.
@@ -85,17 +54,17 @@ fn three_nodes_on_a_bridge(net: &Net) {
 )]
 fn client_and_server_behind_a_gateway(net: &Net) {
     let (client, gateway, server) = (net.node("client"), net.node("gateway"), net.node("server"));
-    assert_eq!(kernel_addrs(client, "eth0"), ["10.0.100.1/24"]);
-    assert_eq!(kernel_addrs(gateway, "eth0"), ["10.0.100.254/24"]);
-    assert_eq!(kernel_addrs(gateway, "eth1"), ["192.168.100.254/24"]);
-    assert_eq!(kernel_addrs(server, "eth0"), ["192.168.100.1/24"]);
+    assert_eq!(kernel_addrs(client, "-4", "eth0"), ["10.0.100.1/24"]);
+    assert_eq!(kernel_addrs(gateway, "-4", "eth0"), ["10.0.100.254/24"]);
+    assert_eq!(kernel_addrs(gateway, "-4", "eth1"), ["192.168.100.254/24"]);
+    assert_eq!(kernel_addrs(server, "-4", "eth0"), ["192.168.100.1/24"]);
     assert_eq!(forwarding(gateway), "1");
     assert_eq!(forwarding(client), "0");
     assert_eq!(forwarding(server), "0");
-    assert!(default_route(client).starts_with("default via 10.0.100.254 dev eth0"));
-    assert!(default_route(server).starts_with("default via 192.168.100.254 dev eth0"));
-    assert_eq!(ttl(&ping(client, "192.168.100.1")), 63);
-    assert_eq!(ttl(&ping(server, "10.0.100.1")), 63);
+    assert!(default_route(client, "-4").starts_with("default via 10.0.100.254 dev eth0"));
+    assert!(default_route(server, "-4").starts_with("default via 192.168.100.254 dev eth0"));
+    assert_eq!(ping(client, "-4", "192.168.100.1"), 63);
+    assert_eq!(ping(server, "-4", "10.0.100.1"), 63);
 }
 
 /// Walkthrough 4: the test's own namespace (`host`) with a veth into a namespace.

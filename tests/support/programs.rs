@@ -1,5 +1,5 @@
 //! Running programs inside nodes, for the suites that check the kernel's view with `ip` and
-//! `ping`.
+//! `ping`. Where a helper takes a family, it is `ip`'s and `ping`'s own flag: `-4` or `-6`.
 
 use std::process::Output;
 
@@ -17,6 +17,7 @@ pub fn run_ok(node: &Node, program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Fails the test, with everything the program printed, if `output` is not a success.
 pub fn assert_success(what: &str, output: &Output) {
     assert!(
         output.status.success(),
@@ -25,4 +26,36 @@ pub fn assert_success(what: &str, output: &Output) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// One ping (`-4` or `-6`), which must be answered; returns the reply's TTL / hop limit.
+pub fn ping(node: &Node, family: &str, target: &str) -> u32 {
+    let output = run_ok(node, "ping", &[family, "-c", "1", "-W", "2", target]);
+    output
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("ttl="))
+        .and_then(|ttl| ttl.parse().ok())
+        .unwrap_or_else(|| panic!("no ttl in ping output:\n{output}"))
+}
+
+/// The global addresses of an interface, as the kernel reports them (`ip -4|-6 -o addr`).
+pub fn kernel_addrs(node: &Node, family: &str, interface: &str) -> Vec<String> {
+    let args = [
+        family, "-o", "addr", "show", "dev", interface, "scope", "global",
+    ];
+    run_ok(node, "ip", &args)
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            words.find(|w| *w == "inet" || *w == "inet6")?;
+            words.next().map(str::to_string)
+        })
+        .collect()
+}
+
+/// The default route of one family (`-4` or `-6`), empty when there is none.
+pub fn default_route(node: &Node, family: &str) -> String {
+    run_ok(node, "ip", &[family, "route", "show", "default"])
+        .trim()
+        .to_string()
 }

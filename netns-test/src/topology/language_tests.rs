@@ -2,43 +2,7 @@
 
 use super::Topology;
 use super::error::assert_errors;
-use super::plan::Plan;
-
-fn plan_of(text: &str) -> Plan {
-    match Topology::parse(text) {
-        Ok(topology) => topology.plan().clone(),
-        Err(error) => panic!("{text:?} does not parse:\n{error}"),
-    }
-}
-
-/// A node as `ip` would show it, both families: addresses, routes and forwarding on one line.
-fn show(plan: &Plan, name: &str) -> String {
-    let node = plan.node(name).unwrap();
-    let mut parts: Vec<String> = node
-        .interfaces
-        .iter()
-        .map(|i| match i.ipv6 {
-            Some(ipv6) => format!("{} {} {ipv6}", i.name, i.ipv4),
-            None => format!("{} {}", i.name, i.ipv4),
-        })
-        .collect();
-    for route in &node.routes {
-        let to = route
-            .destination
-            .map_or("default".into(), |d| d.to_string());
-        parts.push(format!("{to} via {}", route.gateway));
-    }
-    for route in &node.routes6 {
-        let to = route
-            .destination
-            .map_or("default".into(), |d| d.to_string());
-        parts.push(format!("{to} via {}", route.gateway));
-    }
-    if node.forwarding {
-        parts.push("forwarding".to_owned());
-    }
-    parts.join(", ")
-}
+use super::plan::testing::{plan_of, show};
 
 #[test]
 fn every_link_is_dual_stack_mirroring_the_ipv4_numbers() {

@@ -416,37 +416,66 @@ fn ipv6_for(subnet: Ipv6Cidr, number: u32, taken: &HashSet<Ipv6Addr>) -> Ipv6Add
         .unwrap_or(Ipv6Addr::UNSPECIFIED)
 }
 
+/// Helpers for the tests of plans, here and in `language_tests`.
 #[cfg(test)]
-mod tests {
+pub(super) mod testing {
     use super::super::Topology;
-    use super::*;
+    use super::Plan;
 
-    fn plan_of(text: &str) -> Plan {
+    /// The plan of `text`, which must parse.
+    pub fn plan_of(text: &str) -> Plan {
         match Topology::parse(text) {
             Ok(topology) => topology.plan().clone(),
             Err(error) => panic!("{text:?} does not parse:\n{error}"),
         }
     }
 
-    /// A node as `ip` would show it: addresses, routes and forwarding on one line.
-    fn show(plan: &Plan, name: &str) -> String {
+    /// A node as `ip` would show it, both families: addresses, routes and forwarding on one
+    /// line.
+    pub fn show(plan: &Plan, name: &str) -> String {
+        show_families(plan, name, true)
+    }
+
+    /// [`show`] without IPv6 addresses and routes, for the tests of IPv4 alone.
+    pub fn show_ipv4(plan: &Plan, name: &str) -> String {
+        show_families(plan, name, false)
+    }
+
+    fn show_families(plan: &Plan, name: &str, ipv6: bool) -> String {
         let node = plan.node(name).unwrap();
         let mut parts: Vec<String> = node
             .interfaces
             .iter()
-            .map(|i| format!("{} {}", i.name, i.ipv4))
+            .map(|i| match i.ipv6.filter(|_| ipv6) {
+                Some(ipv6) => format!("{} {} {ipv6}", i.name, i.ipv4),
+                None => format!("{} {}", i.name, i.ipv4),
+            })
             .collect();
         for route in &node.routes {
             let to = route
                 .destination
-                .map_or("default".to_owned(), |d| d.to_string());
+                .map_or("default".into(), |d| d.to_string());
             parts.push(format!("{to} via {}", route.gateway));
+        }
+        if ipv6 {
+            for route in &node.routes6 {
+                let to = route
+                    .destination
+                    .map_or("default".into(), |d| d.to_string());
+                parts.push(format!("{to} via {}", route.gateway));
+            }
         }
         if node.forwarding {
             parts.push("forwarding".to_owned());
         }
         parts.join(", ")
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{plan_of, show_ipv4};
+    use super::*;
 
     fn end(place: Place, ifname: &str) -> VethEnd {
         VethEnd {
@@ -458,8 +487,8 @@ mod tests {
     #[test]
     fn two_nodes() {
         let plan = plan_of("net0 -- net1");
-        assert_eq!(show(&plan, "net0"), "eth0 10.0.1.1/24");
-        assert_eq!(show(&plan, "net1"), "eth0 10.0.1.2/24");
+        assert_eq!(show_ipv4(&plan, "net0"), "eth0 10.0.1.1/24");
+        assert_eq!(show_ipv4(&plan, "net1"), "eth0 10.0.1.2/24");
         assert!(plan.bridges.is_empty());
         let veth = VethPlan {
             a: end(Place::Node(0), "eth0"),
@@ -475,9 +504,9 @@ mod tests {
     #[test]
     fn three_nodes_on_a_switch() {
         let plan = plan_of("switch br0; {net0 net1 net2} -- br0");
-        assert_eq!(show(&plan, "net0"), "eth0 10.0.1.1/24");
-        assert_eq!(show(&plan, "net1"), "eth0 10.0.1.2/24");
-        assert_eq!(show(&plan, "net2"), "eth0 10.0.1.3/24");
+        assert_eq!(show_ipv4(&plan, "net0"), "eth0 10.0.1.1/24");
+        assert_eq!(show_ipv4(&plan, "net1"), "eth0 10.0.1.2/24");
+        assert_eq!(show_ipv4(&plan, "net2"), "eth0 10.0.1.3/24");
         let bridge = BridgePlan {
             switch: "br0".to_owned(),
             ifname: "b0".to_owned(),
@@ -500,15 +529,15 @@ mod tests {
             "client -- gateway [subnet=10.0.100.0/24]; gateway -- server [subnet=192.168.100.0/24]",
         );
         assert_eq!(
-            show(&plan, "client"),
+            show_ipv4(&plan, "client"),
             "eth0 10.0.100.1/24, default via 10.0.100.254"
         );
         assert_eq!(
-            show(&plan, "gateway"),
+            show_ipv4(&plan, "gateway"),
             "eth0 10.0.100.254/24, eth1 192.168.100.254/24, forwarding"
         );
         assert_eq!(
-            show(&plan, "server"),
+            show_ipv4(&plan, "server"),
             "eth0 192.168.100.1/24, default via 192.168.100.254"
         );
     }
@@ -516,8 +545,8 @@ mod tests {
     #[test]
     fn host_gets_its_own_link() {
         let plan = plan_of("host -- nstest [subnet=10.0.0.0/24]");
-        assert_eq!(show(&plan, "host"), "eth0 10.0.0.1/24");
-        assert_eq!(show(&plan, "nstest"), "eth0 10.0.0.2/24");
+        assert_eq!(show_ipv4(&plan, "host"), "eth0 10.0.0.1/24");
+        assert_eq!(show_ipv4(&plan, "nstest"), "eth0 10.0.0.2/24");
         assert!(plan.nodes[0].is_host);
         assert!(!plan.nodes[1].is_host);
     }
@@ -526,15 +555,15 @@ mod tests {
     fn gateway_with_automatic_subnets() {
         let plan = plan_of("client -- gateway -- server");
         assert_eq!(
-            show(&plan, "client"),
+            show_ipv4(&plan, "client"),
             "eth0 10.0.1.1/24, default via 10.0.1.254"
         );
         assert_eq!(
-            show(&plan, "gateway"),
+            show_ipv4(&plan, "gateway"),
             "eth0 10.0.1.254/24, eth1 10.0.2.254/24, forwarding"
         );
         assert_eq!(
-            show(&plan, "server"),
+            show_ipv4(&plan, "server"),
             "eth0 10.0.2.1/24, default via 10.0.2.254"
         );
         assert_eq!(plan.nodes[1].interfaces[1].segment, 1);
@@ -543,42 +572,48 @@ mod tests {
     #[test]
     fn chain_of_routers_routes_both_ways() {
         let plan = plan_of("a -- r1 -- r2 -- r3 -- b");
-        assert_eq!(show(&plan, "a"), "eth0 10.0.1.1/24, default via 10.0.1.254");
         assert_eq!(
-            show(&plan, "r1"),
+            show_ipv4(&plan, "a"),
+            "eth0 10.0.1.1/24, default via 10.0.1.254"
+        );
+        assert_eq!(
+            show_ipv4(&plan, "r1"),
             "eth0 10.0.1.254/24, eth1 10.0.2.254/24, \
              10.0.3.0/24 via 10.0.2.253, 10.0.4.0/24 via 10.0.2.253, forwarding"
         );
         assert_eq!(
-            show(&plan, "r2"),
+            show_ipv4(&plan, "r2"),
             "eth0 10.0.2.253/24, eth1 10.0.3.254/24, \
              10.0.1.0/24 via 10.0.2.254, 10.0.4.0/24 via 10.0.3.253, forwarding"
         );
         assert_eq!(
-            show(&plan, "r3"),
+            show_ipv4(&plan, "r3"),
             "eth0 10.0.3.253/24, eth1 10.0.4.254/24, \
              10.0.1.0/24 via 10.0.3.254, 10.0.2.0/24 via 10.0.3.254, forwarding"
         );
-        assert_eq!(show(&plan, "b"), "eth0 10.0.4.1/24, default via 10.0.4.254");
+        assert_eq!(
+            show_ipv4(&plan, "b"),
+            "eth0 10.0.4.1/24, default via 10.0.4.254"
+        );
     }
 
     #[test]
     fn switch_with_a_router() {
         let plan = plan_of("switch lan; {pc1 pc2} -- lan; lan -- r1 -- wan");
         assert_eq!(
-            show(&plan, "pc1"),
+            show_ipv4(&plan, "pc1"),
             "eth0 10.0.1.1/24, default via 10.0.1.254"
         );
         assert_eq!(
-            show(&plan, "pc2"),
+            show_ipv4(&plan, "pc2"),
             "eth0 10.0.1.2/24, default via 10.0.1.254"
         );
         assert_eq!(
-            show(&plan, "r1"),
+            show_ipv4(&plan, "r1"),
             "eth0 10.0.1.254/24, eth1 10.0.2.254/24, forwarding"
         );
         assert_eq!(
-            show(&plan, "wan"),
+            show_ipv4(&plan, "wan"),
             "eth0 10.0.2.1/24, default via 10.0.2.254"
         );
         let r1 = VethPlan {
@@ -598,29 +633,32 @@ mod tests {
     #[test]
     fn automatic_subnets_skip_explicit_ones() {
         let plan = plan_of("a -- b; c -- d [subnet=10.0.1.0/24]; e -- f");
-        assert_eq!(show(&plan, "a"), "eth0 10.0.2.1/24");
-        assert_eq!(show(&plan, "c"), "eth0 10.0.1.1/24");
-        assert_eq!(show(&plan, "e"), "eth0 10.0.3.1/24");
+        assert_eq!(show_ipv4(&plan, "a"), "eth0 10.0.2.1/24");
+        assert_eq!(show_ipv4(&plan, "c"), "eth0 10.0.1.1/24");
+        assert_eq!(show_ipv4(&plan, "e"), "eth0 10.0.3.1/24");
         let plan = plan_of("a -- b; c -- d [subnet=10.0.0.0/23]");
-        assert_eq!(show(&plan, "a"), "eth0 10.0.2.1/24");
+        assert_eq!(show_ipv4(&plan, "a"), "eth0 10.0.2.1/24");
     }
 
     #[test]
     fn routers_on_a_shared_switch_take_the_top_addresses() {
         let plan = plan_of("switch core; {r1 r2} -- core; a -- r1; r2 -- b; pc -- core");
         assert_eq!(
-            show(&plan, "pc"),
+            show_ipv4(&plan, "pc"),
             "eth0 10.0.1.1/24, default via 10.0.1.254"
         );
         assert_eq!(
-            show(&plan, "r1"),
+            show_ipv4(&plan, "r1"),
             "eth0 10.0.1.254/24, eth1 10.0.2.254/24, 10.0.3.0/24 via 10.0.1.253, forwarding"
         );
         assert_eq!(
-            show(&plan, "r2"),
+            show_ipv4(&plan, "r2"),
             "eth0 10.0.1.253/24, eth1 10.0.3.254/24, 10.0.2.0/24 via 10.0.1.254, forwarding"
         );
-        assert_eq!(show(&plan, "b"), "eth0 10.0.3.1/24, default via 10.0.3.254");
+        assert_eq!(
+            show_ipv4(&plan, "b"),
+            "eth0 10.0.3.1/24, default via 10.0.3.254"
+        );
     }
 
     #[test]
@@ -639,14 +677,14 @@ mod tests {
     fn unconnected_parts_get_no_routes_to_each_other() {
         let plan = plan_of("a -- r1 -- b; c -- r2 -- d; lone");
         assert_eq!(
-            show(&plan, "r1"),
+            show_ipv4(&plan, "r1"),
             "eth0 10.0.1.254/24, eth1 10.0.2.254/24, forwarding"
         );
         assert_eq!(
-            show(&plan, "r2"),
+            show_ipv4(&plan, "r2"),
             "eth0 10.0.3.254/24, eth1 10.0.4.254/24, forwarding"
         );
-        assert_eq!(show(&plan, "lone"), "");
+        assert_eq!(show_ipv4(&plan, "lone"), "");
     }
 
     #[test]
@@ -654,12 +692,12 @@ mod tests {
         let plan = plan_of("{a b} -- {c d}");
         // Every node has two links, so all four are routers, in a square.
         assert_eq!(
-            show(&plan, "a"),
+            show_ipv4(&plan, "a"),
             "eth0 10.0.1.254/24, eth1 10.0.2.254/24, \
              10.0.3.0/24 via 10.0.1.253, 10.0.4.0/24 via 10.0.2.253, forwarding"
         );
         assert_eq!(
-            show(&plan, "c"),
+            show_ipv4(&plan, "c"),
             "eth0 10.0.1.253/24, eth1 10.0.3.253/24, \
              10.0.2.0/24 via 10.0.1.254, 10.0.4.0/24 via 10.0.3.254, forwarding"
         );
@@ -697,6 +735,6 @@ mod tests {
         let text: String = (0..300).map(|n| format!("n{n} -- sw;")).collect();
         let plan = plan_of(&format!("switch sw; n -- sw [subnet=10.0.0.0/22]; {text}"));
         assert_eq!(plan.veths[300].b.ifname, "b0p300");
-        assert_eq!(show(&plan, "n299"), "eth0 10.0.1.45/22");
+        assert_eq!(show_ipv4(&plan, "n299"), "eth0 10.0.1.45/22");
     }
 }

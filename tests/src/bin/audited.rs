@@ -1,5 +1,6 @@
 //! The test binary the leak audit (`tests/leaks.rs`) runs: its tests end in every way a test
-//! can end, start daemons, fill a node with links, or hang until the harness is killed. Each
+//! can end, start daemons, fill a node with links, hang past their timeout, or hang until the
+//! harness is killed. Each
 //! long-lived program it starts carries `FIXTURE_MARKER` on its command line, so that a
 //! survivor is recognisable on the host.
 
@@ -8,28 +9,10 @@ use std::process::Stdio;
 
 use netns_test::{Net, netns_test};
 
-fn marker() -> String {
-    std::env::var("FIXTURE_MARKER").unwrap_or_else(|_| "31337".into())
-}
+#[path = "../../support/daemons.rs"]
+mod daemons;
 
-/// Starts a `sleep` in every node and a listening thread, never waited for.
-fn start_daemons(net: &Net) {
-    for node in net.nodes() {
-        let daemon = node
-            .command("sleep")
-            .arg(marker())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sleep");
-        std::mem::forget(daemon);
-    }
-    net.node("a").spawn(|| {
-        let listener = std::net::TcpListener::bind("0.0.0.0:9000").expect("bind");
-        for _ in listener.incoming() {}
-    });
-}
+use daemons::start_daemons;
 
 /// Tells the audit that test `name` is running, by creating a file in `FIXTURE_READY_DIR`.
 fn announce(name: &str) {
@@ -111,6 +94,17 @@ fn fills_a_node_with_links(net: &Net) {
     let count = String::from_utf8_lossy(&links.stdout).lines().count();
     // lo, 32 links of the topology, 400 veth ends.
     assert_eq!(count, 1 + 32 + 400);
+}
+
+/// Hangs with daemons running past its own time limit: the harness must kill it with all it
+/// started. The line it prints tells the audit that the daemons were running when it was killed.
+#[netns_test(topology = "a -- b", timeout = "2s")]
+fn times_out(net: &Net) {
+    start_daemons(net);
+    println!("daemons started, hanging past the timeout");
+    loop {
+        std::thread::park();
+    }
 }
 
 /// Hangs with daemons running until something kills it: only the run that SIGKILLs the harness

@@ -1,38 +1,16 @@
 //! A test binary whose tests end in every way a test can end. The harness suites
 //! (`tests/harness.rs`) run it with libtest's flags and check what it prints and what it leaves
-//! behind. Each test that starts something long-lived tags it with `MARKER` so a leak is
-//! recognisable on the host.
+//! behind. Each test that starts something long-lived tags it with the run's marker (see
+//! `tests/support/daemons.rs`) so a leak is recognisable on the host.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use netns_test::{Net, netns_test};
 
-/// Tags the `sleep` processes that tests start, so the suites can look for survivors. The suites
-/// give each run its own marker through `FIXTURE_MARKER` (a number `sleep` accepts).
-fn marker() -> String {
-    std::env::var("FIXTURE_MARKER").unwrap_or_else(|_| "31337".into())
-}
+#[path = "../../support/daemons.rs"]
+mod daemons;
 
-/// Starts a daemon in every node and a thread that never ends, as a real test might.
-fn start_daemons(net: &Net) {
-    for node in net.nodes() {
-        // Never waited for on purpose: the sandbox must reap and kill it.
-        let daemon = node
-            .command("sleep")
-            .arg(marker())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sleep");
-        std::mem::forget(daemon);
-    }
-    net.node("a").spawn(|| {
-        let listener = std::net::TcpListener::bind("0.0.0.0:9000").expect("bind");
-        for _ in listener.incoming() {}
-    });
-}
+use daemons::start_daemons;
 
 #[netns_test(topology = "a -- b")]
 fn passes(net: &Net) {
