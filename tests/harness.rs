@@ -352,7 +352,7 @@ fn a_test_past_its_timeout_shows_the_network_then() {
         &marker,
         &[("NETNS_TEST_ARTIFACTS", artifacts.to_str().expect("UTF-8"))],
     );
-    let failure = failure_of(&run, "times_out");
+    let failure = failure_of(&run.stdout, "times_out");
     let dir = artifacts.join("fixture").join("times_out");
     for expected in [
         "netns-test: the test ran past its time limit of 1s".to_string(),
@@ -378,7 +378,7 @@ fn a_test_past_its_timeout_shows_the_network_then() {
 fn a_stopped_test_is_killed_past_its_timeout() {
     let marker = unique_marker();
     let run = fixture_with(&["--ignored", "--exact", "stops_itself"], &marker);
-    let failure = failure_of(&run, "stops_itself");
+    let failure = failure_of(&run.stdout, "stops_itself");
     assert!(
         failure.contains("daemons started, now stopping"),
         "{failure}"
