@@ -400,12 +400,17 @@ struct Kept {
 
 impl Kept {
     fn start(shell: &str) -> Kept {
+        Kept::start_test(shell, "fails_with_a_firewall")
+    }
+
+    /// Runs fixture test `test` under `shell`, on a terminal, with `NETNS_TEST_KEEP` set.
+    fn start_test(shell: &str, test: &str) -> Kept {
         use std::io::{BufRead, BufReader};
         use std::process::Stdio;
 
         let base = Base::new();
         let command = format!(
-            "sh -c '{shell}' '{}' --exact fails_with_a_firewall",
+            "sh -c '{shell}' '{}' --exact {test}",
             fixture_path().display()
         );
         let mut script = Command::new("script")
@@ -501,6 +506,36 @@ fn a_kept_failure_waits_with_commands_that_enter_its_nodes() {
         addresses.contains("10.0.1.254/24") && addresses.contains("10.0.2.254/24"),
         "{addresses}"
     );
+    assert!(ruleset.contains("table inet artifacts_check"), "{ruleset}");
+    assert!(waiting, "the test did not wait for Enter");
+    assert_eq!(status.code(), Some(101));
+}
+
+/// With `NETNS_TEST_KEEP`, a test past its time limit keeps its network up for the user as a
+/// failure does, however long they take: the harness does not kill it.
+#[test]
+fn a_kept_timeout_stays_up_until_enter() {
+    use std::io::Write;
+
+    let mut kept = Kept::start_test("exec \"$0\" \"$@\"", "hangs_with_a_firewall");
+    let enter = kept.enter_gateway();
+    assert!(
+        kept.seen
+            .contains("netns-test: the test ran past its time limit of 1s"),
+        "{}",
+        kept.seen
+    );
+    // Past the harness's grace for a test that reports its own timeout (5 s).
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    let ruleset = run_in(&enter, "nft list ruleset");
+    let waiting = kept.script.try_wait().unwrap().is_none();
+    kept.script
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"\n")
+        .unwrap();
+    let status = kept.script.wait().unwrap();
     assert!(ruleset.contains("table inet artifacts_check"), "{ruleset}");
     assert!(waiting, "the test did not wait for Enter");
     assert_eq!(status.code(), Some(101));

@@ -80,9 +80,24 @@ fn fails_on_purpose(net: &Net) {
     );
 }
 
+/// Hangs on purpose: only `the_default_timeout_ends_a_hanging_test` runs it, with
+/// `NETNS_TEST_TIMEOUT`.
+#[netns_test(topology = "a -- b")]
+#[ignore = "hangs on purpose"]
+fn hangs_on_purpose() {
+    println!("hanging");
+    std::thread::sleep(std::time::Duration::from_secs(3600));
+}
+
 fn this_binary(args: &[&str]) -> (Option<i32>, String) {
+    this_binary_with_env(args, &[])
+}
+
+fn this_binary_with_env(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
     let output = Command::new(std::env::current_exe().expect("this test binary"))
         .args(args)
+        .env_remove("NETNS_TEST_TIMEOUT")
+        .envs(env.iter().copied())
         .output()
         .expect("run this test binary");
     let text = format!(
@@ -121,6 +136,23 @@ fn failures_show_the_output_of_the_body_and_its_programs() {
         "the address of b",
         "the network when the test failed",
         "the test process exited with code 101",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn the_default_timeout_ends_a_hanging_test() {
+    let (code, text) = this_binary_with_env(
+        &["--ignored", "--exact", "hangs_on_purpose"],
+        &[("NETNS_TEST_TIMEOUT", "1s")],
+    );
+    assert_eq!(code, Some(101), "{text}");
+    for expected in [
+        "test hangs_on_purpose ... FAILED",
+        "hanging",
+        "the network when the test timed out",
+        "timed out after 1s: the test was killed with every process it started",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

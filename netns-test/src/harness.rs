@@ -151,7 +151,7 @@ pub fn main() -> ExitCode {
 
 /// The time limit [`TIMEOUT_ENV`] gives, or why it cannot be read (which fails every test that
 /// has no `timeout` of its own, rather than run it without the limit it was meant to have).
-fn default_timeout() -> Result<Option<Duration>, String> {
+pub(crate) fn default_timeout() -> Result<Option<Duration>, String> {
     match std::env::var(TIMEOUT_ENV) {
         Ok(text) if text.trim().is_empty() => Ok(None),
         Ok(text) => parse_duration(&text)

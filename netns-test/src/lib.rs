@@ -84,7 +84,7 @@
 //!   that do not live in a target directory, such as a cargo-nextest archive unpacked elsewhere);
 //! - `NETNS_TEST_CAPTURE=off|on-failure|always`: the packet capture of every test of the run,
 //!   whatever the attributes say;
-//! - `NETNS_TEST_KEEP=1`: a failed test keeps its network up and prints, for each node, the
+//! - `NETNS_TEST_KEEP=1`: a failed or timed-out test keeps its network up and prints, for each node, the
 //!   `nsenter` command that enters it from another terminal, until you press Enter (on the
 //!   test's terminal; without one, it does not wait). Output is then shown as it is printed,
 //!   not captured. Best with one test: `cargo test --test NAME -- --exact TEST` (under

@@ -45,7 +45,11 @@ pub fn run_under_libtest(module_path: &str, function: &str) {
         "--include-ignored",
         "--quiet",
     ];
-    let ended = match sandbox::run_test_with_args(&name, &args, true, case.timeout) {
+    let timeout = match case.timeout {
+        Some(timeout) => Some(timeout),
+        None => crate::harness::default_timeout().unwrap_or_else(|message| panic!("{message}")),
+    };
+    let ended = match sandbox::run_test_with_args(&name, &args, true, timeout) {
         Ok(ended) => ended,
         Err(crate::Error::Refused(refusal)) => {
             match OnUnsupported::from_env().verdict(&refusal.to_string()) {
@@ -59,7 +63,7 @@ pub fn run_under_libtest(module_path: &str, function: &str) {
         Err(error) => panic!("{}", error_chain(&error)),
     };
     print!("{}", without_libtest_chatter(&ended.output));
-    if let Some(timeout) = case.timeout
+    if let Some(timeout) = timeout
         && ended.timed_out
     {
         panic!(

@@ -80,7 +80,7 @@ pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>) -> u8 {
                 .name("netns-test-time-limit".into())
                 .spawn_scoped(scope, move || {
                     if ending.wait_until(started + limit) {
-                        report_timeout(net, artifacts, capture, limit);
+                        report_timeout(net, artifacts, capture, limit, host_pid);
                     }
                 })
                 .expect("cannot start the thread that keeps the time limit");
@@ -185,6 +185,7 @@ fn report_timeout(
     artifacts: &Artifacts,
     capture: &Mutex<Option<Capture>>,
     limit: Duration,
+    host_pid: Option<u32>,
 ) -> ! {
     let packets = take(capture).map(Capture::finish);
     eprintln!(
@@ -193,6 +194,9 @@ fn report_timeout(
     );
     eprintln!("\nthe network when the test timed out:\n{}", picture(net));
     artifacts.keep_failure(net, packets.as_deref());
+    if keep::requested() {
+        keep::hold(net, host_pid);
+    }
     let _ = io::stdout().flush();
     let _ = io::stderr().flush();
     sys::exit_now(i32::from(TIMED_OUT))

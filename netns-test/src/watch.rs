@@ -24,7 +24,8 @@
 //! thread of the test process stops the packet capture, prints the network as the kernel sees
 //! it, saves the artifacts and ends the process with [`TIMED_OUT`] (see `runner.rs`). The
 //! harness waits [`REPORT_GRACE`] longer before it kills: that report is a courtesy, the kill
-//! is the guarantee.
+//! is the guarantee. With `NETNS_TEST_KEEP` the report keeps the network up for the user to
+//! enter, and the harness does not kill it (see `keep.rs`).
 //!
 //! # Why two helper threads
 //!
@@ -102,7 +103,15 @@ pub(crate) fn finish(
             while let Err(nix::errno::Errno::EINTR) = waitid(Id::Pid(pid), flags) {}
             let _ = exited.send(());
         })?;
-    let killed = match exit.recv_timeout(timeout + REPORT_GRACE) {
+    // A network kept for the user (`NETNS_TEST_KEEP`) stays up until they say so, timed out or
+    // not: the test process ends itself once they have.
+    let ended = if crate::keep::requested() {
+        exit.recv()
+            .map_err(|mpsc::RecvError| mpsc::RecvTimeoutError::Disconnected)
+    } else {
+        exit.recv_timeout(timeout + REPORT_GRACE)
+    };
+    let killed = match ended {
         Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => false,
         Err(mpsc::RecvTimeoutError::Timeout) => {
             kill_sandbox(pid);

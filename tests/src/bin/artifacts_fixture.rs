@@ -66,6 +66,19 @@ fn fails_with_a_firewall(net: &Net) {
     panic!("failing with a firewall table and policy routing in the gateway");
 }
 
+/// Hangs past its time limit with a firewall table in the gateway.
+#[netns_test(topology = "client -- gateway -- server", timeout = "1s")]
+fn hangs_with_a_firewall(net: &Net) {
+    let status = net
+        .node("gateway")
+        .command("nft")
+        .arg("add table inet artifacts_check")
+        .status()
+        .expect("run nft");
+    assert!(status.success());
+    std::thread::sleep(std::time::Duration::from_secs(3600));
+}
+
 #[netns_test(topology = "switch lan; {a b} -- lan")]
 fn fails_on_a_switch() {
     panic!("failing on a switch");
