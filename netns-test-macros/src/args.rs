@@ -1,6 +1,6 @@
 //! The attribute's arguments: `#[netns_test(topology = "...")]` or
-//! `#[netns_test(topology_file = "...")]`, with `node = "..."`, `timeout = "..."` and
-//! `capture` (or `capture = "always"`) optional.
+//! `#[netns_test(topology_file = "...")]`, with `node = "..."`, `timeout = "..."`, `capture` (or
+//! `capture = "always"`) and `crate = "path::to::netns_test"` optional.
 //!
 //! Each key has its name in [`KEYS`], one field in [`Raw`] and one arm in [`Raw::set`]; its value
 //! is read from the value expression by a small function. Adding a key (`timeout = "10s"`,
@@ -17,7 +17,14 @@ use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 use crate::errors::Errors;
 
 /// Every key the attribute accepts, in the order error messages list them.
-const KEYS: &[&str] = &["topology", "topology_file", "node", "timeout", "capture"];
+const KEYS: &[&str] = &[
+    "topology",
+    "topology_file",
+    "node",
+    "timeout",
+    "capture",
+    "crate",
+];
 
 /// The arguments, checked as a whole.
 pub(crate) struct Args {
@@ -28,6 +35,9 @@ pub(crate) struct Args {
     pub(crate) timeout: Option<Duration>,
     /// `capture`, `capture = "on-failure"` or `capture = "always"`.
     pub(crate) capture: Capture,
+    /// `crate = "..."`: the path the expansion names the runtime by, for a crate that re-exports
+    /// netns-test; `None` for `::netns_test`.
+    pub(crate) krate: Option<syn::Path>,
 }
 
 /// `capture` keeps the test's packet capture when it fails, `capture = "always"` always.
@@ -65,6 +75,7 @@ struct Raw {
     node: Option<Setting<LitStr>>,
     timeout: Option<Setting<Duration>>,
     capture: Option<Setting<Capture>>,
+    krate: Option<Setting<syn::Path>>,
     errors: Errors,
 }
 
@@ -87,6 +98,7 @@ impl Raw {
             Some("node") => set_once(&mut self.node, &mut self.errors, meta, string),
             Some("timeout") => set_once(&mut self.timeout, &mut self.errors, meta, timeout),
             Some("capture") => set_capture(&mut self.capture, &mut self.errors, meta),
+            Some("crate") => set_once(&mut self.krate, &mut self.errors, meta, crate_path),
             _ => {
                 self.errors.push(unknown_key(&meta.path));
                 skip_value(meta)
@@ -114,6 +126,7 @@ impl Raw {
             node: self.node.map(|setting| setting.value),
             timeout: self.timeout.map(|setting| setting.value),
             capture,
+            krate: self.krate.map(|setting| setting.value),
         }))
     }
 }
@@ -208,8 +221,24 @@ fn string(expr: Expr, key: &Ident) -> syn::Result<LitStr> {
 /// Reads `timeout = "10s"`: a string literal holding a duration.
 fn timeout(expr: Expr, key: &Ident) -> syn::Result<Duration> {
     let literal = string(expr, key)?;
-    crate::duration::parse_duration(&literal.value())
+    netns_test_topology::parse_timeout(&literal.value())
         .map_err(|message| syn::Error::new(literal.span(), format!("timeout: {message}")))
+}
+
+/// Reads `crate = "my_kit::netns_test"`: a string literal holding the path of a re-export of
+/// netns-test, as tokio's attribute reads its `crate = "..."`.
+fn crate_path(expr: Expr, key: &Ident) -> syn::Result<syn::Path> {
+    let literal = string(expr, key)?;
+    literal.parse::<syn::Path>().map_err(|_| {
+        syn::Error::new(
+            literal.span(),
+            format!(
+                "`{}` is not a path: write the path netns-test is re-exported at, as in \
+                 `crate = \"my_test_kit::netns_test\"`",
+                literal.value()
+            ),
+        )
+    })
 }
 
 /// Consumes whatever follows an unknown key, so that the keys after it are still checked.
@@ -242,27 +271,7 @@ fn unknown_key(path: &syn::Path) -> syn::Error {
 
 /// The valid key closest to `name`, if it is close enough to be a typo of it.
 fn did_you_mean(name: &str) -> Option<&'static str> {
-    let name = name.to_ascii_lowercase().replace('-', "_");
-    KEYS.iter()
-        .map(|key| (edit_distance(&name, key), *key))
-        .filter(|&(distance, key)| distance * 3 <= key.len())
-        .min()
-        .map(|(_, key)| key)
-}
-
-/// Levenshtein distance, counted in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
+    netns_test_topology::did_you_mean(&name.replace('-', "_"), KEYS)
 }
 
 #[cfg(test)]
@@ -296,10 +305,10 @@ mod tests {
                 topology = "a"
             )),
             [
-                "unknown argument `retries` (valid: `topology`, `topology_file`, `node`, `timeout`, `capture`)",
+                "unknown argument `retries` (valid: `topology`, `topology_file`, `node`, `timeout`, `capture`, `crate`)",
                 "`topology` takes a string literal: `topology = \"...\"`",
                 "unknown argument `topology_fle`; did you mean `topology_file`? \
-                 (valid: `topology`, `topology_file`, `node`, `timeout`, `capture`)",
+                 (valid: `topology`, `topology_file`, `node`, `timeout`, `capture`, `crate`)",
             ]
         );
     }
@@ -367,7 +376,7 @@ mod tests {
                 node = a
             )),
             [
-                "timeout: `10` has no unit: write a whole number and a unit: `500ms`, `10s` or `2m`",
+                "timeout: `10` needs a unit: `us`, `ms`, `s` or `m`, as in `10s`",
                 "`timeout` takes a string literal: `timeout = \"...\"`",
                 "`node` takes a string literal: `node = \"...\"`",
             ]

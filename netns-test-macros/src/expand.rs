@@ -51,17 +51,23 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 }
 
 /// How the expansion names a capture mode.
-fn capture_mode(capture: Capture) -> TokenStream {
+fn capture_mode(krate: &TokenStream, capture: Capture) -> TokenStream {
     match capture {
-        Capture::Off => quote!(::netns_test::__private::CaptureMode::Off),
-        Capture::OnFailure => quote!(::netns_test::__private::CaptureMode::OnFailure),
-        Capture::Always => quote!(::netns_test::__private::CaptureMode::Always),
+        Capture::Off => quote!(#krate::__private::CaptureMode::Off),
+        Capture::OnFailure => quote!(#krate::__private::CaptureMode::OnFailure),
+        Capture::Always => quote!(#krate::__private::CaptureMode::Always),
     }
 }
 
 /// The function, then its registration in an anonymous `const` so that no name leaks out.
 fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
-    let capture = capture_mode(args.capture);
+    // Every path into the runtime starts here: `::netns_test`, or where `crate = "..."` says a
+    // crate re-exports it.
+    let krate = match &args.krate {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::netns_test),
+    };
+    let capture = capture_mode(&krate, args.capture);
     let function = &test.function;
     let ident = &function.sig.ident;
     let name = ident.unraw().to_string();
@@ -88,30 +94,30 @@ fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
         (None, None) => quote! {
             |#parameter| {
                 let #returned = #call;
-                ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+                #krate::__private::IntoOutcome::into_outcome(#returned)
             }
         },
         (None, Some(name)) => quote! {
-            |net| ::netns_test::__private::run_in(net, #name, || {
+            |net| #krate::__private::run_in(net, #name, || {
                 let #returned = #call;
-                ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+                #krate::__private::IntoOutcome::into_outcome(#returned)
             })
         },
         (Some(asyncness), _) => {
             // Without the `tokio` feature, the error about the runtime points at `async`.
-            let block_on = quote_spanned!(asyncness.span=> ::netns_test::__private::block_on);
+            let block_on = quote_spanned!(asyncness.span=> #krate::__private::block_on);
             quote! {
                 |net| {
                     let #returned = #block_on(net, #node, #call);
-                    ::netns_test::__private::IntoOutcome::into_outcome(#returned)
+                    #krate::__private::IntoOutcome::into_outcome(#returned)
                 }
             }
         }
     };
     let timeout = match args.timeout {
         Some(timeout) => {
-            let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
+            let micros = u64::try_from(timeout.as_micros()).unwrap_or(u64::MAX);
+            quote!(::core::option::Option::Some(::core::time::Duration::from_micros(#micros)))
         }
         None => quote!(::core::option::Option::None),
     };
@@ -122,10 +128,10 @@ fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
         Some(Some(reason)) => (true, quote!(::core::option::Option::Some(#reason))),
     };
     let should_panic = match &test.should_panic {
-        ShouldPanic::No => quote!(::netns_test::__private::ShouldPanic::No),
-        ShouldPanic::Yes => quote!(::netns_test::__private::ShouldPanic::Yes),
+        ShouldPanic::No => quote!(#krate::__private::ShouldPanic::No),
+        ShouldPanic::Yes => quote!(#krate::__private::ShouldPanic::Yes),
         ShouldPanic::WithMessage(message) => {
-            quote!(::netns_test::__private::ShouldPanic::WithMessage(#message))
+            quote!(#krate::__private::ShouldPanic::WithMessage(#message))
         }
     };
     // `file!()` and `line!()` take the place of the tokens they are spanned with: the `fn`.
@@ -135,7 +141,7 @@ fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
     let name = LitStr::new(&name, ident.span());
 
     let case = quote! {
-        ::netns_test::__private::TestCase {
+        #krate::__private::TestCase {
             module_path: ::core::module_path!(),
             name: #name,
             topology: #topology,
@@ -150,7 +156,7 @@ fn output(test: &TestFn, topology: &TokenStream, args: &Args) -> TokenStream {
             capture: #capture,
         }
     };
-    crate::libtest::both_harnesses(function, &case, &name, test.ignore.as_ref())
+    crate::libtest::both_harnesses(&krate, function, &case, &name, test.ignore.as_ref())
 }
 
 #[cfg(test)]

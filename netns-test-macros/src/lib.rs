@@ -18,24 +18,6 @@ mod libtest;
 mod node;
 mod validate;
 
-/// The runtime's reader of durations, for `timeout = "..."`, compiled here from the same source.
-#[path = "../../netns-test/src/duration.rs"]
-#[allow(
-    dead_code,
-    reason = "the macro only reads durations; the harness writes them"
-)]
-mod duration;
-
-/// The runtime's topology parser, compiled here from the very same source, so that a topology
-/// the macro accepts is one the runtime can parse.
-#[path = "../../netns-test/src/topology/mod.rs"]
-#[allow(
-    dead_code,
-    unused_imports,
-    reason = "the macro only parses: planning and most accessors are for the runtime"
-)]
-mod topology;
-
 /// Marks a function as a test that runs in its own private network.
 ///
 /// ```no_run
@@ -118,13 +100,21 @@ mod topology;
 ///
 /// ## `timeout = "10s"`
 ///
-/// The test's time limit: a whole number and a unit, `ms`, `s` or `m` (`500ms`, `10s`, `2m`),
-/// read at compile time. A test past it is killed with every process it started and reported as
+/// The test's time limit: a number and a unit, `us`, `ms`, `s` or `m` (`500ms`, `1.5s`, `2m`;
+/// the grammar of every duration, `delay=` and `NETNS_TEST_TIMEOUT` included), read at compile
+/// time. A test past it is killed with every process it started and reported as
 /// "timed out after 10s", with the output it printed until then. It wins over the default that
 /// the `NETNS_TEST_TIMEOUT` environment variable gives every test without one; without either,
 /// a test has no limit. Under cargo-nextest, keep it below nextest's `slow-timeout` ×
 /// `terminate-after`, so that this report comes first; if nextest kills the test binary anyway,
 /// everything the test started dies with it.
+///
+/// ## `crate = "path::to::netns_test"`
+///
+/// Where the generated code finds netns-test, when the test's crate reaches it through another
+/// crate that re-exports it (a team's test kit: `pub use netns_test;`) rather than depending on
+/// it by name. As with tokio's `crate = "..."`: `#[my_kit::netns_test(crate =
+/// "my_kit::netns_test", topology = "a -- b")]`, and `my_kit::netns_test::main!()`.
 ///
 /// # The topology language
 ///

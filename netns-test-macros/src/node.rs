@@ -3,10 +3,7 @@
 
 use syn::LitStr;
 
-use crate::topology::Topology;
-
-/// The namespace the body runs in when no node is given; always valid.
-const HOST: &str = "host";
+use netns_test_topology::{HOST, Topology};
 
 /// Checks that `node` names a node of the topology `text` (already known to be valid), or
 /// `host`.

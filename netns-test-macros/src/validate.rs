@@ -14,7 +14,7 @@ use syn::LitStr;
 
 use crate::args::TopologySource;
 use crate::errors::Errors;
-use crate::topology::Topology;
+use netns_test_topology::Topology;
 
 /// Reads and checks the topology; returns the expression of its text for `TestCase::topology`,
 /// and the text itself.

@@ -1,7 +1,10 @@
-//! The one error type of the runtime.
+//! The one error type of the runtime, and how errors and panics are told as text: below every
+//! component, so that each can use them.
 
 use std::io;
 use std::path::PathBuf;
+
+use std::any::Any;
 
 use crate::topology::TopologyError;
 
@@ -21,49 +24,67 @@ pub enum Error {
     /// A network namespace for a node could not be created.
     #[error("cannot create the network namespace of node `{node}`")]
     CreateNamespace {
+        /// The node.
         node: String,
+        /// The cause, with the errno the kernel gave.
         #[source]
         source: nix::Error,
     },
     /// A thread could not enter a node's network namespace.
     #[error("cannot enter the network namespace of node `{node}`")]
     EnterNamespace {
+        /// The node.
         node: String,
+        /// The cause, with the errno the kernel gave.
         #[source]
         source: nix::Error,
     },
     /// The kernel refused a netlink request.
     #[error("netlink request failed: {what}")]
     Netlink {
+        /// What was being done, or what failed.
         what: String,
+        /// The cause, with the errno the kernel gave.
         #[source]
         source: io::Error,
     },
     /// The kernel does not have a feature the topology needs.
     #[error("this kernel lacks {feature}, needed for {needed_for}")]
     KernelLacks {
+        /// The kernel module or option that is missing: `sch_netem`, `veth`.
         feature: &'static str,
         /// What needed it, naming the node: `creating the veth pair ...`, `` `delay=50ms` on
         /// node `client` eth0 ``.
         needed_for: String,
+        /// The cause, with the errno the kernel gave.
         #[source]
         source: io::Error,
     },
     /// A sysctl could not be written inside a node.
     #[error("cannot write {path} in node `{node}`")]
     Sysctl {
+        /// The node.
         node: String,
+        /// The sysctl's file under `/proc/sys`.
         path: PathBuf,
+        /// The cause, with the errno the kernel gave.
         #[source]
         source: io::Error,
     },
     /// The links of the network did not all report `UP` in time.
     #[error("links did not come up within {waited_ms} ms: {pending}")]
-    NotReady { waited_ms: u64, pending: String },
+    NotReady {
+        /// How long the links were waited for.
+        waited_ms: u64,
+        /// The links that were not up, by node.
+        pending: String,
+    },
     /// The private mounts of the test (`/run`, `/proc`, `/etc/hosts`) could not be set up.
     #[error("cannot set up the test's private mounts: {step}")]
     Mount {
+        /// The mount that failed.
         step: String,
+        /// The cause, with the errno the kernel gave.
         #[source]
         source: nix::Error,
     },
@@ -73,31 +94,47 @@ pub enum Error {
         "netns_test::run needs a process with one thread, and this one has {threads}: call it \
          from `main` before any thread starts (in a test, use `#[netns_test]` instead)"
     )]
-    ThreadedCaller { threads: usize },
+    ThreadedCaller {
+        /// How many threads the process had.
+        threads: usize,
+    },
     /// The closure given to [`crate::run()`] panicked; its message.
     #[error("the closure panicked: {message}")]
-    Panicked { message: String },
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
     /// Something failed inside [`crate::run()`]'s sandbox (such as building the network), told by
     /// that process: the cause, with its errno, is in the text, since it crossed a process.
     #[error("in the sandbox: {what}")]
-    InSandbox { what: String },
+    InSandbox {
+        /// What failed, with its causes.
+        what: String,
+    },
     /// The packet capture could not start in a node.
     #[error("cannot start the packet capture in node `{node}`")]
     Capture {
+        /// The node.
         node: String,
+        /// The cause, with the errno the kernel gave.
         #[source]
         source: io::Error,
     },
     /// A link setting given at run time (`Link::set_rate("...")`) is not valid.
     #[error("invalid link setting: {problem}")]
-    InvalidSetting { problem: String },
+    InvalidSetting {
+        /// What is wrong with the value, and what to write instead.
+        problem: String,
+    },
     /// The system is not Linux: network namespaces, and so test networks, exist only there.
     #[error("netns-test needs Linux (network namespaces)")]
     NeedsLinux,
     /// An I/O error with what was being done.
     #[error("{what}")]
     Io {
+        /// What was being done, or what failed.
         what: String,
+        /// The cause, with the errno the kernel gave.
         #[source]
         source: io::Error,
     },
@@ -105,3 +142,25 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and all its causes, one per line.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// The message of a panic, from its payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<a panic payload that is not a string>".into()
+    }
+}

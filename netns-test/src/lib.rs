@@ -46,7 +46,8 @@
 //! # What a test gets
 //!
 //! Every test runs in a fresh process with its own user, network, mount and PID namespaces
-//! (`harness.rs`, `sandbox.rs` and `sys.rs` in the source explain how and why). Inside, each node of
+//! (the `harness` and `sandbox` components in the source, and `ARCHITECTURE.md`, explain how
+//! and why). Inside, each node of
 //! the topology is a network namespace; links are veth pairs, switches are Linux bridges in a
 //! namespace no node sees; addresses, routes and forwarding follow from the topology (see
 //! [`netns_test`] for the language, and [`topology`] for the parser and planner behind it).
@@ -126,91 +127,49 @@
 //! namespaces)` (or is ignored with that reason under `NETNS_TEST_UNSUPPORTED=skip`), and
 //! [`run()`] returns [`Error::NeedsLinux`]. No [`Net`] can exist there, so no body runs.
 
-pub mod topology;
+/// The topology language: parser, checks, plan and pictures (the `netns-test-topology` crate).
+pub use netns_test_topology as topology;
 
 #[cfg(target_os = "linux")]
-mod apply;
-#[cfg(target_os = "linux")]
-mod artifacts;
-#[cfg(all(target_os = "linux", feature = "tokio"))]
-mod asynch;
-mod body;
-mod capture;
-mod duration;
-#[cfg(not(target_os = "linux"))]
-mod elsewhere;
+mod api;
+mod config;
 mod error;
-#[cfg(target_os = "linux")]
-mod fallback;
+mod failure;
 mod harness;
 #[cfg(target_os = "linux")]
-mod keep;
-#[cfg(target_os = "linux")]
-mod libtest;
-#[cfg(target_os = "linux")]
-mod link;
-#[cfg(target_os = "linux")]
-mod mounts;
-#[cfg_attr(not(target_os = "linux"), path = "net_elsewhere.rs")]
-mod net;
-#[cfg(target_os = "linux")]
-mod netlink;
-#[cfg(target_os = "linux")]
-mod netns;
-mod portable;
-#[cfg(target_os = "linux")]
-mod probe;
-#[cfg(target_os = "linux")]
-mod qdisc;
-#[cfg(target_os = "linux")]
-mod report;
-#[cfg(target_os = "linux")]
-mod run;
-#[cfg(target_os = "linux")]
-mod runner;
+mod kernel;
+#[cfg(not(target_os = "linux"))]
+mod other_os;
+mod program;
 #[cfg(target_os = "linux")]
 mod sandbox;
-#[cfg(target_os = "linux")]
-mod snapshot;
-#[cfg(target_os = "linux")]
-mod sys;
-mod unsupported;
-#[cfg(target_os = "linux")]
-mod watch;
 
 #[cfg(all(target_os = "linux", feature = "tokio"))]
-pub use asynch::AsyncTask;
-#[cfg(not(target_os = "linux"))]
-pub use elsewhere::run;
+pub use api::AsyncTask;
+#[cfg(target_os = "linux")]
+pub use api::{Interface, Link, Net, Node};
+pub use config::{ARTIFACTS_ENV, CAPTURE_ENV, KEEP_ENV, TIMEOUT_ENV, UNSUPPORTED_ENV};
 pub use error::{Error, Result};
-pub use harness::TIMEOUT_ENV;
-#[cfg(target_os = "linux")]
-pub use link::Link;
-#[cfg(all(not(target_os = "linux"), feature = "tokio"))]
-pub use net::AsyncTask;
-#[cfg(not(target_os = "linux"))]
-pub use net::Link;
-pub use net::{Interface, Net, Node};
 pub use netns_test_macros::netns_test;
-pub use portable::{AsTopology, Portable};
+#[cfg(all(not(target_os = "linux"), feature = "tokio"))]
+pub use other_os::AsyncTask;
+#[cfg(not(target_os = "linux"))]
+pub use other_os::{Interface, Link, Net, Node, run};
 #[cfg(target_os = "linux")]
-pub use probe::{SandboxSupport, probe_sandbox};
+pub use program::run;
+pub use program::{AsTopology, Portable};
 #[cfg(target_os = "linux")]
-pub use run::run;
-#[cfg(target_os = "linux")]
-pub use sandbox::Refusal;
-pub use unsupported::UNSUPPORTED_ENV;
+pub use sandbox::{Refusal, SandboxSupport, probe_sandbox};
 
 /// Items the `#[netns_test]` expansion and `main!` refer to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::body::{block_on, run_in};
-    pub use crate::capture::CaptureMode;
-    #[cfg(not(target_os = "linux"))]
-    pub use crate::elsewhere::run_under_libtest;
-    pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, main};
+    pub use crate::failure::CaptureMode;
     #[cfg(target_os = "linux")]
-    pub use crate::libtest::run_under_libtest;
+    pub use crate::harness::run_under_libtest;
+    pub use crate::harness::{IntoOutcome, ShouldPanic, TESTS, TestCase, block_on, main, run_in};
+    #[cfg(not(target_os = "linux"))]
+    pub use crate::other_os::run_under_libtest;
     pub use linkme;
 }
 

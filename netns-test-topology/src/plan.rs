@@ -1,0 +1,417 @@
+//! The plan: every namespace, interface, address, route and sysctl a topology needs.
+//!
+//! A [`Plan`] is pure data, computed from a [`Topology`](super::Topology) without touching the
+//! kernel, and deterministic: the same text always gives the same plan. Applying it (creating
+//! namespaces, links, addresses) is the runtime's job and decides nothing.
+//!
+//! This module is compiled into the attribute macro as well, so it must use only `std` and
+//! `super::` paths.
+
+use std::collections::{HashSet, VecDeque};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::cidr6::mirror;
+use crate::network::{Addrs, HOST, Link, Peer, Segment};
+use crate::settings::LinkSettings;
+use crate::syntax::Role;
+use crate::{Ipv4Cidr, Ipv6Cidr};
+
+/// Every kernel object a topology needs, in the order they are created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// One entry per node, in order of first appearance in the text. `host`, when the text
+    /// names it, is one of them (with [`NodePlan::is_host`] set) and is not created: it is the
+    /// namespace the test body starts in.
+    pub nodes: Vec<NodePlan>,
+    /// One Linux bridge per `switch`, all placed in one hidden namespace that no node sees.
+    pub bridges: Vec<BridgePlan>,
+    /// One veth pair per link, both ends created directly in their namespaces.
+    pub veths: Vec<VethPlan>,
+}
+
+/// One node: a network namespace with its interfaces, routes and forwarding switch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodePlan {
+    /// The name from the topology text.
+    pub name: String,
+    /// True for the reserved node `host`: the test's own namespace, which already exists.
+    pub is_host: bool,
+    /// Whether forwarding is on (a router): IPv4, and IPv6 when the node has IPv6 addresses.
+    pub forwarding: bool,
+    /// The node's interfaces `eth0`, `eth1`, ... in the order its links appear.
+    pub interfaces: Vec<InterfacePlan>,
+    /// Static IPv4 routes, in the order they are added (default route last).
+    pub routes: Vec<RoutePlan>,
+    /// Static IPv6 routes, the same as the IPv4 ones; empty with `[ipv6=off]`.
+    pub routes6: Vec<Ipv6RoutePlan>,
+}
+
+/// One interface inside a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfacePlan {
+    /// `eth0`, `eth1`, ...
+    pub name: String,
+    /// The IPv4 address with its prefix length.
+    pub ipv4: Ipv4Cidr,
+    /// The IPv6 address with its prefix length; `None` with `[ipv6=off]`.
+    pub ipv6: Option<Ipv6Cidr>,
+    /// The segment this interface is attached to (index into the plan's segments order, as
+    /// given by [`Topology`](super::Topology)): useful for reports.
+    pub segment: usize,
+}
+
+/// A route inside a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutePlan {
+    /// The destination; `None` is the default route.
+    pub destination: Option<Ipv4Cidr>,
+    /// The next hop, on a directly attached segment.
+    pub gateway: Ipv4Addr,
+}
+
+/// An IPv6 route inside a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ipv6RoutePlan {
+    /// The destination; `None` is the default route.
+    pub destination: Option<Ipv6Cidr>,
+    /// The next hop's global address, on a directly attached segment.
+    pub gateway: Ipv6Addr,
+}
+
+/// Where one end of a veth pair lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Inside node number `n` (index into [`Plan::nodes`]).
+    Node(usize),
+    /// Inside the hidden switch namespace, as a port of bridge number `n` (index into
+    /// [`Plan::bridges`]).
+    Bridge(usize),
+}
+
+/// One end of a veth pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VethEnd {
+    /// Which namespace it is created in.
+    pub place: Place,
+    /// The interface name there: `ethN` in a node, a generated port name (`b0p1`) on a bridge.
+    pub ifname: String,
+}
+
+/// A veth pair: the only kind of link between namespaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VethPlan {
+    /// The end in the link's first node. For a link between a node and a switch, this is the
+    /// node's end, whichever way round the text wrote the link.
+    pub a: VethEnd,
+    /// The other end: in the second node, or a port of the switch's bridge.
+    pub b: VethEnd,
+    /// `mtu=`, `rate=`, `delay=`, `loss=`: applied to both ends.
+    pub settings: LinkSettings,
+}
+
+/// A Linux bridge standing for a `switch`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BridgePlan {
+    /// The switch's name in the topology text.
+    pub switch: String,
+    /// The bridge's interface name in the hidden namespace (`b0`, `b1`, ...): generated, so that
+    /// no user name can collide with a port name.
+    pub ifname: String,
+}
+
+impl Plan {
+    /// The node named `name`, `host` included.
+    pub fn node(&self, name: &str) -> Option<&NodePlan> {
+        self.nodes.iter().find(|node| node.name == name)
+    }
+
+    /// The subnet of segment number `segment` (see [`InterfacePlan::segment`]).
+    pub fn segment_subnet(&self, segment: usize) -> Option<Ipv4Cidr> {
+        let mut interfaces = self.nodes.iter().flat_map(|node| &node.interfaces);
+        interfaces
+            .find(|i| i.segment == segment)
+            .map(|i| i.ipv4.network())
+    }
+
+    /// The IPv6 subnet of segment number `segment`, if the network has IPv6.
+    pub fn segment_subnet6(&self, segment: usize) -> Option<Ipv6Cidr> {
+        let mut interfaces = self.nodes.iter().flat_map(|node| &node.interfaces);
+        interfaces
+            .find(|i| i.segment == segment)
+            .and_then(|i| i.ipv6)
+            .map(|ipv6| ipv6.network())
+    }
+}
+
+impl NodePlan {
+    /// The interface named `name` (`eth0`, ...).
+    pub fn interface(&self, name: &str) -> Option<&InterfacePlan> {
+        self.interfaces
+            .iter()
+            .find(|interface| interface.name == name)
+    }
+}
+
+/// Plans a checked topology. Every segment's subnet has room for its interfaces.
+pub(super) fn build(
+    nodes: &[String],
+    switches: &[String],
+    links: &[Link],
+    segments: &[Segment],
+    roles: &[Option<Role>],
+) -> Plan {
+    // The segment of each node's interfaces, and each segment's (node, interface) members, both
+    // in order of appearance; the addresses the text gives each interface.
+    let mut attached: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    let mut members: Vec<Vec<(usize, usize)>> = vec![Vec::new(); segments.len()];
+    let mut explicit: Vec<Vec<Addrs>> = vec![Vec::new(); nodes.len()];
+    let mut attach = |node: usize, segment: usize, addrs: Addrs| {
+        members[segment].push((node, attached[node].len()));
+        attached[node].push(segment);
+        explicit[node].push(addrs);
+        VethEnd {
+            place: Place::Node(node),
+            ifname: format!("eth{}", attached[node].len() - 1),
+        }
+    };
+    let mut ports = vec![0; switches.len()];
+    let mut veths = Vec::with_capacity(links.len());
+    for link in links {
+        let a = attach(link.node, link.segment, link.addrs[0]);
+        let b = match link.peer {
+            Peer::Node(node) => attach(node, link.segment, link.addrs[1]),
+            Peer::Switch(switch) => {
+                ports[switch] += 1;
+                let ifname = format!("b{switch}p{}", ports[switch] - 1);
+                VethEnd {
+                    place: Place::Bridge(switch),
+                    ifname,
+                }
+            }
+        };
+        veths.push(VethPlan {
+            a,
+            b,
+            settings: link.settings,
+        });
+    }
+    let routers = (roles.iter().zip(&attached))
+        .map(|(role, attached)| role.map_or(attached.len() >= 2, |role| role == Role::Router))
+        .collect();
+    let network = Network::new(segments, attached, members, routers, &explicit);
+    let nodes = nodes
+        .iter()
+        .enumerate()
+        .map(|(node, name)| network.node(node, name))
+        .collect();
+    let bridges = switches
+        .iter()
+        .enumerate()
+        .map(|(k, name)| BridgePlan {
+            switch: name.clone(),
+            ifname: format!("b{k}"),
+        })
+        .collect();
+    Plan {
+        nodes,
+        bridges,
+        veths,
+    }
+}
+
+/// Who is attached where, and with which address.
+struct Network<'a> {
+    segments: &'a [Segment],
+    /// Per node, the segment of each interface.
+    attached: Vec<Vec<usize>>,
+    /// Per segment, `(node, interface)` in order of appearance.
+    members: Vec<Vec<(usize, usize)>>,
+    /// Per node, whether it is a router: declared so, or with two or more links.
+    routers: Vec<bool>,
+    /// Per node, the IPv4 address of each interface.
+    addresses: Vec<Vec<Ipv4Addr>>,
+    /// Per node, the IPv6 address of each interface, when the network has IPv6.
+    addresses6: Vec<Vec<Option<Ipv6Addr>>>,
+}
+
+impl<'a> Network<'a> {
+    /// Gives addresses: the text's first; then on each segment, hosts count up from `.1`,
+    /// routers down from the top, skipping the addresses already taken. An IPv6 address mirrors
+    /// the IPv4 host number.
+    fn new(
+        segments: &'a [Segment],
+        attached: Vec<Vec<usize>>,
+        members: Vec<Vec<(usize, usize)>>,
+        routers: Vec<bool>,
+        explicit: &[Vec<Addrs>],
+    ) -> Self {
+        let mut addresses: Vec<Vec<Ipv4Addr>> = attached
+            .iter()
+            .map(|a| vec![Ipv4Addr::UNSPECIFIED; a.len()])
+            .collect();
+        let mut addresses6: Vec<Vec<Option<Ipv6Addr>>> =
+            attached.iter().map(|a| vec![None; a.len()]).collect();
+        for (segment, members) in members.iter().enumerate() {
+            let subnet = segments[segment].subnet;
+            let mut taken: HashSet<Ipv4Addr> = members
+                .iter()
+                .filter_map(|&(node, interface)| explicit[node][interface].v4)
+                .collect();
+            let (mut hosts, mut routers_seen) = (0, 0);
+            for &(node, interface) in members {
+                if let Some(address) = explicit[node][interface].v4 {
+                    addresses[node][interface] = address;
+                    continue;
+                }
+                let address = loop {
+                    let address = if routers[node] {
+                        routers_seen += 1;
+                        subnet.nth_last_host(routers_seen - 1)
+                    } else {
+                        hosts += 1;
+                        subnet.nth_host(hosts - 1)
+                    };
+                    match address {
+                        Some(address) if taken.contains(&address) => continue,
+                        address => break address,
+                    }
+                };
+                debug_assert!(
+                    address.is_some(),
+                    "segment {segment} was checked to be large enough"
+                );
+                let address = address.unwrap_or(Ipv4Addr::UNSPECIFIED);
+                taken.insert(address);
+                addresses[node][interface] = address;
+            }
+            if let Some(subnet6) = segments[segment].subnet6 {
+                let mut taken6: HashSet<Ipv6Addr> = members
+                    .iter()
+                    .filter_map(|&(node, interface)| explicit[node][interface].v6)
+                    .collect();
+                for &(node, interface) in members {
+                    let address = explicit[node][interface].v6.unwrap_or_else(|| {
+                        let number = u32::from(addresses[node][interface])
+                            - u32::from(subnet.network().addr());
+                        let address = ipv6_for(subnet6, number, &taken6);
+                        taken6.insert(address);
+                        address
+                    });
+                    addresses6[node][interface] = Some(address);
+                }
+            }
+        }
+        Self {
+            segments,
+            attached,
+            members,
+            routers,
+            addresses,
+            addresses6,
+        }
+    }
+
+    fn is_router(&self, node: usize) -> bool {
+        self.routers[node]
+    }
+
+    fn node(&self, node: usize, name: &str) -> NodePlan {
+        let interfaces = self.attached[node]
+            .iter()
+            .enumerate()
+            .map(|(i, &segment)| InterfacePlan {
+                name: format!("eth{i}"),
+                ipv4: self.segments[segment]
+                    .subnet
+                    .with_addr(self.addresses[node][i]),
+                ipv6: (self.segments[segment].subnet6)
+                    .zip(self.addresses6[node][i])
+                    .map(|(subnet6, address)| subnet6.with_addr(address)),
+                segment,
+            })
+            .collect();
+        // Each route as the next hop's `(node, interface)`, then in both families.
+        let hops: Vec<(Option<usize>, (usize, usize))> = if self.is_router(node) {
+            self.router_routes(node)
+        } else {
+            self.default_route(node).into_iter().collect()
+        };
+        let routes = hops
+            .iter()
+            .map(|&(segment, (n, i))| RoutePlan {
+                destination: segment.map(|s| self.segments[s].subnet),
+                gateway: self.addresses[n][i],
+            })
+            .collect();
+        let routes6 = hops
+            .iter()
+            .filter_map(|&(segment, (n, i))| {
+                Some(Ipv6RoutePlan {
+                    destination: match segment {
+                        Some(s) => Some(self.segments[s].subnet6?),
+                        None => None,
+                    },
+                    gateway: self.addresses6[n][i]?,
+                })
+            })
+            .collect();
+        NodePlan {
+            name: name.to_owned(),
+            is_host: name == HOST,
+            forwarding: self.is_router(node),
+            interfaces,
+            routes,
+            routes6,
+        }
+    }
+
+    /// A host's default route, through the first router of its first segment that has one.
+    fn default_route(&self, host: usize) -> Option<(Option<usize>, (usize, usize))> {
+        let mut routers = (self.attached[host].iter())
+            .flat_map(|&segment| &self.members[segment])
+            .filter(|&&(n, _)| n != host && self.is_router(n));
+        routers.next().map(|&hop| (None, hop))
+    }
+
+    /// A router's routes to every subnet it is not attached to, by breadth-first search over
+    /// segments: the first router found on the way to a segment is the next hop. Each route is
+    /// the destination segment and the next hop's `(node, interface)`.
+    fn router_routes(&self, start: usize) -> Vec<(Option<usize>, (usize, usize))> {
+        // Per segment: not reached yet, attached (`Some(None)`), or through a gateway.
+        let mut via: Vec<Option<Option<(usize, usize)>>> = vec![None; self.segments.len()];
+        let mut queue = VecDeque::new();
+        for &segment in &self.attached[start] {
+            via[segment] = Some(None);
+            queue.push_back((segment, None));
+        }
+        while let Some((segment, first_hop)) = queue.pop_front() {
+            for &(router, interface) in &self.members[segment] {
+                if router == start || !self.is_router(router) {
+                    continue;
+                }
+                let gateway = first_hop.unwrap_or((router, interface));
+                for &next in &self.attached[router] {
+                    if via[next].is_none() {
+                        via[next] = Some(Some(gateway));
+                        queue.push_back((next, Some(gateway)));
+                    }
+                }
+            }
+        }
+        (via.into_iter().enumerate())
+            .filter_map(|(segment, via)| Some((Some(segment), via.flatten()?)))
+            .collect()
+    }
+}
+
+/// The IPv6 address of the interface whose IPv4 host number is `number`: the one that mirrors
+/// it (`.254` gives `::254`), or if that is taken or does not fit, the next free one from
+/// `number` up. The subnet was checked to have room.
+fn ipv6_for(subnet: Ipv6Cidr, number: u32, taken: &HashSet<Ipv6Addr>) -> Ipv6Addr {
+    let free = |n: u128| subnet.host(n).filter(|a| n != 0 && !taken.contains(a));
+    let mirrored = mirror(u64::from(number)).and_then(free);
+    mirrored
+        .or_else(|| (u128::from(number)..).take(1 << 20).find_map(free))
+        .or_else(|| (1..).take(1 << 20).find_map(free))
+        .unwrap_or(Ipv6Addr::UNSPECIFIED)
+}

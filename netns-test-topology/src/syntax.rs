@@ -1,0 +1,99 @@
+//! What parsing yields and resolving reads: statements, the names and addresses in them, and
+//! their attributes, each with the byte range it was written at.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
+
+use crate::settings::LinkSettings;
+use crate::{Ipv4Cidr, Ipv6Cidr};
+
+/// A value with the byte range it was written at.
+#[derive(Clone, Debug)]
+pub(super) struct Spanned<T> {
+    pub(super) value: T,
+    pub(super) span: Range<usize>,
+}
+
+/// One statement that parsed without error.
+#[derive(Debug)]
+pub(super) enum Statement<'t> {
+    /// `switch a b`
+    Switches(Vec<Spanned<&'t str>>),
+    /// `router a b` or `host a b`: the role of nodes, whatever their number of links.
+    Roles {
+        role: Spanned<Role>,
+        names: Vec<Spanned<&'t str>>,
+    },
+    /// `[ipv6=off]` on a line of its own: options of the whole topology.
+    Options(Attributes),
+    /// `a -- {b c} -- d [subnet=...]`
+    Chain {
+        items: Vec<Item<'t>>,
+        attributes: Option<Attributes>,
+    },
+}
+
+/// What a `router` or `host` declaration makes of its nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Role {
+    /// Forwards, takes the top addresses, routes to every subnet; even with one link.
+    Router,
+    /// Does not forward, takes the low addresses, has a default route; even with two links.
+    Host,
+}
+
+impl Role {
+    pub(super) fn keyword(self) -> &'static str {
+        match self {
+            Role::Router => "router",
+            Role::Host => "host",
+        }
+    }
+}
+
+/// One name in a chain, with the addresses written for its end of the link: `a@10.0.1.7`.
+#[derive(Clone, Debug)]
+pub(super) struct End<'t> {
+    pub(super) name: Spanned<&'t str>,
+    pub(super) v4: Option<Spanned<Ipv4Addr>>,
+    pub(super) v6: Option<Spanned<Ipv6Addr>>,
+    /// The whole `a@...`.
+    pub(super) span: Range<usize>,
+}
+
+impl End<'_> {
+    pub(super) fn has_address(&self) -> bool {
+        self.v4.is_some() || self.v6.is_some()
+    }
+}
+
+/// One side of a `--`: a name or a `{}` group of names.
+#[derive(Debug)]
+pub(super) enum Item<'t> {
+    Name(End<'t>),
+    Group(Vec<End<'t>>),
+}
+
+impl<'t> Item<'t> {
+    pub(super) fn names(&self) -> &[End<'t>] {
+        match self {
+            Item::Name(name) => std::slice::from_ref(name),
+            Item::Group(names) => names,
+        }
+    }
+}
+
+/// The attributes of one chain, each with where its value was written.
+#[derive(Debug, Default)]
+pub(super) struct Attributes {
+    /// The whole `[...]`.
+    pub(super) span: Range<usize>,
+    /// `subnet=`: the IPv4 network of the chain's segment.
+    pub(super) subnet: Option<Spanned<Ipv4Cidr>>,
+    /// `subnet6=`: the IPv6 network of the chain's segment.
+    pub(super) subnet6: Option<Spanned<Ipv6Cidr>>,
+    /// `ipv6=on|off`: whether the network has IPv6 (a whole-topology option).
+    pub(super) ipv6: Option<Spanned<bool>>,
+    /// `mtu=`, `rate=`, `delay=`, `loss=`: the settings of every link of the chain.
+    pub(super) link: LinkSettings,
+}

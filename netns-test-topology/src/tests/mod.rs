@@ -1,0 +1,6 @@
+//! Tests of the language as a user meets it: from text to errors and plans.
+
+mod errors;
+mod language;
+mod plans;
+pub(crate) mod support;

@@ -1,0 +1,18 @@
+//! The test API: what a test body holds. [`Net`] and [`Node`] (`net.rs`), [`Link`] and the wiring
+//! behind it (`link.rs`), a tokio runtime per node (`asynch.rs`).
+//!
+//! It builds its network through the kernel plumbing ([`crate::kernel`]) and enters nodes
+//! through the sandbox's one `setns` before `exec`; it never reads the environment (the harness
+//! passes what it decides) and knows nothing of harnesses or failure reports.
+
+#[cfg(feature = "tokio")]
+mod asynch;
+mod link;
+mod net;
+
+#[cfg(feature = "tokio")]
+pub use asynch::AsyncTask;
+#[cfg(feature = "tokio")]
+pub(crate) use asynch::unseen_panic;
+pub use link::Link;
+pub use net::{Interface, Net, Node};

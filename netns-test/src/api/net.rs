@@ -1,0 +1,319 @@
+//! The network a test body sees: [`Net`] and its [`Node`]s.
+//!
+//! A node is an owned file descriptor of its network namespace, nothing more. Code "runs in a
+//! node" when the thread running it has entered that namespace: every socket a thread creates
+//! belongs to the thread's namespace for good, and processes and threads inherit it. So
+//! [`Node::run`] and [`Node::spawn`] start a thread that enters the node first, and
+//! [`Node::command`] makes the new process enter it between `fork` and `exec`.
+
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::os::fd::{AsFd, OwnedFd};
+use std::panic;
+use std::process::Command;
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use super::link::Wiring;
+use crate::kernel::apply::{self, Built};
+use crate::kernel::{mounts, netns, report, snapshot};
+use crate::sandbox as sys;
+use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
+use crate::{Error, Result};
+
+/// The network of one test: its nodes, built from the topology.
+#[derive(Debug)]
+pub struct Net {
+    topology: Topology,
+    nodes: Vec<Node>,
+    built: Built,
+    wiring: Arc<Wiring>,
+}
+
+impl Net {
+    /// Builds the network of `topology` around the calling thread, whose namespace becomes the
+    /// `host` node. Must run inside the test's sandbox (as the test process does).
+    pub(crate) fn build(topology: &str) -> Result<Net> {
+        let topology = Topology::parse(topology)?;
+        mounts::make_private()?;
+        let built = apply::apply(topology.plan())?;
+        let wiring = Arc::new(Wiring::new(topology.plan(), &built)?);
+        let nodes = topology
+            .plan()
+            .nodes
+            .iter()
+            .zip(&built.nodes)
+            .enumerate()
+            .map(|(index, (plan, fd))| {
+                Ok(Node {
+                    index,
+                    wiring: Arc::clone(&wiring),
+                    name: plan.name.clone(),
+                    ns: Arc::new(fd.try_clone().map_err(|source| Error::Io {
+                        what: format!("cannot duplicate the namespace fd of node `{}`", plan.name),
+                        source,
+                    })?),
+                    interfaces: plan
+                        .interfaces
+                        .iter()
+                        .map(|i| Interface {
+                            name: i.name.clone(),
+                            ipv4: i.ipv4,
+                            ipv6: i.ipv6,
+                        })
+                        .collect(),
+                    #[cfg(feature = "tokio")]
+                    runtime: std::sync::OnceLock::new(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let net = Net {
+            topology,
+            nodes,
+            built,
+            wiring,
+        };
+        mounts::publish(
+            net.nodes.iter().map(|node| (node.name(), node.ns.as_fd())),
+            &net.hosts_file(),
+        )?;
+        Ok(net)
+    }
+
+    /// The node called `name`.
+    ///
+    /// # Panics
+    ///
+    /// If the topology has no such node; the message lists the nodes it has.
+    #[track_caller]
+    pub fn node(&self, name: &str) -> &Node {
+        match self.nodes.iter().find(|node| node.name == name) {
+            Some(node) => node,
+            None => {
+                let names: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
+                panic!(
+                    "this network has no node `{name}`; its nodes are: {}",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+
+    /// Every node, in order of first appearance in the topology.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The topology this network was built from.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The network as the kernel sees it now: each node's interfaces, addresses and routes,
+    /// then the MTU, rate, delay and loss each link has now, if any has one. This is what a
+    /// failing test prints.
+    pub fn report(&self) -> String {
+        let mut text = report::describe(self.topology.plan(), &self.built);
+        let settings = self.wiring.settings_lines();
+        if !settings.is_empty() {
+            text.push_str("link settings now:\n");
+            for line in settings {
+                let _ = writeln!(text, "  {line}");
+            }
+        }
+        text
+    }
+
+    /// Writes the state of every node, one file each, into `dir` (see [`crate::kernel::snapshot`]).
+    pub(crate) fn save_state(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        snapshot::save(self.topology.plan(), &self.built, dir).map(drop)
+    }
+
+    pub(crate) fn wiring(&self) -> &Wiring {
+        &self.wiring
+    }
+
+    fn hosts_file(&self) -> String {
+        let mut text =
+            String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        for node in &self.nodes {
+            if let Some(interface) = node.interfaces.first() {
+                let _ = writeln!(text, "{}\t{}", interface.ipv4.addr(), node.name);
+                if let Some(ipv6) = interface.ipv6 {
+                    let _ = writeln!(text, "{}\t{}", ipv6.addr(), node.name);
+                }
+            }
+        }
+        text
+    }
+}
+
+/// One node of the network: a network namespace with its interfaces.
+#[derive(Debug)]
+pub struct Node {
+    name: String,
+    pub(crate) ns: Arc<OwnedFd>,
+    interfaces: Vec<Interface>,
+    /// Its position in the plan, and the links of the network, for `disconnect`.
+    index: usize,
+    wiring: Arc<Wiring>,
+    /// The node's tokio runtime, started by its first async use (see [`crate::api::asynch`]).
+    #[cfg(feature = "tokio")]
+    pub(crate) runtime: std::sync::OnceLock<tokio::runtime::Handle>,
+}
+
+impl Node {
+    /// The node's name in the topology.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `f` on a thread inside this node and returns what it returns. Sockets `f` opens
+    /// belong to this node. `f` may borrow from the caller; a panic in `f` goes on in the caller.
+    pub fn run<T, F>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send,
+        T: Send,
+    {
+        thread::scope(|scope| {
+            let thread = thread::Builder::new()
+                .name(self.name.clone())
+                .spawn_scoped(scope, || {
+                    self.enter();
+                    f()
+                })
+                .expect("cannot start a thread for the node");
+            match thread.join() {
+                Ok(value) => value,
+                Err(payload) => panic::resume_unwind(payload),
+            }
+        })
+    }
+
+    /// Starts `f` on a background thread inside this node. The thread ends with the test at the
+    /// latest.
+    pub fn spawn<T, F>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let ns = Arc::clone(&self.ns);
+        let name = self.name.clone();
+        thread::Builder::new()
+            .name(self.name.clone())
+            .spawn(move || {
+                if let Err(source) = netns::enter(ns.as_fd()) {
+                    panic!("{}", enter_error(&name, source));
+                }
+                f()
+            })
+            .expect("cannot start a thread for the node")
+    }
+
+    /// A [`Command`] whose process runs inside this node. It is killed when the test ends.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(program);
+        sys::enter_before_exec(&mut command, Arc::clone(&self.ns));
+        command
+    }
+
+    /// The node's first IPv4 address (that of `eth0`).
+    pub fn ip(&self) -> Ipv4Addr {
+        self.interfaces
+            .first()
+            .map(|i| i.ipv4.addr())
+            .expect("every node has at least one interface")
+    }
+
+    /// The node's first IPv6 address (that of `eth0`), global, usable at once.
+    ///
+    /// # Panics
+    ///
+    /// If the topology says `[ipv6=off]`, or the node has no link.
+    #[track_caller]
+    pub fn ipv6(&self) -> Ipv6Addr {
+        match self.interfaces.first().map(|i| i.ipv6) {
+            Some(Some(ipv6)) => ipv6.addr(),
+            Some(None) => panic!(
+                "node `{}` has no IPv6 address: the topology says `[ipv6=off]`",
+                self.name
+            ),
+            None => panic!("node `{}` has no link, so no address", self.name),
+        }
+    }
+
+    /// Every IPv4 address of the node with its prefix, in interface order.
+    pub fn addrs(&self) -> impl Iterator<Item = Ipv4Cidr> + '_ {
+        self.interfaces.iter().map(|i| i.ipv4)
+    }
+
+    /// The node's interfaces, `eth0` first.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+
+    /// The node's network namespace.
+    pub(crate) fn ns(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.ns.as_fd()
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    pub(crate) fn wiring(&self) -> &Wiring {
+        &self.wiring
+    }
+
+    fn enter(&self) {
+        if let Err(source) = netns::enter(self.ns.as_fd()) {
+            panic!("{}", enter_error(&self.name, source));
+        }
+    }
+
+    /// Moves the calling thread into the node until the guard is dropped.
+    ///
+    /// # Panics
+    ///
+    /// When the kernel refuses (it does not, for a namespace the test made).
+    #[track_caller]
+    pub(crate) fn visit(&self) -> netns::Entered {
+        netns::Entered::new(self.ns.as_fd())
+            .unwrap_or_else(|source| panic!("{}", enter_error(&self.name, source)))
+    }
+}
+
+/// Why a thread could not enter node `node`, with every cause.
+pub(crate) fn enter_error(node: &str, source: nix::Error) -> String {
+    let error = Error::EnterNamespace {
+        node: node.to_string(),
+        source,
+    };
+    crate::error::error_chain(&error)
+}
+
+/// An interface of a node, as planned from the topology.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    name: String,
+    ipv4: Ipv4Cidr,
+    ipv6: Option<Ipv6Cidr>,
+}
+
+impl Interface {
+    /// `eth0`, `eth1`, ...
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its IPv4 address and prefix length.
+    pub fn ipv4(&self) -> Ipv4Cidr {
+        self.ipv4
+    }
+
+    /// Its IPv6 address and prefix length; `None` with `[ipv6=off]`.
+    pub fn ipv6(&self) -> Option<Ipv6Cidr> {
+        self.ipv6
+    }
+}

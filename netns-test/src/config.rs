@@ -1,0 +1,253 @@
+//! Every knob of a run: the `NETNS_TEST_*` environment variables, read once, at the top.
+//!
+//! The harness reads [`Config`] when its `main` starts, and so does a test process when it
+//! starts inside its sandbox; everything below them takes the values it needs as parameters.
+//! So a reader finds every knob here, and a test of a lower layer sets a knob by passing it.
+//!
+//! | variable | meaning | values |
+//! |---|---|---|
+//! | [`TIMEOUT_ENV`] | the time limit of every test without a `timeout = "..."` | a duration: `30s`, `1.5m` |
+//! | [`UNSUPPORTED_ENV`] | a test this machine cannot run: failed or ignored | `fail` (default), `skip` |
+//! | [`KEEP_ENV`] | a failed test keeps its network up for the user to enter | `1` (anything but `0` or nothing) |
+//! | [`CAPTURE_ENV`] | the packet capture of every test of the run | `off`, `on-failure`, `always` |
+//! | [`ARTIFACTS_ENV`] | where failed tests leave their folders | a directory |
+//!
+//! Two more variables are the harness's own word to the test process it starts, not knobs:
+//! which test to run ([`CHILD_ENV`]) and its time limit ([`LIMIT_ENV`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::failure::CaptureMode;
+
+/// The environment variable that gives every test without a `timeout = "..."` a time limit:
+/// `NETNS_TEST_TIMEOUT=30s` (any duration: `500ms`, `1.5s`, `2m`).
+pub const TIMEOUT_ENV: &str = "NETNS_TEST_TIMEOUT";
+
+/// The environment variable that chooses what a test does on a machine that cannot run it:
+/// `fail` (the default) or `skip` (reported as ignored, with the reason).
+pub const UNSUPPORTED_ENV: &str = "NETNS_TEST_UNSUPPORTED";
+
+/// The environment variable that keeps the network of a failed test up: `NETNS_TEST_KEEP=1`.
+pub const KEEP_ENV: &str = "NETNS_TEST_KEEP";
+
+/// The environment variable that sets the capture of every test of the run:
+/// `NETNS_TEST_CAPTURE=off|on-failure|always`, over what the attributes say.
+pub const CAPTURE_ENV: &str = "NETNS_TEST_CAPTURE";
+
+/// The environment variable that chooses the base folder of the artifacts:
+/// `NETNS_TEST_ARTIFACTS=<dir>` puts a failed test's folder at `<dir>/<binary>/<test>/`.
+pub const ARTIFACTS_ENV: &str = "NETNS_TEST_ARTIFACTS";
+
+/// The environment variable that tells a re-executed test binary which test to run inside its
+/// sandbox.
+#[cfg(target_os = "linux")]
+pub(crate) const CHILD_ENV: &str = "__NETNS_TEST_CHILD";
+
+/// The environment variable in which the harness gives the test process its time limit, in
+/// microseconds.
+#[cfg(target_os = "linux")]
+pub(crate) const LIMIT_ENV: &str = "__NETNS_TEST_TIME_LIMIT_US";
+
+/// The settings of a run, from the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Config {
+    /// [`TIMEOUT_ENV`]: the default time limit, or why it cannot be read (which fails every test
+    /// that has no `timeout` of its own, rather than run it without the limit it was meant to
+    /// have).
+    pub(crate) timeout: Result<Option<Duration>, String>,
+    /// [`UNSUPPORTED_ENV`].
+    pub(crate) on_unsupported: OnUnsupported,
+    /// [`KEEP_ENV`].
+    pub(crate) keep: bool,
+    /// [`CAPTURE_ENV`]: the mode that overrides the attributes', or why it cannot be read.
+    pub(crate) capture: Result<Option<CaptureMode>, String>,
+    /// [`ARTIFACTS_ENV`].
+    pub(crate) artifacts: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads every variable.
+    pub(crate) fn from_env() -> Config {
+        let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        Config {
+            timeout: read_timeout(std::env::var(TIMEOUT_ENV)),
+            on_unsupported: OnUnsupported::parse(std::env::var(UNSUPPORTED_ENV).ok().as_deref()),
+            keep: var(KEEP_ENV).is_some_and(|value| value != "0"),
+            capture: read_capture(std::env::var(CAPTURE_ENV)),
+            artifacts: var(ARTIFACTS_ENV).map(PathBuf::from),
+        }
+    }
+
+    /// The time limit of a test that declares `declared`: its own, else the run's default.
+    pub(crate) fn time_limit(
+        &self,
+        declared: Option<Duration>,
+    ) -> Result<Option<Duration>, String> {
+        match declared {
+            Some(limit) => Ok(Some(limit)),
+            None => self.timeout.clone(),
+        }
+    }
+
+    /// The capture mode of a test whose attribute asked for `declared`: the run's, if set.
+    pub(crate) fn capture_mode(&self, declared: CaptureMode) -> Result<CaptureMode, String> {
+        self.capture.clone().map(|run| run.unwrap_or(declared))
+    }
+}
+
+/// What the harness asked of this process, if it is a test process it started: the test to run
+/// and its time limit. Both variables are removed, so that programs the test starts do not see
+/// them.
+///
+/// # Safety
+///
+/// Call it at the top of `main`, before any other thread exists (it changes the environment).
+#[cfg(target_os = "linux")]
+pub(crate) unsafe fn take_child_order() -> Option<(String, Option<Duration>)> {
+    let name = std::env::var_os(CHILD_ENV)?.to_string_lossy().into_owned();
+    let limit = child_time_limit();
+    // SAFETY: the caller promises one thread.
+    unsafe {
+        std::env::remove_var(CHILD_ENV);
+        std::env::remove_var(LIMIT_ENV);
+    }
+    Some((name, limit))
+}
+
+/// The time limit the harness gave this test process, under libtest's harness, where the
+/// environment cannot be changed (see [`take_child_order`]).
+#[cfg(target_os = "linux")]
+pub(crate) fn child_time_limit() -> Option<Duration> {
+    let micros = std::env::var(LIMIT_ENV).ok()?.parse().ok()?;
+    Some(Duration::from_micros(micros))
+}
+
+fn read_timeout(value: Result<String, std::env::VarError>) -> Result<Option<Duration>, String> {
+    match value {
+        Ok(text) if text.trim().is_empty() => Ok(None),
+        Ok(text) => netns_test_topology::parse_timeout(&text)
+            .map(Some)
+            .map_err(|message| format!("{TIMEOUT_ENV}: {message}")),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+            "{TIMEOUT_ENV} is not valid UTF-8: write a duration such as `30s`"
+        )),
+    }
+}
+
+fn read_capture(value: Result<String, std::env::VarError>) -> Result<Option<CaptureMode>, String> {
+    let Ok(value) = value else {
+        return Ok(None);
+    };
+    CaptureMode::parse(&value).map(Some).ok_or_else(|| {
+        format!("{CAPTURE_ENV} must be `off`, `on-failure` or `always`, not `{value}`")
+    })
+}
+
+/// What a test does on a machine that cannot run it: fail (the default) or, when asked, skip.
+///
+/// A CI matrix may include machines without usable namespaces (a locked-down container, another
+/// operating system). There, `NETNS_TEST_UNSUPPORTED=skip` reports each test as ignored, with the
+/// reason, instead of failed. It is never the default: a suite that cannot run must not look
+/// green unless someone asked for that.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum OnUnsupported {
+    /// Report the test as failed, with the reason.
+    Fail,
+    /// Report the test as ignored, with the reason.
+    Skip,
+    /// The variable holds something else: fail, and say what it holds.
+    Invalid(String),
+}
+
+impl OnUnsupported {
+    fn parse(value: Option<&str>) -> OnUnsupported {
+        match value {
+            None | Some("" | "fail") => OnUnsupported::Fail,
+            Some("skip") => OnUnsupported::Skip,
+            Some(other) => OnUnsupported::Invalid(other.to_string()),
+        }
+    }
+
+    /// Turns the reason a test cannot run here into its verdict: `Ok(reason)` to report it
+    /// ignored, `Err(message)` to report it failed.
+    pub(crate) fn verdict(&self, reason: &str) -> Result<String, String> {
+        match self {
+            OnUnsupported::Skip => Ok(format!("cannot run here: {reason}")),
+            OnUnsupported::Fail => Err(format!(
+                "{reason}\n(set {UNSUPPORTED_ENV}=skip to report such tests as ignored instead)"
+            )),
+            OnUnsupported::Invalid(value) => Err(format!(
+                "{reason}\n({UNSUPPORTED_ENV} is `{value}`; it takes `skip` or `fail`)"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_is_the_default() {
+        assert_eq!(OnUnsupported::parse(None), OnUnsupported::Fail);
+        assert_eq!(OnUnsupported::parse(Some("")), OnUnsupported::Fail);
+        assert_eq!(OnUnsupported::parse(Some("fail")), OnUnsupported::Fail);
+        let message = OnUnsupported::Fail.verdict("no namespaces").unwrap_err();
+        assert!(message.starts_with("no namespaces"), "{message}");
+        assert!(message.contains("NETNS_TEST_UNSUPPORTED=skip"), "{message}");
+    }
+
+    #[test]
+    fn skip_reports_the_reason() {
+        assert_eq!(OnUnsupported::parse(Some("skip")), OnUnsupported::Skip);
+        assert_eq!(
+            OnUnsupported::Skip.verdict("no namespaces"),
+            Ok("cannot run here: no namespaces".into())
+        );
+    }
+
+    #[test]
+    fn anything_else_fails_and_says_so() {
+        let choice = OnUnsupported::parse(Some("yes"));
+        let message = choice.verdict("no namespaces").unwrap_err();
+        assert!(message.contains("is `yes`"), "{message}");
+    }
+
+    #[test]
+    fn timeouts_take_every_duration_and_say_what_is_wrong() {
+        assert_eq!(
+            read_timeout(Ok("1.5s".into())),
+            Ok(Some(Duration::from_millis(1500)))
+        );
+        assert_eq!(read_timeout(Ok(" ".into())), Ok(None));
+        assert_eq!(read_timeout(Err(std::env::VarError::NotPresent)), Ok(None));
+        let error = read_timeout(Ok("10".into())).unwrap_err();
+        assert!(
+            error.starts_with("NETNS_TEST_TIMEOUT: `10` needs a unit"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_run_capture_wins_over_the_attribute() {
+        let config = |capture| Config {
+            timeout: Ok(None),
+            on_unsupported: OnUnsupported::Fail,
+            keep: false,
+            capture,
+            artifacts: None,
+        };
+        assert_eq!(
+            config(Ok(None)).capture_mode(CaptureMode::OnFailure),
+            Ok(CaptureMode::OnFailure)
+        );
+        assert_eq!(
+            config(read_capture(Ok("always".into()))).capture_mode(CaptureMode::Off),
+            Ok(CaptureMode::Always)
+        );
+        let error = read_capture(Ok("yes".into())).unwrap_err();
+        assert!(error.contains("not `yes`"), "{error}");
+    }
+}

@@ -1,0 +1,54 @@
+//! Packet capture: every frame on every link end of the network, from before the body starts
+//! until it ends, into one pcapng file with one interface per link end (`client:eth0`).
+//!
+//! # How
+//!
+//! A packet socket (`AF_PACKET`, `ETH_P_ALL`) sees every frame that enters or leaves the
+//! interfaces of the network namespace it was opened in, each with the index of its interface
+//! and its direction. So [`Capture::start`] opens one per node, from a thread inside the node,
+//! right after the network is built and before the body runs: frames sent by the body are
+//! caught from the first one. Each socket has a receive ring (`ring.rs`), which absorbs
+//! bursts that a socket's ordinary receive buffer could not. Frames of interfaces that
+//! are not link ends of the topology (`lo`) are left out. One thread reads every ring (`poll`),
+//! and keeps the frames, with the kernel's timestamps, in memory: a test that passes with
+//! capture on failure writes nothing at all.
+//!
+//! [`Capture::stop`] is called once the body has ended: it wakes the thread, which takes what
+//! the rings still hold (waiting, if need be, for the kernel to hand over the block it was
+//! filling), writes the pcapng file in time order and says how many frames the kernel could not
+//! fit in the rings. A test process that dies (abort, SIGKILL) takes its capture with it.
+//!
+//! One socket per node rather than one bound to each interface: the kernel tells the interface
+//! of every frame, and a node's ring is shared by all its interfaces.
+//!
+//! # What it costs, and what it misses
+//!
+//! Setting a ring up and freeing it each wait for an RCU grace period in the kernel; the rings
+//! of all nodes are set up, and freed, by one thread per node so that the waits overlap. A test
+//! with capture takes 15 to 30 ms longer here (two nodes, debug build). The reading thread keeps
+//! up with ordinary test traffic; a bulk transfer at full veth speed (20 MiB in about 0.1 s)
+//! outruns it, and then the kernel drops frames from the capture (never from the network): the
+//! report says how many. At most [`MAX_KEPT_BYTES`] of frames are kept.
+//!
+//! # Choosing
+//!
+//! `capture` on the attribute keeps the file when the test fails, `capture = "always"` also
+//! when it passes. `NETNS_TEST_CAPTURE=off|on-failure|always` sets it for every test of the run,
+//! over what the attributes say (`mode.rs`, read by [`Config`](crate::config::Config)).
+
+#[cfg(target_os = "linux")]
+mod pcapng;
+#[cfg(target_os = "linux")]
+mod record;
+#[cfg(target_os = "linux")]
+mod ring;
+
+mod mode;
+
+pub use mode::CaptureMode;
+#[cfg(target_os = "linux")]
+pub(crate) use record::Capture;
+
+/// The file name of the capture in the artifact folder.
+#[cfg(target_os = "linux")]
+pub(crate) const FILE_NAME: &str = "capture.pcapng";

@@ -1,0 +1,197 @@
+//! [`apply`]: the steps in order; and the namespaces of a network, with a socket in each.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+
+use super::configure::{configure, shape_links};
+use super::links::{Layout, create_links, first_free_index};
+use super::ready::{Watch, expected_up, wait_until_ready};
+use crate::kernel::netlink::{self, Socket};
+use crate::kernel::netns::{self, Entered};
+use crate::topology::{NodePlan, Plan};
+use crate::{Error, Result};
+
+/// The name the hidden namespace of the bridges goes by in errors.
+pub(crate) const SWITCHES: &str = "switches";
+
+/// The sysctls that make a node a router, IPv4 then IPv6. `/proc/sys/net` follows the calling
+/// thread's network namespace, so they are written with the thread inside the node.
+const IP_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
+const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
+
+/// Duplicate address detection for the links made later in the namespace, off. The global
+/// addresses are added with `IFA_F_NODAD`, but every interface also makes itself a link-local
+/// address when it comes up, and until that one has passed detection (1 to 2 s) the kernel
+/// sends no neighbour solicitation for forwarded packets: the first IPv6 packets through a
+/// router would be lost. A new link copies its settings from `default`; the kernel obeys the
+/// larger of `all` and the link's own, and `all` is 0 in a new namespace.
+const IPV6_DEFAULT_ACCEPT_DAD: &str = "/proc/sys/net/ipv6/conf/default/accept_dad";
+
+/// The namespaces of a built network.
+#[derive(Debug)]
+pub(crate) struct Built {
+    /// One per [`Plan::nodes`], in the same order. For the `host` node, an fd of the namespace
+    /// [`apply`] was called in.
+    pub nodes: Vec<OwnedFd>,
+    /// The hidden namespace of all the bridges, if the plan has any.
+    pub switches: Option<OwnedFd>,
+    /// The interface indexes `(a, b)` of the ends of each of [`Plan::veths`].
+    pub veths: Vec<(u32, u32)>,
+}
+
+/// Builds the network of `plan` and waits until every link is up.
+///
+/// Must be called on a thread whose network namespace is the test's `host` namespace, as uid 0
+/// of a user namespace that owns it. On return, with `Ok` or not, the thread is still there.
+/// On error, whatever was created goes away with the namespace fds, which are dropped.
+pub(crate) fn apply(plan: &Plan) -> Result<Built> {
+    let mut built = create_namespaces(plan)?;
+    if !plan.nodes.iter().any(|node| node.is_host) {
+        // The body starts here even when the topology does not name `host`: its loopback works.
+        loopback_up_here()?;
+    }
+    let mut spaces = open_spaces(plan, &built)?;
+    if plan.nodes.is_empty() {
+        return Ok(built);
+    }
+    let layout = Layout::new(plan, first_free_index(&mut spaces)?);
+
+    create_links(plan, &built, &layout, &mut spaces[0].socket)?;
+    configure(plan, &layout, &mut spaces)?;
+    shape_links(plan, &layout, &mut spaces)?;
+    let mut watches: Vec<Watch<'_>> = (spaces.iter_mut().zip(expected_up(plan, &layout)))
+        .map(|(space, awaited)| Watch {
+            socket: &mut space.socket,
+            space: &space.name,
+            awaited,
+        })
+        .collect();
+    wait_until_ready(&mut watches)?;
+    built.veths = layout.veths;
+    Ok(built)
+}
+
+/// Sets `lo` up in the calling thread's namespace.
+fn loopback_up_here() -> Result<()> {
+    let mut socket = Socket::open().map_err(|source| Error::Netlink {
+        what: "opening a netlink socket in the test's own namespace".to_string(),
+        source,
+    })?;
+    socket.set_link(
+        netlink::up_message(netlink::LOOPBACK_INDEX),
+        "setting `lo` up in the test's own namespace".to_string(),
+    );
+    socket.flush()
+}
+
+/// One namespace of the network with a socket in it: a node, or the switches.
+pub(super) struct Space {
+    /// For errors and reports: the node's name, or [`SWITCHES`].
+    pub(super) name: String,
+    pub(super) socket: Socket,
+}
+
+fn create_namespaces(plan: &Plan) -> Result<Built> {
+    let host = netns::current().map_err(|source| Error::Io {
+        what: "cannot open the network namespace of the calling thread".to_string(),
+        source: source.into(),
+    })?;
+    let nodes = plan
+        .nodes
+        .iter()
+        .map(|node| {
+            if node.is_host {
+                host.try_clone().map_err(|source| Error::Io {
+                    what: "cannot duplicate the fd of the host namespace".to_string(),
+                    source,
+                })
+            } else {
+                netns::create().map_err(|source| Error::CreateNamespace {
+                    node: node.name.clone(),
+                    source,
+                })
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let switches = if plan.bridges.is_empty() {
+        None
+    } else {
+        Some(netns::create().map_err(|source| Error::CreateNamespace {
+            node: SWITCHES.to_string(),
+            source,
+        })?)
+    };
+    Ok(Built {
+        nodes,
+        switches,
+        veths: Vec::new(),
+    })
+}
+
+/// Opens a socket in every namespace (the nodes', then the switches'), and sets the
+/// nodes' sysctls (see [`set_sysctls`]) while the thread is inside them anyway.
+fn open_spaces(plan: &Plan, built: &Built) -> Result<Vec<Space>> {
+    let mut spaces = Vec::with_capacity(plan.nodes.len() + 1);
+    for (node, fd) in plan.nodes.iter().zip(&built.nodes) {
+        let socket = if node.is_host {
+            set_sysctls(node)?;
+            Socket::open().map_err(|source| Error::Netlink {
+                what: format!("opening a netlink socket in node `{}`", node.name),
+                source,
+            })?
+        } else {
+            inside(fd.as_fd(), node)?
+        };
+        spaces.push(Space {
+            name: node.name.clone(),
+            socket,
+        });
+    }
+    if let Some(switches) = &built.switches {
+        spaces.push(Space {
+            name: SWITCHES.to_string(),
+            socket: Socket::open_in(switches.as_fd(), SWITCHES)?,
+        });
+    }
+    Ok(spaces)
+}
+
+/// With the thread inside `ns` (node `node`): opens a socket there and sets the node's sysctls.
+/// The thread is back on return.
+fn inside(ns: BorrowedFd<'_>, node: &NodePlan) -> Result<Socket> {
+    let entered_error = |source| Error::EnterNamespace {
+        node: node.name.clone(),
+        source,
+    };
+    let entered = Entered::new(ns).map_err(entered_error)?;
+    let socket = Socket::open().map_err(|source| Error::Netlink {
+        what: format!("opening a netlink socket in node `{}`", node.name),
+        source,
+    });
+    let sysctl = set_sysctls(node);
+    entered.leave().map_err(entered_error)?;
+    sysctl?;
+    socket
+}
+
+/// Sets the node's sysctls in the calling thread's namespace, before its links exist: for a
+/// router, forwarding on (IPv4, and IPv6 if the node has it); with IPv6, no duplicate address
+/// detection.
+fn set_sysctls(node: &NodePlan) -> Result<()> {
+    let ipv6 = node.interfaces.iter().any(|i| i.ipv6.is_some());
+    let sysctls = [
+        (IP_FORWARD, "1", node.forwarding),
+        (IPV6_FORWARDING, "1", node.forwarding && ipv6),
+        (IPV6_DEFAULT_ACCEPT_DAD, "0", ipv6),
+    ];
+    for (path, value, wanted) in sysctls {
+        if wanted {
+            std::fs::write(path, value).map_err(|source| Error::Sysctl {
+                node: node.name.clone(),
+                path: Path::new(path).to_path_buf(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
