@@ -6,8 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-#[path = "support/libtest_output.rs"]
-mod libtest_output;
+use netns_test_suites::support::libtest_output;
 
 use libtest_output::failure_of;
 

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use netns_test::{Net, Node, netns_test};
 
-#[path = "support/programs.rs"]
-mod programs;
+use netns_test_suites::support::programs;
 
 use programs::{default_route, kernel_addrs, ping, run_ok};
 

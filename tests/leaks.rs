@@ -9,10 +9,8 @@
 //! for a bounded moment (`PATIENCE`) before it fails. The audits read global state, so they run
 //! one at a time (a lock here, a nextest test group in `.config/nextest.toml`).
 
-#[path = "support/host_state.rs"]
-mod host_state;
-#[path = "support/libtest_output.rs"]
-mod libtest_output;
+use netns_test_suites::support::host_state;
+use netns_test_suites::support::libtest_output;
 
 use std::fs;
 use std::path::PathBuf;

@@ -6,8 +6,7 @@ use std::net::{TcpListener, TcpStream};
 
 use netns_test::{Net, Node, netns_test};
 
-#[path = "support/programs.rs"]
-mod programs;
+use netns_test_suites::support::programs;
 
 use programs::{assert_success, default_route, kernel_addrs, ping, run_ok};
 

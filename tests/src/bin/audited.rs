@@ -9,8 +9,7 @@ use std::process::Stdio;
 
 use netns_test::{Net, netns_test};
 
-#[path = "../../support/daemons.rs"]
-mod daemons;
+use netns_test_suites::support::daemons;
 
 use daemons::start_daemons;
 

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use netns_test::{Net, netns_test};
 
-#[path = "../../support/daemons.rs"]
-mod daemons;
+use netns_test_suites::support::daemons;
 
 use daemons::start_daemons;
 

@@ -2,12 +2,7 @@
 //! with every ending mixed in. In each group 6 tests pass and 4 fail (a panic, an abort, an exit
 //! code, a timeout), and five of them leave daemons running, tagged with `FIXTURE_MARKER`.
 
-#[path = "../../support/daemons.rs"]
-#[expect(
-    dead_code,
-    reason = "these tests start only `sleep`s, no listening thread"
-)]
-mod daemons;
+use netns_test_suites::support::daemons;
 
 /// One group of the ten tests.
 macro_rules! group {

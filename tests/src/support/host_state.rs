@@ -1,6 +1,5 @@
 //! What a test run could leave on the host, read from the host's side, and the difference
-//! between two readings. Shared by the suites that audit for leaks (`leaks.rs`) and for changes
-//! to the host's network (`host_unchanged.rs`).
+//! between two readings, for the leak audit (`leaks.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

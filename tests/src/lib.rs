@@ -1,0 +1,3 @@
+//! What the project's suites and fixture binaries share: `support`.
+
+pub mod support;
