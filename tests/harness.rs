@@ -415,7 +415,7 @@ fn a_bad_default_timeout_fails_the_tests_and_says_why() {
     );
     assert_eq!(run.code(), Some(101), "{}", run.stdout);
     assert!(
-        failure_of(&run.stdout, "passes").contains("NETNS_TEST_TIMEOUT: `30` has no unit"),
+        failure_of(&run.stdout, "passes").contains("NETNS_TEST_TIMEOUT: `30` needs a unit"),
         "{}",
         run.stdout
     );

@@ -2,5 +2,6 @@
 
 mod errors;
 mod language;
+mod mistakes;
 mod plans;
 pub(crate) mod support;
