@@ -91,6 +91,7 @@ impl Config {
     }
 
     /// The capture mode of a test whose attribute asked for `declared`: the run's, if set.
+    #[cfg(target_os = "linux")]
     pub(crate) fn capture_mode(&self, declared: CaptureMode) -> Result<CaptureMode, String> {
         self.capture.clone().map(|run| run.unwrap_or(declared))
     }
@@ -230,6 +231,7 @@ mod tests {
         );
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_run_capture_wins_over_the_attribute() {
         let config = |capture| Config {

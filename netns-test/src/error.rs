@@ -4,6 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
+#[cfg(target_os = "linux")]
 use std::any::Any;
 
 use crate::topology::TopologyError;
@@ -144,6 +145,7 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An error and all its causes, one per line.
+#[cfg(target_os = "linux")]
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -155,6 +157,7 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// The message of a panic, from its payload.
+#[cfg(target_os = "linux")]
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()

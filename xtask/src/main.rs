@@ -6,7 +6,8 @@
 //!   current user and, when that user is root, once more as an unprivileged user it creates,
 //!   under cargo-nextest, from a directory of the run's own that it removes afterwards, so runs
 //!   at the same time do not clobber each other (see `setup.rs`). `.ci/run` runs exactly this.
-//!   A test-name filter after `test` narrows both runs.
+//!   A test-name filter after `test` narrows both runs; without one, it also packages the three
+//!   publishable crates (`cargo package`, each built from its package alone).
 //! - `cargo xtask bench`: times whole tests (see `bench.rs`).
 //! - `cargo xtask topo`: draws a topology as SVG, or the README's walkthrough pictures (see
 //!   `topo.rs`).
@@ -82,6 +83,18 @@ fn examples(extra: &[String]) -> Result<()> {
         .args(extra))
 }
 
+/// `cargo package` of the three publishable crates (`netns-test-topology`, `netns-test-macros`,
+/// `netns-test`), each verified by building it from its package alone, the others coming from
+/// the packages just made as from a registry. Uncommitted changes are packaged as they are.
+fn package() -> Result<()> {
+    let mut command = cargo();
+    command.args(["package", "--workspace", "--allow-dirty"]);
+    for excluded in ["netns-test-suites", "netns-test-examples", "xtask"] {
+        command.args(["--exclude", excluded]);
+    }
+    run(&mut command)
+}
+
 fn test(extra: &[String]) -> Result<()> {
     setup::ensure_packages()?;
     let root = setup::is_root();
@@ -90,6 +103,10 @@ fn test(extra: &[String]) -> Result<()> {
         if root { "root" } else { "the current user" }
     );
     run(cargo().args(["test", "--workspace"]).args(extra))?;
+    if extra.is_empty() {
+        eprintln!("== the publishable crates, packaged and built from their packages ==");
+        package()?;
+    }
     eprintln!("== the build for systems other than Linux ==");
     elsewhere::check()?;
     if root {

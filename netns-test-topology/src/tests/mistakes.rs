@@ -5,9 +5,15 @@
 
 use crate::Topology;
 
+/// One diagnostic: its message, and the text its span covers if the attribute quotes it.
+type Expected = (&'static str, Option<&'static str>);
+
+/// A mistake: its name (the compile-fail case it was), the text, and what is said of it.
+type Mistake = (&'static str, &'static str, &'static [Expected]);
+
 /// `(name, text, [(message, fragment)])`: what `Topology::parse(text)` says, diagnostic by
 /// diagnostic, and the text its span covers where the attribute quotes it (`(at `...`)`).
-const MISTAKES: &[(&str, &str, &[(&str, Option<&str>)])] = &[
+const MISTAKES: &[Mistake] = &[
     (
         "topology-address-as-name",
         "10.0.0.1 -- b",

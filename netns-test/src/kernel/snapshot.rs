@@ -193,6 +193,25 @@ fn program_output(program: &str, args: &[&str]) -> String {
     }
 }
 
+/// A test or binary name as a single, plain folder name: `nested::inner` becomes
+/// `nested__inner`.
+pub(crate) fn sanitize(name: &str) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match plain.trim_start_matches('.') {
+        "" => "_".into(),
+        _ => plain,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use netlink_packet_route::link::State;
@@ -228,24 +247,5 @@ mod tests {
             state: NeighbourState::Failed,
         };
         assert_eq!(neighbour_line(&failed, &links), "10.0.1.9 dev eth0 FAILED");
-    }
-}
-
-/// A test or binary name as a single, plain folder name: `nested::inner` becomes
-/// `nested__inner`.
-pub(crate) fn sanitize(name: &str) -> String {
-    let plain: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    match plain.trim_start_matches('.') {
-        "" => "_".into(),
-        _ => plain,
     }
 }

@@ -118,7 +118,7 @@ fn pending_links_are_named_with_their_last_state() {
         port,
         last,
     };
-    let expected = vec![
+    let expected = [
         vec![awaited(
             "node `a` eth0",
             false,
