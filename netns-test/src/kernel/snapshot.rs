@@ -7,7 +7,7 @@
 //! sysctls, and the nftables ruleset (`nft list ruleset`). The last three sections come from
 //! running those programs in the node; a program that is not installed is said so. `_switches.txt` lists the bridges and their
 //! ports when the topology has switches. Everything is read live inside each namespace, which
-//! is why this runs in the test process before it exits (see [`crate::failure::artifacts`]).
+//! is why this runs in the test process before it exits (see the failure component's `artifacts.rs`).
 //!
 //! Nothing here fails the whole dump: what cannot be read is said in the file instead.
 
