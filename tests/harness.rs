@@ -1,4 +1,4 @@
-//! The harness, seen from outside: the fixture binary run with libtest's flags, what it reports
+//! The harness, seen from outside: the `harness_fixture` binary run with libtest's flags, what it reports
 //! for every way a test can end. What runs leave on the host is audited in `leaks.rs`.
 
 use std::fs;
@@ -12,8 +12,8 @@ use libtest_output::failure_of;
 
 /// The fixture binary: where cargo built it, or where cargo-nextest unpacked it from an archive.
 fn fixture_path() -> String {
-    std::env::var("NEXTEST_BIN_EXE_fixture")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_fixture").to_string())
+    std::env::var("NEXTEST_BIN_EXE_harness_fixture")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_harness_fixture").to_string())
 }
 
 /// A `sleep` argument no other run uses, so that a survivor is recognisable.
@@ -352,7 +352,7 @@ fn a_test_past_its_timeout_shows_the_network_then() {
         &[("NETNS_TEST_ARTIFACTS", artifacts.to_str().expect("UTF-8"))],
     );
     let failure = failure_of(&run.stdout, "times_out");
-    let dir = artifacts.join("fixture").join("times_out");
+    let dir = artifacts.join("harness_fixture").join("times_out");
     for expected in [
         "netns-test: the test ran past its time limit of 1s".to_string(),
         "the network when the test timed out:\na(eth0 10.0.1.1/24)".to_string(),
