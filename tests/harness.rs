@@ -1,74 +1,16 @@
-//! The harness, seen from outside: the fixture binary run with libtest's flags, what it reports
-//! for every way a test can end. What runs leave on the host is audited in `leaks.rs`.
+//! The harness, seen from outside: the `harness_fixture` binary run with libtest's flags, what
+//! it reports for every way a test can end. Tests past their time limit are in `timeouts.rs`;
+//! what runs leave on the host is audited in `leaks.rs`.
 
-use std::fs;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use netns_test_suites::support::harness_fixture::{processes_with, unique_marker, verdicts};
 use netns_test_suites::support::libtest_output;
 
 use libtest_output::failure_of;
 
-/// The fixture binary: where cargo built it, or where cargo-nextest unpacked it from an archive.
-fn fixture_path() -> String {
-    std::env::var("NEXTEST_BIN_EXE_fixture")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_fixture").to_string())
-}
-
-/// A `sleep` argument no other run uses, so that a survivor is recognisable.
-fn unique_marker() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("31337.{}{:04}", std::process::id(), n)
-}
-
-struct Run {
-    output: Output,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn code(&self) -> Option<i32> {
-        self.output.status.code()
-    }
-}
-
-fn fixture_with(args: &[&str], marker: &str) -> Run {
-    fixture_with_env(args, marker, &[])
-}
-
-fn fixture_with_env(args: &[&str], marker: &str, env: &[(&str, &str)]) -> Run {
-    let output = Command::new(fixture_path())
-        .args(args)
-        .env("FIXTURE_MARKER", marker)
-        .env_remove("NETNS_TEST_TIMEOUT")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run the fixture binary");
-    Run {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        output,
-    }
-}
-
-fn fixture(args: &[&str]) -> Run {
-    fixture_with(args, &unique_marker())
-}
-
-/// The `test NAME ... RESULT` lines of a run, sorted, with libtest-mimic's padding removed.
-fn verdicts(run: &Run) -> Vec<String> {
-    let mut lines: Vec<String> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("test ") && l.contains(" ... "))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect();
-    lines.sort();
-    lines
-}
+netns_test_suites::harness_fixture!();
 
 #[test]
 fn every_ending_is_reported_as_libtest_does() {
@@ -154,23 +96,6 @@ fn every_ending_is_reported_as_libtest_does() {
     }
     // The output of passing tests is not shown.
     assert!(!run.stdout.contains("---- passes ----"), "{}", run.stdout);
-}
-
-/// Processes on the host whose command line carries `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    fs::read_dir("/proc")
-        .expect("read /proc")
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        })
-        .filter_map(|e| fs::read(e.path().join("cmdline")).ok())
-        .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
-        .filter(|cmdline| cmdline.contains(marker))
-        .collect()
 }
 
 #[test]
@@ -312,113 +237,6 @@ fn a_refused_user_namespace_is_explained() {
             "missing {expected:?} in:\n{stdout}"
         );
     }
-}
-
-/// A test past its `timeout` is killed with every process it started, and its own timeout wins
-/// over `NETNS_TEST_TIMEOUT`.
-#[test]
-fn a_test_past_its_timeout_is_killed_with_its_daemons() {
-    let marker = unique_marker();
-    let run = fixture_with_env(
-        &["--exact", "times_out"],
-        &marker,
-        &[("NETNS_TEST_TIMEOUT", "10m")],
-    );
-    assert_eq!(run.code(), Some(101), "{}{}", run.stdout, run.stderr);
-    assert_eq!(
-        verdicts(&run),
-        ["test times_out ... FAILED"],
-        "{}",
-        run.stdout
-    );
-    let failure = failure_of(&run.stdout, "times_out");
-    assert!(failure.contains("timed out after 1s"), "{failure}");
-    assert!(
-        failure.contains("now sleeping past the timeout"),
-        "{failure}"
-    );
-    assert_eq!(processes_with(&marker), Vec::<String>::new());
-}
-
-/// A test past its time limit shows the network as it was then, and leaves the state of every
-/// node, as a failure does: a hang is when they are wanted most.
-#[test]
-fn a_test_past_its_timeout_shows_the_network_then() {
-    let marker = unique_marker();
-    let artifacts = std::env::temp_dir().join(format!("netns-test-timeout-{marker}"));
-    let run = fixture_with_env(
-        &["--exact", "times_out"],
-        &marker,
-        &[("NETNS_TEST_ARTIFACTS", artifacts.to_str().expect("UTF-8"))],
-    );
-    let failure = failure_of(&run.stdout, "times_out");
-    let dir = artifacts.join("fixture").join("times_out");
-    for expected in [
-        "netns-test: the test ran past its time limit of 1s".to_string(),
-        "the network when the test timed out:\na(eth0 10.0.1.1/24)".to_string(),
-        "node `b` (forwarding off)".to_string(),
-        format!("the state of every node: {}", dir.display()),
-        "note: timed out after 1s".to_string(),
-    ] {
-        assert!(
-            failure.contains(&expected),
-            "missing {expected:?} in:\n{failure}"
-        );
-    }
-    let a = fs::read_to_string(dir.join("a.txt")).expect("the state of node a");
-    assert!(a.contains("10.0.1.1/24"), "{a}");
-    fs::remove_dir_all(&artifacts).expect("remove the artifacts");
-    assert_eq!(processes_with(&marker), Vec::<String>::new());
-}
-
-/// A test process that cannot report its own timeout (stopped) is killed by the harness a
-/// little later, with everything it started.
-#[test]
-fn a_stopped_test_is_killed_past_its_timeout() {
-    let marker = unique_marker();
-    let run = fixture_with(&["--ignored", "--exact", "stops_itself"], &marker);
-    let failure = failure_of(&run.stdout, "stops_itself");
-    assert!(
-        failure.contains("daemons started, now stopping"),
-        "{failure}"
-    );
-    assert!(
-        failure.contains("note: timed out after 1s: the test was killed"),
-        "{failure}"
-    );
-    assert!(!failure.contains("ran past its time limit"), "{failure}");
-    assert_eq!(processes_with(&marker), Vec::<String>::new());
-}
-
-/// `NETNS_TEST_TIMEOUT` ends a test that has no timeout of its own.
-#[test]
-fn the_default_timeout_ends_a_test_without_one() {
-    let marker = unique_marker();
-    let run = fixture_with_env(
-        &["--ignored", "--exact", "runs_until_killed"],
-        &marker,
-        &[("NETNS_TEST_TIMEOUT", "1500ms")],
-    );
-    assert_eq!(run.code(), Some(101), "{}{}", run.stdout, run.stderr);
-    let failure = failure_of(&run.stdout, "runs_until_killed");
-    assert!(failure.contains("timed out after 1500ms"), "{failure}");
-    assert!(failure.contains("running until killed"), "{failure}");
-    assert_eq!(processes_with(&marker), Vec::<String>::new());
-}
-
-#[test]
-fn a_bad_default_timeout_fails_the_tests_and_says_why() {
-    let run = fixture_with_env(
-        &["--exact", "passes"],
-        &unique_marker(),
-        &[("NETNS_TEST_TIMEOUT", "30")],
-    );
-    assert_eq!(run.code(), Some(101), "{}", run.stdout);
-    assert!(
-        failure_of(&run.stdout, "passes").contains("NETNS_TEST_TIMEOUT: `30` needs a unit"),
-        "{}",
-        run.stdout
-    );
 }
 
 /// Past its `slow-timeout` (with `terminate-after`), cargo-nextest kills the test binary, which

@@ -1,6 +1,6 @@
 //! A test cannot change the host's network: run as real root, a suite whose tests set
 //! forwarding and other sysctls, add links, addresses, routes and rules, and flush the nftables
-//! ruleset (the `meddler` binary) leaves the host's interfaces, addresses, routes, rules,
+//! ruleset (the `host_unchanged_fixture` binary) leaves the host's interfaces, addresses, routes, rules,
 //! `net.*` sysctls and nftables ruleset byte for byte as they were.
 //!
 //! Only real root could change them in the first place, so as any other user this suite says
@@ -60,11 +60,11 @@ fn without_countdowns(text: &str) -> String {
 }
 
 fn meddler() -> String {
-    std::env::var("NEXTEST_BIN_EXE_meddler")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_meddler").to_string())
+    std::env::var("NEXTEST_BIN_EXE_host_unchanged_fixture")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_host_unchanged_fixture").to_string())
 }
 
-/// Runs the meddler binary through `sh -c script` (with the binary as `$1`), and fails unless
+/// Runs the `host_unchanged_fixture` binary through `sh -c script` (with the binary as `$1`), and fails unless
 /// its tests all succeeded inside their sandboxes and the host's network reads as before.
 fn assert_host_unchanged_by(script: &str) {
     if !nix::unistd::Uid::effective().is_root() {
@@ -82,7 +82,7 @@ fn assert_host_unchanged_by(script: &str) {
         .args(["-c", script, "sh", &meddler()])
         .arg(&scratch)
         .output()
-        .expect("run the meddler binary");
+        .expect("run the host_unchanged_fixture binary");
     let _ = std::fs::remove_dir(&scratch);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(

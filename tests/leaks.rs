@@ -33,11 +33,14 @@ fn binary(name: &str, built: &str) -> PathBuf {
 }
 
 fn audited() -> PathBuf {
-    binary("audited", env!("CARGO_BIN_EXE_audited"))
+    binary("leaks_fixture", env!("CARGO_BIN_EXE_leaks_fixture"))
 }
 
 fn many() -> PathBuf {
-    binary("many", env!("CARGO_BIN_EXE_many"))
+    binary(
+        "leaks_many_fixture",
+        env!("CARGO_BIN_EXE_leaks_many_fixture"),
+    )
 }
 
 /// A marker no other run uses (a number, as `sleep` wants).

@@ -1,15 +1,15 @@
 //! `delay=` and `loss=` work where the kernel has `sch_netem`, and fail loudly where it does
-//! not: the `netem` binary's tests run either way, and what they print is checked.
+//! not: the `netem_fixture` binary's tests run either way, and what they print is checked.
 
 use std::process::Command;
 
-/// The `netem` binary: where cargo built it, or where cargo-nextest unpacked it.
+/// The `netem_fixture` binary: where cargo built it, or where cargo-nextest unpacked it.
 fn netem_path() -> String {
-    std::env::var("NEXTEST_BIN_EXE_netem")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_netem").to_string())
+    std::env::var("NEXTEST_BIN_EXE_netem_fixture")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_netem_fixture").to_string())
 }
 
-/// Runs one test of the `netem` binary; returns whether it passed and everything it printed.
+/// Runs one test of the `netem_fixture` binary; returns whether it passed and everything it printed.
 fn run(test: &str) -> (bool, String) {
     let output = Command::new(netem_path())
         .args(["--exact", test, "--nocapture"])

@@ -12,8 +12,8 @@
 use std::process::{Command, Output};
 
 fn fixture_path() -> String {
-    std::env::var("NEXTEST_BIN_EXE_fixture")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_fixture").to_string())
+    std::env::var("NEXTEST_BIN_EXE_harness_fixture")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_harness_fixture").to_string())
 }
 
 fn text(output: &Output) -> String {

@@ -1,9 +1,9 @@
 //! `cargo xtask bench`: what a whole test costs, measured as cargo-nextest runs one.
 //!
-//! Each case is the release-built `timed` binary run as `timed --exact NAME` (a fresh process
+//! Each case is the release-built `bench_fixture` binary run as `bench_fixture --exact NAME` (a fresh process
 //! that starts the harness, makes the sandbox, builds the network, runs the body and exits), many
 //! times in a row; the report gives the median and the 90th percentile of wall-clock time. A
-//! baseline row times `timed --list`: the process alone, with no sandbox and no network.
+//! baseline row times `bench_fixture --list`: the process alone, with no sandbox and no network.
 //!
 //! The numbers are for reading, not for asserting: these machines are shared and noisy.
 
@@ -32,9 +32,9 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
         "--package",
         "netns-test-suites",
         "--bin",
-        "timed",
+        "bench_fixture",
     ]))?;
-    let binary = target_dir()?.join("release/timed");
+    let binary = target_dir()?.join("release/bench_fixture");
     let cases: [(&str, &[&str]); 4] = [
         ("process only (--list)", &["--list"]),
         ("empty test: `a -- b`, empty body", &["--exact", "empty"]),
@@ -61,7 +61,7 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
             times.push(start.elapsed());
             if !output.status.success() {
                 bail!(
-                    "`timed {}` failed:\n{}{}",
+                    "`bench_fixture {}` failed:\n{}{}",
                     args.join(" "),
                     String::from_utf8_lossy(&output.stdout),
                     String::from_utf8_lossy(&output.stderr)

@@ -60,11 +60,11 @@ pub(crate) fn check() -> Result<()> {
             "-p",
             "netns-test-examples",
         ])
-        .args(["-p", "netns-test-suites", "--bin", "fixture"])
+        .args(["-p", "netns-test-suites", "--bin", "harness_fixture"])
         .current_dir(&copy)
         .env("RUSTFLAGS", "-D warnings")
         .env("CARGO_TARGET_DIR", work.join("target")))?;
-    let fixture = work.join("target/debug/fixture");
+    let fixture = work.join("target/debug/harness_fixture");
 
     let failed = Command::new(&fixture)
         .args(["--exact", "passes"])

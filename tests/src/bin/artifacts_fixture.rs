@@ -1,5 +1,6 @@
 //! A test binary whose tests fail or pass with packet capture and leave artifacts, on purpose.
-//! `tests/artifacts.rs` runs it and reads what it leaves under the artifact folder.
+//! `tests/artifacts.rs` runs it and reads what it leaves under the artifact folder;
+//! `tests/capture.rs` (packet capture) and `tests/keep.rs` (`NETNS_TEST_KEEP`) share it.
 //!
 //! The payloads carry `ARTIFACTS_MARKER`, so that the suite can find the test's own packets in
 //! the capture.

@@ -1,6 +1,6 @@
 //! Long-lived programs that the fixture binaries' tests start in their nodes and never wait
 //! for, as a real test might leave a server running: the sandbox must end them, however the
-//! test ends. Shared by `fixture`, `audited` and `many`.
+//! test ends. Shared by `harness_fixture`, `leaks_fixture` and `leaks_many_fixture`.
 //!
 //! Each program carries the run's marker on its command line, so that the suites driving these
 //! binaries (`harness.rs`, `leaks.rs`) recognise a survivor on the host.

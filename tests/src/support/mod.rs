@@ -1,11 +1,15 @@
 //! Helpers of the suites (`tests/*.rs`) and of the fixture binaries they drive (`src/bin/`).
 //!
+//! - `artifacts_fixture`: running the `artifacts_fixture` binary and reading what it leaves;
 //! - `daemons`: long-lived programs a fixture's tests leave running, for the sandbox to end;
+//! - `harness_fixture`: running the `harness_fixture` binary and reading what it reports;
 //! - `host_state`: what a run could leave on the host, read from the host's side;
 //! - `libtest_output`: reading what a test binary printed in libtest's format;
 //! - `programs`: running `ip` and `ping` inside nodes.
 
+pub mod artifacts_fixture;
 pub mod daemons;
+pub mod harness_fixture;
 pub mod host_state;
 pub mod libtest_output;
 pub mod programs;

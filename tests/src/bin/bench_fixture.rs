@@ -1,5 +1,5 @@
 //! The tests `cargo xtask bench` times, each run as a whole process the way cargo-nextest runs a
-//! test (`timed --exact NAME`): harness start, sandbox, network, body, exit.
+//! test (`bench_fixture --exact NAME`): harness start, sandbox, network, body, exit.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

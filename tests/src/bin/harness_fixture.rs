@@ -1,7 +1,8 @@
-//! A test binary whose tests end in every way a test can end. The harness suites
-//! (`tests/harness.rs`) run it with libtest's flags and check what it prints and what it leaves
-//! behind. Each test that starts something long-lived tags it with the run's marker (see
-//! `tests/support/daemons.rs`) so a leak is recognisable on the host.
+//! A test binary whose tests end in every way a test can end. The harness suites run it with
+//! libtest's flags and check what it prints and what it leaves behind: `tests/harness.rs`
+//! mainly, and also `tests/timeouts.rs` (its timed-out and hanging tests) and `tests/refusals.rs`
+//! (a host that refuses a sandbox). Each test that starts something long-lived tags it with the
+//! run's marker (see `src/support/daemons.rs`) so a leak is recognisable on the host.
 
 use std::time::Duration;
 
