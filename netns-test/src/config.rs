@@ -49,6 +49,13 @@ pub(crate) const CHILD_ENV: &str = "__NETNS_TEST_CHILD";
 #[cfg(target_os = "linux")]
 pub(crate) const LIMIT_ENV: &str = "__NETNS_TEST_TIME_LIMIT_US";
 
+/// The environment variable that makes the harness start every test by re-executing the test
+/// binary, as it did before a single selected test ran in a process forked without `exec`
+/// (`__NETNS_TEST_REEXEC=1`): for the benchmark, which compares the two in one run, and for a
+/// user who suspects the fork (see the sandbox's `preforked.rs`).
+#[doc(hidden)]
+pub const REEXEC_ENV: &str = "__NETNS_TEST_REEXEC";
+
 /// The settings of a run, from the environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Config {
@@ -64,6 +71,8 @@ pub(crate) struct Config {
     pub(crate) capture: Result<Option<CaptureMode>, String>,
     /// [`ARTIFACTS_ENV`].
     pub(crate) artifacts: Option<PathBuf>,
+    /// [`REEXEC_ENV`]: every test re-executes the binary, even one run alone.
+    pub(crate) reexec: bool,
 }
 
 impl Config {
@@ -76,6 +85,7 @@ impl Config {
             keep: var(KEEP_ENV).is_some_and(|value| value != "0"),
             capture: read_capture(std::env::var(CAPTURE_ENV)),
             artifacts: var(ARTIFACTS_ENV).map(PathBuf::from),
+            reexec: var(REEXEC_ENV).is_some_and(|value| value != "0"),
         }
     }
 
@@ -240,6 +250,7 @@ mod tests {
             keep: false,
             capture,
             artifacts: None,
+            reexec: false,
         };
         assert_eq!(
             config(Ok(None)).capture_mode(CaptureMode::OnFailure),

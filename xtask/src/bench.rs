@@ -5,6 +5,11 @@
 //! times in a row; the report gives the median and the 90th percentile of wall-clock time. A
 //! baseline row times `bench_fixture --list`: the process alone, with no sandbox and no network.
 //!
+//! Each test case runs twice, side by side: as the harness runs a test selected alone (its
+//! sandbox forked from the top of `main`, no second `exec`), and with `__NETNS_TEST_REEXEC=1`,
+//! the binary re-executed for the sandbox as it is for each of many tests; the last column is
+//! the ratio of the two medians.
+//!
 //! The numbers are for reading, not for asserting: these machines are shared and noisy.
 
 use std::path::PathBuf;
@@ -48,36 +53,66 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
         ),
     ];
     println!("{runs} runs each, whole process per run, release build\n");
-    println!("{:40} {:>10} {:>10} {:>10}", "case", "median", "p90", "min");
+    println!(
+        "{:40} {:>10} {:>10} {:>10} {:>10}",
+        "case", "median", "p90", "min", "re-exec/fork"
+    );
     for (label, args) in cases {
-        let mut times = Vec::with_capacity(runs);
-        for _ in 0..runs {
-            let start = Instant::now();
-            let output = Command::new(&binary)
-                .args(args)
-                .stdin(Stdio::null())
-                .output()
-                .with_context(|| format!("cannot run {}", binary.display()))?;
-            times.push(start.elapsed());
-            if !output.status.success() {
-                bail!(
-                    "`bench_fixture {}` failed:\n{}{}",
-                    args.join(" "),
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
+        let forked = time_runs(&binary, args, false, runs)?;
+        print_row(label, &forked, None);
+        if args[0] == "--exact" {
+            let reexec = time_runs(&binary, args, true, runs)?;
+            print_row("  the same, re-executed", &reexec, Some(&forked));
         }
-        times.sort();
-        println!(
-            "{:40} {:>10} {:>10} {:>10}",
-            label,
-            ms(times[times.len() / 2]),
-            ms(times[times.len() * 9 / 10]),
-            ms(times[0])
-        );
     }
     Ok(())
+}
+
+/// Times `runs` runs of `binary args`, sorted; re-executing the binary for the sandbox if
+/// `reexec`.
+fn time_runs(binary: &PathBuf, args: &[&str], reexec: bool, runs: usize) -> Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let mut command = Command::new(binary);
+        command.args(args).stdin(Stdio::null());
+        if reexec {
+            command.env("__NETNS_TEST_REEXEC", "1");
+        }
+        let start = Instant::now();
+        let output = command
+            .output()
+            .with_context(|| format!("cannot run {}", binary.display()))?;
+        times.push(start.elapsed());
+        if !output.status.success() {
+            bail!(
+                "`bench_fixture {}` failed:\n{}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    times.sort();
+    Ok(times)
+}
+
+/// One row: median, 90th percentile, minimum, and the ratio of medians to `against`.
+fn print_row(label: &str, times: &[Duration], against: Option<&[Duration]>) {
+    let median = times[times.len() / 2];
+    let ratio = against.map_or(String::new(), |against| {
+        format!(
+            "{:.2}x",
+            median.as_secs_f64() / against[against.len() / 2].as_secs_f64()
+        )
+    });
+    println!(
+        "{:40} {:>10} {:>10} {:>10} {:>10}",
+        label,
+        ms(median),
+        ms(times[times.len() * 9 / 10]),
+        ms(times[0]),
+        ratio
+    );
 }
 
 fn ms(d: Duration) -> String {

@@ -5,7 +5,8 @@
 //! - **harness** (started by `cargo test` or `cargo nextest run`, `parent.rs`): it reads
 //!   libtest's flags with `libtest-mimic`, and for each selected test starts the binary again in
 //!   a fresh sandbox ([`crate::sandbox`]), captures what it prints, and reports pass or fail as
-//!   libtest does.
+//!   libtest does. A test selected alone (cargo-nextest's `--exact NAME`) is not re-executed:
+//!   its sandbox is forked from the top of `main` (the sandbox's `preforked.rs`).
 //! - **test** (started by the harness, inside the sandbox, with the test's name in
 //!   [`CHILD_ENV`](crate::config::CHILD_ENV), `child.rs`): it builds the test's network and runs
 //!   the body, and judges how the body ended (`verdict.rs`).

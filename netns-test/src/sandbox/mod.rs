@@ -4,7 +4,9 @@
 //! This component owns every `fork` of the crate and the only `unsafe` process plumbing
 //! (`sys.rs`: the code between `fork` and `exec`, and its reasons). Around it:
 //!
-//! - `spawn.rs`: start a test process in a sandbox and wait for it;
+//! - `spawn.rs`: start a test process in a sandbox (by re-executing the binary) and wait for it;
+//! - `preforked.rs`: a test run alone, in a sandbox forked without `exec` from the top of
+//!   `main` (under cargo-nextest, every test): why that is safe, and when it is not done;
 //! - `watch.rs`: waiting with a time limit, and killing a sandbox past it;
 //! - `fallback.rs`: real root on a host that refuses user namespaces, decided in one place;
 //! - `refusal.rs`: why the host refused, with the setting and the fix ([`Refusal`]);
@@ -15,6 +17,7 @@
 //! user keeps a failed test) comes from the harness as parameters.
 
 mod fallback;
+mod preforked;
 mod probe;
 mod refusal;
 mod spawn;
@@ -22,6 +25,7 @@ mod sys;
 mod watch;
 
 pub(crate) use fallback::start_sandboxed;
+pub(crate) use preforked::{Forked, Waiting, fork_test};
 pub use probe::{SandboxSupport, probe_sandbox};
 pub use refusal::Refusal;
 pub(crate) use refusal::{HostFacts, diagnose};

@@ -10,6 +10,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use nix::errno::Errno;
+use nix::unistd::Pid;
 
 use super::refusal::{HostFacts, diagnose};
 use super::sys::{self, Sandbox};
@@ -40,16 +41,21 @@ pub(crate) fn run_test(
     let (child, reader) =
         fallback::start_sandboxed(|sandbox| start(name, args, capture, timeout, sandbox))
             .map_err(spawn_error)?;
-    let finished =
-        watch::finish(child, reader, timeout, keep).map_err(|source| crate::Error::Io {
+    let finished = watch::finish(Pid::from_raw(child.id() as i32), reader, timeout, keep).map_err(
+        |source| crate::Error::Io {
             what: "cannot wait for the test process".into(),
             source,
-        })?;
-    Ok(Ended {
+        },
+    )?;
+    Ok(ended(finished))
+}
+
+pub(super) fn ended(finished: watch::Finished) -> Ended {
+    Ended {
         status: finished.status,
         output: String::from_utf8_lossy(&finished.output).into_owned(),
         timed_out: finished.timed_out,
-    })
+    }
 }
 
 /// Starts the test process in `sandbox`, with the read end of its output pipe when capturing.
@@ -86,7 +92,7 @@ fn start(
     Ok((child, reader))
 }
 
-fn spawn_error(error: io::Error) -> crate::Error {
+pub(super) fn spawn_error(error: io::Error) -> crate::Error {
     match sys::decode_failure(&error) {
         Some((step, errno)) => {
             crate::Error::Refused(diagnose(step, Errno::from_raw(errno), &HostFacts::read()))

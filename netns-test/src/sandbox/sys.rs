@@ -39,11 +39,12 @@
 //! [`crate::run()`] makes the same sandbox without `exec`: [`fork_into_sandbox`] forks a process
 //! that has one thread (so the child may run any code), and the child calls [`Sandbox::enter`]
 //! and goes on, in the test process, to build the network and run the closure.
+//! The harness does the same for a test run alone (`preforked.rs`), from the top of `main`.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::process::Command;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus};
 use std::sync::Arc;
 
 use nix::libc;
@@ -370,6 +371,45 @@ pub(crate) unsafe fn fork_into_sandbox(sandbox: &Sandbox) -> io::Result<Side> {
         // SAFETY: in the child of a fork of a single-threaded process, as `enter` requires.
         0 => Ok(Side::Child(unsafe { sandbox.enter() })),
         child => Ok(Side::Caller(child)),
+    }
+}
+
+/// Waits for the child `pid` to end and reaps it.
+pub(crate) fn reap(pid: libc::pid_t) -> io::Result<ExitStatus> {
+    let mut status = 0;
+    loop {
+        // SAFETY: one valid out-pointer.
+        if unsafe { libc::waitpid(pid, &mut status, 0) } == pid {
+            return Ok(ExitStatus::from_raw(status));
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// Whether the calling process has exactly one thread, as a fork without `exec` requires.
+pub(crate) fn single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| tasks.count() == 1)
+}
+
+/// Gives a test process forked without `exec` the descriptors a re-executed one has: stdin
+/// `/dev/null`, stdout and stderr `output` when the harness captures them, and nothing else of
+/// the harness's but `keep`.
+pub(crate) fn settle_test_process(output: Option<RawFd>, keep: RawFd) {
+    // SAFETY: system calls on descriptors; the objects that owned the closed ones are forgotten
+    // by the caller.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        if null >= 0 {
+            libc::dup2(null, 0);
+        }
+        if let Some(output) = output {
+            libc::dup2(output, 1);
+            libc::dup2(output, 2);
+        }
+        close_from(3, keep);
     }
 }
 

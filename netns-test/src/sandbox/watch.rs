@@ -37,7 +37,7 @@
 //! the kill can never hit a stranger. Without a time limit neither thread is needed.
 
 use std::io::{self, PipeReader, Read};
-use std::process::{Child, ExitStatus};
+use std::process::ExitStatus;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -68,10 +68,11 @@ pub(crate) struct Finished {
     pub timed_out: bool,
 }
 
-/// Waits for `child` to end, reading `output` meanwhile; after `timeout`, kills it (and so its
-/// whole sandbox), unless `keep` (keep-on-failure) lets the user hold it.
+/// Waits for the keeper `pid` (a child of this process) to end, reading `output` meanwhile;
+/// after `timeout`, kills it (and so its whole sandbox), unless `keep` (keep-on-failure) lets
+/// the user hold it. Reaps the keeper.
 pub(crate) fn finish(
-    mut child: Child,
+    pid: Pid,
     output: Option<PipeReader>,
     timeout: Option<Duration>,
     keep: bool,
@@ -82,7 +83,7 @@ pub(crate) fn finish(
             // The pipe closes when the test's last process is gone: the whole PID namespace.
             let _ = reader.read_to_end(&mut bytes);
         }
-        let status = child.wait()?;
+        let status = super::sys::reap(pid.as_raw())?;
         return Ok(Finished {
             status,
             output: bytes,
@@ -91,7 +92,6 @@ pub(crate) fn finish(
     };
 
     let read = output.map(read_in_background);
-    let pid = Pid::from_raw(child.id() as i32);
     let (exited, exit) = mpsc::channel();
     thread::Builder::new()
         .name("netns-test-wait".into())
@@ -115,7 +115,7 @@ pub(crate) fn finish(
             true
         }
     };
-    let status = child.wait()?;
+    let status = super::sys::reap(pid.as_raw())?;
     let timed_out = killed || status.code() == Some(i32::from(TIMED_OUT));
     let bytes = match read {
         Some((buffer, done)) => {
@@ -133,7 +133,7 @@ pub(crate) fn finish(
 
 /// Kills the sandbox whose keeper is `keeper`: its init if it can be found, else the keeper.
 fn kill_sandbox(keeper: Pid) {
-    // The keeper is not reaped yet (WNOWAIT, and only `child.wait` reaps it), so `keeper` is
+    // The keeper is not reaped yet (WNOWAIT, and only `reap` reaps it), so `keeper` is
     // still ours even if it has just exited; and init, its only child, can only be reaped by it.
     let children = std::fs::read_to_string(format!("/proc/{keeper}/task/{keeper}/children"));
     let init = children
