@@ -125,6 +125,28 @@ fn passes(net: &Net) {
     client_sends_marker(net);
 }
 
+/// One ping from the client to the server, answered.
+fn client_pings_server_once(net: &Net) {
+    let status = net
+        .node("client")
+        .command("ping")
+        .args(["-c", "1", "-W", "5", "server"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run ping");
+    assert!(status.success(), "the ping is answered");
+}
+
+#[netns_test(topology = "client -- server", capture = "always")]
+fn pings_once_with_capture_always(net: &Net) {
+    client_pings_server_once(net);
+}
+
+#[netns_test(topology = "client -- server", capture = "always,both-ends")]
+fn pings_once_with_capture_at_both_ends(net: &Net) {
+    client_pings_server_once(net);
+}
+
 /// How many bytes `sends_1_mib_with_capture_always` sends: several times what a packet socket's
 /// own receive buffer holds, less than a capture ring.
 const BULK_BYTES: usize = 1 << 20;
