@@ -48,11 +48,13 @@ impl CaptureMode {
     }
 
     /// Whether the file is kept when the test passes.
+    #[cfg(target_os = "linux")]
     pub(crate) fn keeps_passing(self) -> bool {
         matches!(self, CaptureMode::Always | CaptureMode::AlwaysBothEnds)
     }
 
     /// Whether each frame is kept at both ends of its link, rather than once.
+    #[cfg(target_os = "linux")]
     pub(crate) fn both_ends(self) -> bool {
         matches!(
             self,
