@@ -58,11 +58,8 @@ fn a_failure_leaves_the_state_of_every_node_and_the_capture() {
     );
 
     let seen = interfaces_carrying(&dir.join("capture.pcapng"), &marker);
-    assert_eq!(
-        seen,
-        ["client:eth0", "server:eth0"],
-        "frames with the marker"
-    );
+    // Once, as it left the client.
+    assert_eq!(seen, ["client:eth0"], "frames with the marker");
 }
 
 #[test]
@@ -152,4 +149,53 @@ fn artifacts_go_under_the_target_directory_by_default() {
     for parent in dir.ancestors().skip(1).take(2) {
         let _ = fs::remove_dir(parent);
     }
+}
+
+#[test]
+fn node_files_list_listening_sockets_and_processes_and_the_report_shows_host() {
+    let base = Base::new();
+    let marker = unique("marker");
+    let run = fixture(
+        &["--exact", "fails_with_a_server_running"],
+        Some(&base),
+        &marker,
+        &[],
+    );
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    let dir = base.test_dir("fails_with_a_server_running");
+    let server = read(&dir.join("server.txt"));
+    for expected in [
+        "listening sockets",
+        "  tcp 0.0.0.0:7000\n",
+        ": sleep 3600\n",
+    ] {
+        assert!(
+            server.contains(expected),
+            "missing {expected:?} in:\n{server}"
+        );
+    }
+    assert!(!server.contains("sleep 3599"), "host's sleep in:\n{server}");
+    let client = read(&dir.join("client.txt"));
+    assert!(
+        client
+            .contains("listening sockets (tcp in LISTEN, udp bound and not connected):\n  (none)"),
+        "{client}"
+    );
+    assert!(!client.contains("sleep"), "{client}");
+
+    // The report starts with `host`: only `lo`, and the processes running there.
+    let report = &run.stdout;
+    let host = report
+        .find("`host` (the test's own namespace")
+        .unwrap_or_else(|| panic!("no host in the report:\n{report}"));
+    let first_node = report.find("node `client`").expect("client in the report");
+    assert!(host < first_node, "{report}");
+    let section = &report[host..first_node];
+    for expected in ["  lo ", "processes:", ": sleep 3599\n", "artifacts_fixture"] {
+        assert!(
+            section.contains(expected),
+            "missing {expected:?} in the host section:\n{section}"
+        );
+    }
+    assert!(!section.contains("sleep 3600"), "{section}");
 }

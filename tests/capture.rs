@@ -22,7 +22,7 @@ fn capture_always_keeps_the_file_of_a_passing_test() {
     let dir = base.test_dir("passes_with_capture_always");
     assert_eq!(names_in(&dir), ["capture.pcapng"]);
     let seen = interfaces_carrying(&dir.join("capture.pcapng"), &marker);
-    assert_eq!(seen, ["client:eth0", "server:eth0"]);
+    assert_eq!(seen, ["client:eth0"]);
 }
 
 /// A bulk transfer is captured whole: a packet socket's own receive buffer (at most about
@@ -79,12 +79,10 @@ fn a_bulk_transfer_is_captured_whole() {
             (interface, end - 1)
         })
         .collect();
+    // Each segment once, as it left the client.
     assert_eq!(
         covered,
-        [
-            ("client:eth0".to_string(), expected),
-            ("server:eth0".to_string(), expected)
-        ],
+        [("client:eth0".to_string(), expected)],
         "stream bytes captured without a gap, per interface"
     );
 }
@@ -101,6 +99,17 @@ fn the_environment_sets_the_capture_of_the_whole_run() {
     );
     assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
     let capture = base.test_dir("passes").join("capture.pcapng");
+    assert_eq!(interfaces_carrying(&capture, &marker), ["client:eth0"]);
+
+    let other = Base::new();
+    let run = fixture(
+        &["--exact", "passes"],
+        Some(&other),
+        &marker,
+        &[("NETNS_TEST_CAPTURE", "always,both-ends")],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    let capture = other.test_dir("passes").join("capture.pcapng");
     assert_eq!(
         interfaces_carrying(&capture, &marker),
         ["client:eth0", "server:eth0"]
@@ -124,9 +133,108 @@ fn the_environment_sets_the_capture_of_the_whole_run() {
     assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
     assert!(
         run.stdout.contains(
-            "NETNS_TEST_CAPTURE must be `off`, `on-failure` or `always`, not `sometimes`"
+            "NETNS_TEST_CAPTURE must be `off`, `on-failure`, `always`, `both-ends` or \
+             `always,both-ends`, not `sometimes`"
         ),
         "{}",
         run.stdout
+    );
+}
+
+/// The ICMP frames of a capture as tshark reads them: `(interface, icmp type)`, in file order.
+fn icmp_frames(capture: &std::path::Path) -> Vec<(String, u8)> {
+    let output = Command::new("tshark")
+        .arg("-r")
+        .arg(capture)
+        .args(["-Y", "icmp"])
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_name",
+            "-e",
+            "icmp.type",
+        ])
+        .output()
+        .expect("run tshark");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let (interface, kind) = line.split_once('\t').expect("two fields");
+            (interface.to_string(), kind.parse().expect("an icmp type"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_capture_of_one_ping_holds_each_frame_once() {
+    let base = Base::new();
+    let run = fixture(
+        &["--exact", "pings_once_with_capture_always"],
+        Some(&base),
+        "x",
+        &[],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    let capture = base
+        .test_dir("pings_once_with_capture_always")
+        .join("capture.pcapng");
+    // The request as it left the client, the reply as it left the server.
+    assert_eq!(
+        icmp_frames(&capture),
+        [
+            ("client:eth0".to_string(), 8),
+            ("server:eth0".to_string(), 0)
+        ]
+    );
+    // And no other frame twice: every frame of the file is unique.
+    let output = Command::new("tshark")
+        .arg("-r")
+        .arg(&capture)
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_name",
+            "-e",
+            "frame.md5_hash",
+        ])
+        .args(["-o", "frame.generate_md5_hash:TRUE"])
+        .output()
+        .expect("run tshark");
+    let hashes: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| line.split('\t').nth(1).unwrap_or_default().to_string())
+        .collect();
+    let unique: std::collections::BTreeSet<&String> = hashes.iter().collect();
+    assert_eq!(unique.len(), hashes.len(), "a frame twice: {hashes:?}");
+}
+
+#[test]
+fn both_ends_keeps_each_frame_as_it_left_and_as_it_arrived() {
+    let base = Base::new();
+    let run = fixture(
+        &["--exact", "pings_once_with_capture_at_both_ends"],
+        Some(&base),
+        "x",
+        &[],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    let capture = base
+        .test_dir("pings_once_with_capture_at_both_ends")
+        .join("capture.pcapng");
+    assert_eq!(
+        icmp_frames(&capture),
+        [
+            ("client:eth0".to_string(), 8),
+            ("server:eth0".to_string(), 8),
+            ("server:eth0".to_string(), 0),
+            ("client:eth0".to_string(), 0),
+        ]
     );
 }

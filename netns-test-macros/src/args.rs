@@ -40,13 +40,17 @@ pub(crate) struct Args {
     pub(crate) krate: Option<syn::Path>,
 }
 
-/// `capture` keeps the test's packet capture when it fails, `capture = "always"` always.
+/// `capture` keeps the test's packet capture when it fails, `capture = "always"` always;
+/// `both-ends` (`capture = "both-ends"`, `capture = "always,both-ends"`) keeps each frame at both
+/// ends of its link rather than once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Capture {
     #[default]
     Off,
     OnFailure,
     Always,
+    OnFailureBothEnds,
+    AlwaysBothEnds,
 }
 
 /// Where the topology text comes from.
@@ -191,14 +195,21 @@ fn set_capture(
 
 fn capture_value(expr: Expr, key: &Ident) -> syn::Result<Capture> {
     let lit = string(expr, key)?;
-    match lit.value().as_str() {
-        "on-failure" => Ok(Capture::OnFailure),
-        "always" => Ok(Capture::Always),
-        other => Err(syn::Error::new(
+    let value = lit.value();
+    let words: Vec<&str> = value.split(',').map(str::trim).collect();
+    match words.as_slice() {
+        ["on-failure"] => Ok(Capture::OnFailure),
+        ["always"] => Ok(Capture::Always),
+        ["both-ends"] | ["on-failure", "both-ends"] | ["both-ends", "on-failure"] => {
+            Ok(Capture::OnFailureBothEnds)
+        }
+        ["always", "both-ends"] | ["both-ends", "always"] => Ok(Capture::AlwaysBothEnds),
+        _ => Err(syn::Error::new(
             lit.span(),
             format!(
-                "unknown capture mode `{other}`: write `capture` (kept when the test fails) \
-                 or `capture = \"always\"`"
+                "unknown capture mode `{value}`: write `capture` (kept when the test fails), \
+                 `capture = \"always\"`, or either with `both-ends` (`capture = \"both-ends\"`, \
+                 `capture = \"always,both-ends\"`) to keep each frame at both ends of its link"
             ),
         )),
     }
@@ -348,10 +359,19 @@ mod tests {
             Capture::Always
         );
         assert_eq!(
+            mode(quote!(topology = "a -- b", capture = "both-ends")),
+            Capture::OnFailureBothEnds
+        );
+        assert_eq!(
+            mode(quote!(topology = "a -- b", capture = "always, both-ends")),
+            Capture::AlwaysBothEnds
+        );
+        assert_eq!(
             messages(quote!(topology = "a -- b", capture = "sometimes")),
             [
-                "unknown capture mode `sometimes`: write `capture` (kept when the test fails) \
-              or `capture = \"always\"`"
+                "unknown capture mode `sometimes`: write `capture` (kept when the test fails), \
+                 `capture = \"always\"`, or either with `both-ends` (`capture = \"both-ends\"`, \
+                 `capture = \"always,both-ends\"`) to keep each frame at both ends of its link"
             ]
         );
         assert_eq!(

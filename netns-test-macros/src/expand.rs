@@ -56,6 +56,8 @@ fn capture_mode(krate: &TokenStream, capture: Capture) -> TokenStream {
         Capture::Off => quote!(#krate::__private::CaptureMode::Off),
         Capture::OnFailure => quote!(#krate::__private::CaptureMode::OnFailure),
         Capture::Always => quote!(#krate::__private::CaptureMode::Always),
+        Capture::OnFailureBothEnds => quote!(#krate::__private::CaptureMode::OnFailureBothEnds),
+        Capture::AlwaysBothEnds => quote!(#krate::__private::CaptureMode::AlwaysBothEnds),
     }
 }
 

@@ -88,7 +88,10 @@ mod validate;
 /// pcapng file (`capture.pcapng` in the test's artifact folder, one interface per link end,
 /// named `client:eth0`), which Wireshark and `tshark -r` read. `capture` (or
 /// `capture = "on-failure"`) keeps the file when the test fails, `capture = "always"` also when
-/// it passes. `NETNS_TEST_CAPTURE=off|on-failure|always` sets it for every test of a run.
+/// it passes. Each frame of a link appears once, as it left the node that sent it (direction
+/// `out`); `both-ends` keeps it as it arrived at the other end too: `capture = "both-ends"`
+/// (on failure) or `capture = "always,both-ends"`. `NETNS_TEST_CAPTURE=off|on-failure|always`
+/// (each but `off` may add `,both-ends`) sets it for every test of a run.
 ///
 /// ## `node = "name"`
 ///

@@ -9,7 +9,7 @@
 //! | [`TIMEOUT_ENV`] | the time limit of every test without a `timeout = "..."` | a duration: `30s`, `1.5m` |
 //! | [`UNSUPPORTED_ENV`] | a test this machine cannot run: failed or ignored | `fail` (default), `skip` |
 //! | [`KEEP_ENV`] | a failed test keeps its network up for the user to enter | `1` (anything but `0` or nothing) |
-//! | [`CAPTURE_ENV`] | the packet capture of every test of the run | `off`, `on-failure`, `always` |
+//! | [`CAPTURE_ENV`] | the packet capture of every test of the run | `off`, `on-failure`, `always`, each but `off` with `,both-ends` |
 //! | [`ARTIFACTS_ENV`] | where failed tests leave their folders | a directory |
 //!
 //! Two more variables are the harness's own word to the test process it starts, not knobs:
@@ -32,7 +32,8 @@ pub const UNSUPPORTED_ENV: &str = "NETNS_TEST_UNSUPPORTED";
 pub const KEEP_ENV: &str = "NETNS_TEST_KEEP";
 
 /// The environment variable that sets the capture of every test of the run:
-/// `NETNS_TEST_CAPTURE=off|on-failure|always`, over what the attributes say.
+/// `NETNS_TEST_CAPTURE=off|on-failure|always`, over what the attributes say; `both-ends`
+/// (alone or after a comma: `always,both-ends`) keeps each frame at both ends of its link.
 pub const CAPTURE_ENV: &str = "NETNS_TEST_CAPTURE";
 
 /// The environment variable that chooses the base folder of the artifacts:
@@ -152,7 +153,10 @@ fn read_capture(value: Result<String, std::env::VarError>) -> Result<Option<Capt
         return Ok(None);
     };
     CaptureMode::parse(&value).map(Some).ok_or_else(|| {
-        format!("{CAPTURE_ENV} must be `off`, `on-failure` or `always`, not `{value}`")
+        format!(
+            "{CAPTURE_ENV} must be `off`, `on-failure`, `always`, `both-ends` or \
+             `always,both-ends`, not `{value}`"
+        )
     })
 }
 

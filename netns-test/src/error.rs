@@ -127,6 +127,21 @@ pub enum Error {
         /// What is wrong with the value, and what to write instead.
         problem: String,
     },
+    /// A wait ([`Node::wait_for_tcp`](crate::Node::wait_for_tcp),
+    /// [`Node::wait_until`](crate::Node::wait_until), [`Net::wait_until`](crate::Net::wait_until))
+    /// ran out of time before what it waited for happened.
+    #[error("timed out after {waited_ms} ms waiting for {what}{}", wait_place(.node.as_deref(), .listening.as_deref()))]
+    WaitTimedOut {
+        /// What was awaited: `tcp port 8080 listening`, or the caller's words.
+        what: String,
+        /// The node it was awaited in; `None` for [`Net::wait_until`](crate::Net::wait_until).
+        node: Option<String>,
+        /// How long it was waited for.
+        waited_ms: u64,
+        /// What the node listened on when the wait gave up: `tcp 0.0.0.0:22, udp [::]:53`, or
+        /// `nothing`; `None` without a node.
+        listening: Option<String>,
+    },
     /// The system is not Linux: network namespaces, and so test networks, exist only there.
     #[error("netns-test needs Linux (network namespaces)")]
     NeedsLinux,
@@ -139,6 +154,17 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+}
+
+/// Where a timed-out wait waited, for [`Error::WaitTimedOut`]'s message.
+fn wait_place(node: Option<&str>, listening: Option<&str>) -> String {
+    match (node, listening) {
+        (Some(node), Some(listening)) => {
+            format!(" in node `{node}`, which listens on {listening}")
+        }
+        (Some(node), None) => format!(" in node `{node}`"),
+        (None, _) => String::new(),
+    }
 }
 
 /// `Result` with this crate's [`Error`].

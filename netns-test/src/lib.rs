@@ -54,7 +54,12 @@
 //! The body starts in the namespace called `host` and reaches the nodes through [`Net`]:
 //!
 //! - [`Node::run`] runs a closure on a thread inside the node; [`Node::spawn`] starts one;
-//! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node;
+//! - [`Node::command`] gives a [`std::process::Command`] whose process runs inside the node
+//!   (a plain `Command::new` runs where the body runs, in `host`, which has only `lo` unless the
+//!   topology links it: `ping server` there says `Network is unreachable`);
+//! - [`Node::wait_for_tcp`] and [`Node::wait_for_udp`] wait until a server listens in the node,
+//!   [`Node::wait_until`] and [`Net::wait_until`] until a condition holds, at most so long
+//!   (testcontainers' wait strategies); a wait that times out says what the node listens on;
 //! - [`Net::link`] gives a [`Link`] to take down and up, or to change the MTU, rate, delay or
 //!   loss of, while the test runs; [`Node::disconnect`] cuts a node off;
 //! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run

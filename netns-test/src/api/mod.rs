@@ -1,5 +1,6 @@
 //! The test API: what a test body holds. [`Net`] and [`Node`] (`net.rs`), [`Link`] and the wiring
-//! behind it (`link.rs`), a tokio runtime per node (`asynch.rs`).
+//! behind it (`link.rs`), a tokio runtime per node (`asynch.rs`),
+//! waiting until a node listens on a port or a condition holds (`wait.rs`).
 //!
 //! It builds its network through the kernel plumbing ([`crate::kernel`]) and enters nodes
 //! through the sandbox's one `setns` before `exec`; it never reads the environment (the harness
@@ -9,6 +10,7 @@
 mod asynch;
 mod link;
 mod net;
+mod wait;
 
 #[cfg(feature = "tokio")]
 pub use asynch::AsyncTask;

@@ -29,6 +29,8 @@ pub struct Net {
     nodes: Vec<Node>,
     built: Built,
     wiring: Arc<Wiring>,
+    /// The namespace the network was built from, where the body starts: `host`.
+    host: OwnedFd,
 }
 
 impl Net {
@@ -36,6 +38,10 @@ impl Net {
     /// `host` node. Must run inside the test's sandbox (as the test process does).
     pub(crate) fn build(topology: &str) -> Result<Net> {
         let topology = Topology::parse(topology)?;
+        let host = netns::current().map_err(|source| Error::Io {
+            what: "cannot open the network namespace of the calling thread".to_string(),
+            source: source.into(),
+        })?;
         mounts::make_private()?;
         let built = apply::apply(topology.plan())?;
         let wiring = Arc::new(Wiring::new(topology.plan(), &built)?);
@@ -73,6 +79,7 @@ impl Net {
             nodes,
             built,
             wiring,
+            host,
         };
         mounts::publish(
             net.nodes.iter().map(|node| (node.name(), node.ns.as_fd())),
@@ -110,11 +117,11 @@ impl Net {
         &self.topology
     }
 
-    /// The network as the kernel sees it now: each node's interfaces, addresses and routes,
-    /// then the MTU, rate, delay and loss each link has now, if any has one. This is what a
-    /// failing test prints.
+    /// The network as the kernel sees it now: `host` (the body's own namespace) with its
+    /// processes, each node's interfaces, addresses and routes, then the MTU, rate, delay and
+    /// loss each link has now, if any has one. This is what a failing test prints.
     pub fn report(&self) -> String {
-        let mut text = report::describe(self.topology.plan(), &self.built);
+        let mut text = report::describe(self.topology.plan(), &self.built, self.host.as_fd());
         let settings = self.wiring.settings_lines();
         if !settings.is_empty() {
             text.push_str("link settings now:\n");
@@ -212,6 +219,12 @@ impl Node {
     }
 
     /// A [`Command`] whose process runs inside this node. It is killed when the test ends.
+    ///
+    /// A plain [`Command::new`] in a body runs its process where the body runs: in `host`, the
+    /// test's own namespace, which has only `lo` unless the topology links `host` to something.
+    /// So `Command::new("ping")` there finds no route (`Network is unreachable`); start it with
+    /// `net.node("client").command("ping")` to run it in `client`. The failure report shows
+    /// `host` first, with the processes running there.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut command = Command::new(program);
         sys::enter_before_exec(&mut command, Arc::clone(&self.ns));

@@ -19,7 +19,7 @@ use super::verdict::{judge, with_unseen_panics};
 use crate::Net;
 use crate::config::Config;
 use crate::error::error_chain;
-use crate::failure::{Artifacts, Capture, CaptureMode, keep};
+use crate::failure::{Artifacts, Capture, keep};
 use crate::sandbox::{TIMED_OUT, exit_now};
 
 /// Exit code of a test whose body failed (libtest uses the same).
@@ -99,7 +99,7 @@ pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>, config: &Config
         let packets = take(&capture).map(Capture::finish);
         match verdict {
             Ok(()) => {
-                if capture_mode == CaptureMode::Always {
+                if capture_mode.keeps_passing() {
                     artifacts.keep_capture(packets.as_deref());
                 }
                 0

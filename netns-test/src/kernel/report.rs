@@ -14,6 +14,11 @@
 //!   default via fd00:0:0:1::254 dev eth0 metric 1024
 //! ```
 //!
+//! When the topology does not name `host`, the test's own namespace comes first, with its
+//! interfaces (only `lo`), routes and processes: the body runs there, and so does a program
+//! started with a plain `std::process::Command`, which then finds no network. The processes of
+//! `host` are listed in any case.
+//!
 //! IPv6 link-local addresses (`fe80::/10`, which every interface gets), the routes to them and
 //! to multicast, and routes outside the main table are left out to keep it short. The bridges of the hidden switch namespace follow,
 //! each with its ports. (A bridge's own state may read `UNKNOWN` for up to a second after it is
@@ -30,14 +35,28 @@ use netlink_packet_route::route::{RouteProtocol, RouteScope, RouteType};
 use crate::kernel::apply::{Built, SWITCHES};
 use crate::kernel::netlink::{self, Address, Link, Route, Socket};
 use crate::kernel::netns::Entered;
+use crate::kernel::sockets;
 use crate::topology::Plan;
 
 /// The main routing table, the one `ip route` shows.
 pub(crate) const MAIN_TABLE: u32 = 254;
 
-/// The network of `plan`, as built in `built`, read from the kernel now.
-pub(crate) fn describe(plan: &Plan, built: &Built) -> String {
+/// The network of `plan`, as built in `built`, read from the kernel now; `host` is the test's
+/// own namespace, shown first when the topology does not name it (the body and a plain
+/// `std::process::Command` run there, and users look for them).
+pub(crate) fn describe(plan: &Plan, built: &Built, host: BorrowedFd<'_>) -> String {
     let mut text = String::new();
+    if !plan.nodes.iter().any(|node| node.is_host) {
+        text.push_str(
+            "`host` (the test's own namespace, not in the topology: the body and a plain \
+             std::process::Command run here; use Node::command to run a program in a node)\n",
+        );
+        describe_namespace(&mut text, host, "host");
+        text.push_str("  processes:\n");
+        for line in process_lines(host).lines() {
+            let _ = writeln!(text, "  {line}");
+        }
+    }
     for (node, fd) in plan.nodes.iter().zip(&built.nodes) {
         let forwarding = match forwarding(fd.as_fd()) {
             Ok(true) => "forwarding on".to_string(),
@@ -51,12 +70,27 @@ pub(crate) fn describe(plan: &Plan, built: &Built) -> String {
         };
         let _ = writeln!(text, "node `{}` ({forwarding}{host})", node.name);
         describe_namespace(&mut text, fd.as_fd(), &node.name);
+        if node.is_host {
+            text.push_str("  processes:\n");
+            for line in process_lines(fd.as_fd()).lines() {
+                let _ = writeln!(text, "  {line}");
+            }
+        }
     }
     if let Some(switches) = &built.switches {
         let _ = writeln!(text, "switches (a hidden namespace)");
         describe_switches(&mut text, plan, switches.as_fd());
     }
     text
+}
+
+/// The processes and threads whose network namespace is `ns`, one indented line each.
+pub(crate) fn process_lines(ns: BorrowedFd<'_>) -> String {
+    match sockets::processes_in(ns) {
+        Ok(lines) if lines.is_empty() => "  (none)\n".to_string(),
+        Ok(lines) => lines.iter().map(|line| format!("  {line}\n")).collect(),
+        Err(error) => format!("  (cannot list the processes: {error})\n"),
+    }
 }
 
 /// Whether `net.ipv4.ip_forward` is on in the namespace `ns`.

@@ -5,7 +5,9 @@
 //! other routing tables and its policy rules (`ip rule`), its neighbour table (`ip neigh`), its
 //! queueing disciplines (`tc qdisc`: rate, delay and loss), its forwarding and reverse-path
 //! sysctls, and the nftables ruleset (`nft list ruleset`). The last three sections come from
-//! running those programs in the node; a program that is not installed is said so. `_switches.txt` lists the bridges and their
+//! running those programs in the node; a program that is not installed is said so. Then the
+//! sockets that listen in the node and the processes (and threads) whose network namespace is
+//! the node's (see [`crate::kernel::sockets`]). `_switches.txt` lists the bridges and their
 //! ports when the topology has switches. Everything is read live inside each namespace, which
 //! is why this runs in the test process before it exits (see the failure component's `artifacts.rs`).
 //!
@@ -24,6 +26,7 @@ use crate::kernel::apply::{Built, SWITCHES};
 use crate::kernel::netlink::{Link, Neighbour};
 use crate::kernel::netns::Entered;
 use crate::kernel::report;
+use crate::kernel::sockets;
 use crate::topology::Plan;
 
 /// Writes one file per node (and one for the switches) into `dir`; returns their paths.
@@ -106,6 +109,18 @@ fn describe_node(name: &str, ns: BorrowedFd<'_>) -> String {
             text.push_str(&sysctls(&links));
             text.push_str("\nnftables ruleset (nft list ruleset):\n");
             text.push_str(&program_output("nft", &["list", "ruleset"]));
+            text.push_str("\nlistening sockets (tcp in LISTEN, udp bound and not connected):\n");
+            match sockets::listening_here() {
+                Ok(listening) if listening.is_empty() => text.push_str("  (none)\n"),
+                Ok(listening) => {
+                    for socket in listening {
+                        let _ = writeln!(text, "  {socket}");
+                    }
+                }
+                Err(error) => {
+                    let _ = writeln!(text, "  (cannot read the sockets: {error})");
+                }
+            }
             drop(entered);
         }
         Err(error) => {
@@ -115,6 +130,8 @@ fn describe_node(name: &str, ns: BorrowedFd<'_>) -> String {
             );
         }
     }
+    text.push_str("\nprocesses (and threads) in this node:\n");
+    text.push_str(&report::process_lines(ns));
     text
 }
 

@@ -43,6 +43,16 @@ impl Net {
         match self.never {}
     }
 
+    /// Waits until `condition` holds.
+    pub fn wait_until(
+        &self,
+        _what: &str,
+        _timeout: std::time::Duration,
+        _condition: impl FnMut() -> bool,
+    ) -> Result<()> {
+        match self.never {}
+    }
+
     /// The network as the kernel sees it.
     pub fn report(&self) -> String {
         match self.never {}
@@ -80,6 +90,29 @@ impl Node {
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
+    {
+        match self.never {}
+    }
+
+    /// Waits until a TCP socket listens on `port` in the node.
+    pub fn wait_for_tcp(&self, _port: u16, _timeout: std::time::Duration) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Waits until a UDP socket is bound to `port` in the node.
+    pub fn wait_for_udp(&self, _port: u16, _timeout: std::time::Duration) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Waits until `condition`, run inside the node, holds.
+    pub fn wait_until<F>(
+        &self,
+        _what: &str,
+        _timeout: std::time::Duration,
+        _condition: F,
+    ) -> Result<()>
+    where
+        F: FnMut() -> bool + Send,
     {
         match self.never {}
     }

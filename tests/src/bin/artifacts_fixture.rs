@@ -40,6 +40,31 @@ fn fails_after_a_datagram(net: &Net) {
     panic!("failing after the datagram arrived");
 }
 
+/// Fails with a TCP server thread listening in `server`, a `sleep` running there and another running
+/// in `host` (started with a plain `Command`).
+#[netns_test(topology = "client -- server")]
+#[expect(
+    clippy::zombie_processes,
+    reason = "they run until the test ends; the PID namespace's init reaps them"
+)]
+fn fails_with_a_server_running(net: &Net) {
+    let server = net.node("server");
+    // A server thread, as a test runs one: it still listens when the body has panicked.
+    let _server = server.spawn(|| {
+        let listener = std::net::TcpListener::bind("0.0.0.0:7000").expect("bind");
+        while listener.accept().is_ok() {}
+    });
+    server
+        .wait_for_tcp(7000, Duration::from_secs(5))
+        .expect("the server listens");
+    let _in_server = server.command("sleep").arg("3600").spawn().expect("sleep");
+    let _in_host = std::process::Command::new("sleep")
+        .arg("3599")
+        .spawn()
+        .expect("sleep");
+    panic!("failing with a server running");
+}
+
 #[netns_test(topology = "client -- gateway -- server [rate=10mbit]")]
 fn fails_with_a_firewall(net: &Net) {
     let gateway = net.node("gateway");
@@ -98,6 +123,28 @@ fn passes_with_capture_always(net: &Net) {
 #[netns_test(topology = "client -- server")]
 fn passes(net: &Net) {
     client_sends_marker(net);
+}
+
+/// One ping from the client to the server, answered.
+fn client_pings_server_once(net: &Net) {
+    let status = net
+        .node("client")
+        .command("ping")
+        .args(["-c", "1", "-W", "5", "server"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run ping");
+    assert!(status.success(), "the ping is answered");
+}
+
+#[netns_test(topology = "client -- server", capture = "always")]
+fn pings_once_with_capture_always(net: &Net) {
+    client_pings_server_once(net);
+}
+
+#[netns_test(topology = "client -- server", capture = "always,both-ends")]
+fn pings_once_with_capture_at_both_ends(net: &Net) {
+    client_pings_server_once(net);
 }
 
 /// How many bytes `sends_1_mib_with_capture_always` sends: several times what a packet socket's

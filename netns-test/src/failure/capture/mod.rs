@@ -30,11 +30,22 @@
 //! outruns it, and then the kernel drops frames from the capture (never from the network): the
 //! report says how many. At most [`MAX_KEPT_BYTES`] of frames are kept.
 //!
+//! # Each frame once
+//!
+//! A frame crossing a veth is seen twice: leaving one end and arriving at the other. By default
+//! only the first copy is kept, so `tshark -r` shows each frame once, on the interface of the node
+//! that sent it, with its direction `out`; statistics count it once. `both-ends` keeps both
+//! copies (which shows what a link, or a switch, did to a frame), each on its own interface.
+//! A frame that no node sent (none, in a test network: bridges forward but send nothing of their
+//! own) would be left out.
+//!
 //! # Choosing
 //!
 //! `capture` on the attribute keeps the file when the test fails, `capture = "always"` also
-//! when it passes. `NETNS_TEST_CAPTURE=off|on-failure|always` sets it for every test of the run,
-//! over what the attributes say (`mode.rs`, read by [`Config`](crate::config::Config)).
+//! when it passes; `capture = "both-ends"` and `capture = "always,both-ends"` keep each frame at
+//! both ends. `NETNS_TEST_CAPTURE=off|on-failure|always|both-ends|always,both-ends` sets it for
+//! every test of the run, over what the attributes say (`mode.rs`, read by
+//! [`Config`](crate::config::Config)).
 
 #[cfg(target_os = "linux")]
 mod pcapng;

@@ -85,6 +85,9 @@ struct Tap {
     ring: Ring,
     /// `(ifindex, pcapng interface number)`.
     interfaces: Vec<(u32, u32)>,
+    /// Keep frames arriving at an interface too (each frame of a link then appears twice:
+    /// as it left one end and as it arrived at the other).
+    both_ends: bool,
 }
 
 impl Capture {
@@ -92,7 +95,7 @@ impl Capture {
     pub(crate) fn start_if(mode: CaptureMode, net: &Net) -> Result<Option<Capture>> {
         match mode {
             CaptureMode::Off => Ok(None),
-            CaptureMode::OnFailure | CaptureMode::Always => Capture::start(net).map(Some),
+            mode => Capture::start(net, mode.both_ends()).map(Some),
         }
     }
 
@@ -105,8 +108,9 @@ impl Capture {
         captured.file
     }
 
-    /// Opens a packet socket with its ring in every node and starts reading them.
-    pub(crate) fn start(net: &Net) -> Result<Capture> {
+    /// Opens a packet socket with its ring in every node and starts reading them. Unless
+    /// `both_ends`, only frames leaving an interface are kept: each frame of a link once.
+    pub(crate) fn start(net: &Net, both_ends: bool) -> Result<Capture> {
         let mut names = Vec::new();
         let mut wanted = Vec::new();
         for node in net.nodes() {
@@ -151,6 +155,7 @@ impl Capture {
                             source,
                         })?,
                         interfaces,
+                        both_ends,
                     })
                 })
                 .collect::<Result<Vec<Tap>>>()
@@ -276,7 +281,13 @@ struct Frames {
 /// waiting in a block not yet handed over.
 fn drain(tap: &mut Tap, frames: &mut Frames) -> bool {
     let interfaces = &tap.interfaces;
+    let both_ends = tap.both_ends;
     tap.ring.drain(|frame| {
+        // Every frame on a link end was sent by some node of the network (switches only
+        // forward), so its copy leaving the sender is each frame once.
+        if !both_ends && !frame.outgoing {
+            return;
+        }
         let Some(&(_, interface)) = interfaces.iter().find(|(index, _)| *index == frame.ifindex)
         else {
             return;
