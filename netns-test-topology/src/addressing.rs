@@ -36,18 +36,34 @@ struct Claim<C> {
     address: Option<String>,
 }
 
+/// Which address families the text turns off, each as where it says so (`[ipv6=off]`,
+/// `[ipv4=off]`). At most one of them is set.
+pub(super) struct Families {
+    pub(super) ipv6_off: Option<Range<usize>>,
+    pub(super) ipv4_off: Option<Range<usize>>,
+}
+
 /// Gives every segment its subnets, reporting every problem with them and with the explicit
-/// addresses. `ipv6_off` is where the text says `[ipv6=off]`, if it does.
+/// addresses.
+///
+/// With `[ipv4=off]` a segment still gets an IPv4 subnet, of the size its interfaces need, but
+/// only as the numbering its IPv6 addresses mirror (hosts `::1`, `::2`, ..., routers `::254`,
+/// ...): it is never planned as an address.
 pub(super) fn segments(
     drafts: &[DraftSegment],
     switches: &[String],
     switch_spans: &[Range<usize>],
-    ipv6_off: Option<Range<usize>>,
+    families: Families,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Segment> {
+    let Families { ipv6_off, ipv4_off } = families;
+    if ipv4_off.is_some() {
+        refuse_ipv4(drafts, diagnostics);
+    }
     let claims4: Vec<Option<Claim<Ipv4Cidr>>> = drafts
         .iter()
         .map(|d| match (&d.subnet, d.addrs4.first()) {
+            _ if ipv4_off.is_some() => None,
             (Some(subnet), _) => Some(Claim {
                 subnet: subnet.value,
                 span: subnet.span.clone(),
@@ -91,6 +107,7 @@ pub(super) fn segments(
     let mut segments = Vec::with_capacity(drafts.len());
     for (n, draft) in drafts.iter().enumerate() {
         let subnet = match &claims4[n] {
+            _ if ipv4_off.is_some() => numbering(draft.interfaces),
             Some(claim) => claim.subnet,
             None => match auto_subnet(&mut next4, &taken4) {
                 Some(subnet) => subnet,
@@ -102,8 +119,10 @@ pub(super) fn segments(
                 }
             },
         };
-        diagnostics.extend(check_room(draft, switches, switch_spans, subnet));
-        check_addrs4(subnet, &draft.addrs4, diagnostics);
+        if ipv4_off.is_none() {
+            diagnostics.extend(check_room(draft, switches, switch_spans, subnet));
+            check_addrs4(subnet, &draft.addrs4, diagnostics);
+        }
         let subnet6 = if ipv6_off.is_some() {
             None
         } else {
@@ -193,6 +212,38 @@ fn refuse_ipv6(drafts: &[DraftSegment], diagnostics: &mut Vec<Diagnostic>) {
             diagnostics.push(Diagnostic::new(addr.span.clone(), message));
         }
     }
+}
+
+/// With `[ipv4=off]`, an IPv4 subnet or address in the text is a contradiction: each is
+/// reported with the IPv6 setting that would be valid instead.
+fn refuse_ipv4(drafts: &[DraftSegment], diagnostics: &mut Vec<Diagnostic>) {
+    for draft in drafts {
+        if let Some(subnet) = &draft.subnet {
+            let message = format!(
+                "`subnet={}` is an IPv4 subnet, and this topology has `[ipv4=off]`; give the \
+                 segment an IPv6 subnet instead, as in `subnet6=fd00:0:0:100::/64`, or remove \
+                 `[ipv4=off]`",
+                subnet.value
+            );
+            diagnostics.push(Diagnostic::new(subnet.span.clone(), message));
+        }
+        for addr in &draft.addrs4 {
+            let message = format!(
+                "`{}` is an IPv4 address, and this topology has `[ipv4=off]`; write an IPv6 \
+                 address instead, as in `@fd00:0:0:1::{}`, or remove `[ipv4=off]`",
+                addr.value,
+                addr.value.octets()[3]
+            );
+            diagnostics.push(Diagnostic::new(addr.span.clone(), message));
+        }
+    }
+}
+
+/// With `[ipv4=off]`, the numbering of a segment of `interfaces` interfaces: a /24, or as
+/// large as they need, never planned as addresses.
+fn numbering(interfaces: u32) -> Ipv4Cidr {
+    let len = Ipv4Cidr::prefix_len_for(interfaces).unwrap_or(0).min(24);
+    Ipv4Cidr::new(Ipv4Addr::UNSPECIFIED, len).expect("a prefix length of at most 24 is valid")
 }
 
 /// The explicit IPv4 addresses of a segment: inside its subnet, usable, each once.

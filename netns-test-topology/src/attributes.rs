@@ -16,7 +16,7 @@ struct AttributeKind {
 }
 
 /// Every attribute a chain may carry.
-const ATTRIBUTES: [AttributeKind; 7] = [
+const ATTRIBUTES: [AttributeKind; 8] = [
     AttributeKind {
         key: "subnet",
         example: "subnet=10.0.100.0/24",
@@ -30,7 +30,18 @@ const ATTRIBUTES: [AttributeKind; 7] = [
     AttributeKind {
         key: "ipv6",
         example: "[ipv6=off]",
-        set: set_ipv6,
+        set: |a, v| {
+            a.ipv6 = Some(family("ipv6", v)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "ipv4",
+        example: "[ipv4=off]",
+        set: |a, v| {
+            a.ipv4 = Some(family("ipv4", v)?);
+            Ok(())
+        },
     },
     AttributeKind {
         key: "mtu",
@@ -89,20 +100,20 @@ fn set_subnet6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), 
     Ok(())
 }
 
-fn set_ipv6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), Diagnostic> {
+/// Reads the value of `ipv6=` or `ipv4=` (`key`): `on` or `off`.
+fn family(key: &str, value: Spanned<&str>) -> Result<Spanned<bool>, Diagnostic> {
     let on = match value.value {
         "on" => true,
         "off" => false,
         other => {
-            let message = format!("`ipv6` is `on` or `off`, not `{other}`: write `[ipv6=off]`");
+            let message = format!("`{key}` is `on` or `off`, not `{other}`: write `[{key}=off]`");
             return Err(Diagnostic::new(value.span, message));
         }
     };
-    attributes.ipv6 = Some(Spanned {
+    Ok(Spanned {
         value: on,
         span: value.span,
-    });
-    Ok(())
+    })
 }
 /// Reads one attribute of a list into `attributes`: its `key`, whether an `=` followed it, and
 /// the value after that, if any. `keys` holds the keys the list had before this one.

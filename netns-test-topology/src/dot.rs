@@ -56,7 +56,7 @@ fn render(plan: &Plan) -> String {
             .iter()
             .find(|veth| veth.b.place == Place::Bridge(index))
             .and_then(|veth| end_interface(plan, &veth.a))
-            .map(|(_, interface)| interface.ipv4.network().to_string())
+            .map(|(_, interface)| interface.shown_subnet())
             .unwrap_or_default();
         let label = format!("{}\\nswitch {subnet}", bridge.switch);
         let _ = writeln!(
@@ -83,7 +83,7 @@ fn render(plan: &Plan) -> String {
                     continue;
                 };
                 let head = format!("{}:{}", quote(b_name), quote(&b.name));
-                let subnet = quote(&a.ipv4.network().to_string());
+                let subnet = quote(&a.shown_subnet());
                 let _ = writeln!(dot, "  {tail} -- {head} [label={subnet}];");
             }
         }
@@ -120,7 +120,7 @@ fn node_table(node: &NodePlan) -> String {
             table,
             "<tr><td port=\"{0}\">{0} {1}</td></tr>",
             html(&interface.name),
-            interface.ipv4.addr()
+            html(&interface.shown_addr())
         );
     }
     table.push_str("</table>");

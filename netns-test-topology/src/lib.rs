@@ -7,7 +7,7 @@
 //! let topology = Topology::parse("client -- gateway -- server").unwrap();
 //! let gateway = topology.plan().node("gateway").unwrap();
 //! assert!(gateway.forwarding);
-//! assert_eq!(gateway.interfaces[0].ipv4.to_string(), "10.0.1.254/24");
+//! assert_eq!(gateway.interfaces[0].ipv4.unwrap().to_string(), "10.0.1.254/24");
 //! ```
 //!
 //! ```text

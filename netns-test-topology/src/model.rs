@@ -33,6 +33,7 @@ use crate::syntax::Role;
 /// attribute  = "subnet" "=" ipv4-network              (as in `subnet=10.0.100.0/24`)
 ///            | "subnet6" "=" ipv6-network             (as in `subnet6=fd00:0:0:100::/64`)
 ///            | "ipv6" "=" ( "on" | "off" )            (options only)
+///            | "ipv4" "=" ( "on" | "off" )            (options only)
 ///            | "mtu" "=" bytes                        (68 to 65535, as in `mtu=1280`)
 ///            | "rate" "=" number ( "bit" | "kbit" | "mbit" | "gbit" )  (`rate=10mbit`)
 ///            | "delay" "=" number ( "us" | "ms" | "s" )                (`delay=50ms`)
@@ -65,7 +66,10 @@ use crate::syntax::Role;
 /// - **Attributes** apply to every link of their chain. `subnet` and `subnet6` set the subnets
 ///   of the chain's segment, so the chain's links must all be on one segment: `a -- b [...]`,
 ///   or `{a b} -- lan [...]`. Options on a line of their own apply to the whole network:
-///   `[ipv6=off]` leaves IPv6 out (no global IPv6 address, route or name).
+///   `[ipv6=off]` leaves IPv6 out (no global IPv6 address, route or name); `[ipv4=off]` leaves
+///   IPv4 out (no IPv4 address or route, names resolve to IPv6 only), and then `subnet=` and
+///   IPv4 addresses in the text are errors. A network keeps at least one family: both together
+///   are an error.
 /// - **Link settings** apply to both ends of each link of their chain (on a link to a switch,
 ///   the node's interface and the bridge port): `mtu` in bytes; `rate` in bits per second, in
 ///   powers of 1000 (a `tbf` token bucket on each end, so each direction is limited); `delay`
@@ -88,8 +92,10 @@ use crate::syntax::Role;
 ///   the tenth) that overlaps no subnet given by the text. An interface's IPv6 address mirrors
 ///   its IPv4 host number in the same digits (`10.0.1.254` goes with `fd00:0:0:1::254`) unless
 ///   written in the text, or taken, or too large for the subnet, when it takes the next free
-///   one. Addresses are added without duplicate address detection, usable at once.
-/// - **Routes.** A router forwards (IPv4 and IPv6), and has a route to every subnet it is not
+///   one. Addresses are added without duplicate address detection, usable at once. With
+///   `[ipv4=off]` the host numbers are the same as with IPv4 (hosts `::1`, `::2`, ...,
+///   routers `::254`, `::253`, ...), though no IPv4 address is given.
+/// - **Routes.** A router forwards (each family the network has), and has a route to every subnet it is not
 ///   attached to, through the first router on a shortest path (ties go to the earlier segment,
 ///   then the earlier router). A host gets a default route through the first router of its
 ///   first segment that has one. Both families get the same routes.
@@ -109,6 +115,7 @@ pub struct Topology {
     /// Per node, its declared role, if any.
     roles: Vec<Option<Role>>,
     ipv6: bool,
+    ipv4: bool,
     plan: Plan,
 }
 
@@ -130,7 +137,7 @@ impl Topology {
         if !diagnostics.is_empty() {
             return Err(TopologyError::new(text, diagnostics));
         }
-        let ipv6 = resolver.ipv6();
+        let (ipv6, ipv4) = (resolver.ipv6(), resolver.ipv4());
         let Resolver {
             nodes,
             switches,
@@ -139,7 +146,7 @@ impl Topology {
             ..
         } = resolver;
         let roles: Vec<Option<Role>> = roles.into_iter().map(|r| r.map(|r| r.value)).collect();
-        let plan = plan::build(&nodes, &switches, &links, &segments, &roles);
+        let plan = plan::build(&nodes, &switches, &links, &segments, &roles, ipv4);
         Ok(Topology {
             nodes,
             switches,
@@ -147,6 +154,7 @@ impl Topology {
             segments,
             roles,
             ipv6,
+            ipv4,
             plan,
         })
     }
@@ -169,6 +177,11 @@ impl Topology {
     /// Whether the network has IPv6 (it does unless the text says `[ipv6=off]`).
     pub fn has_ipv6(&self) -> bool {
         self.ipv6
+    }
+
+    /// Whether the network has IPv4 (it does unless the text says `[ipv4=off]`).
+    pub fn has_ipv4(&self) -> bool {
+        self.ipv4
     }
 }
 
@@ -241,6 +254,9 @@ impl fmt::Display for Topology {
         }
         if !self.ipv6 {
             statements.push("[ipv6=off]".to_owned());
+        }
+        if !self.ipv4 {
+            statements.push("[ipv4=off]".to_owned());
         }
         f.write_str(&statements.join(if f.alternate() { "\n" } else { "; " }))
     }

@@ -120,7 +120,7 @@ fn render(plan: &Plan) -> String {
         let subnet = members
             .first()
             .and_then(|&(node, ifname)| plan.nodes[node].interface(ifname))
-            .map(|i| format!(" {}", i.ipv4.network()))
+            .map(|i| format!(" {}", i.shown_subnet()))
             .unwrap_or_default();
         let members: Vec<String> = members
             .iter()
@@ -188,7 +188,7 @@ fn turn(path: &mut [Hop<'_>]) {
 /// `eth0 10.0.1.1/24`: an interface of a node with its address.
 fn interface(plan: &Plan, node: usize, ifname: &str) -> String {
     match plan.nodes[node].interface(ifname) {
-        Some(interface) => format!("{ifname} {}", interface.ipv4),
+        Some(interface) => format!("{ifname} {}", interface.shown()),
         None => ifname.to_owned(),
     }
 }
@@ -282,7 +282,7 @@ mod tests {
             assert_eq!(shown.matches(" --- ").count(), node_links, "{text:?}");
             for node in &plan.nodes {
                 for interface in &node.interfaces {
-                    let written = format!("{} {}", interface.name, interface.ipv4);
+                    let written = format!("{} {}", interface.name, interface.shown());
                     assert_eq!(
                         shown.matches(&format!("({written})")).count(),
                         1,

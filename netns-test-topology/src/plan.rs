@@ -36,11 +36,12 @@ pub struct NodePlan {
     pub name: String,
     /// True for the reserved node `host`: the test's own namespace, which already exists.
     pub is_host: bool,
-    /// Whether forwarding is on (a router): IPv4, and IPv6 when the node has IPv6 addresses.
+    /// Whether forwarding is on (a router): for each family the node has addresses of.
     pub forwarding: bool,
     /// The node's interfaces `eth0`, `eth1`, ... in the order its links appear.
     pub interfaces: Vec<InterfacePlan>,
-    /// Static IPv4 routes, in the order they are added (default route last).
+    /// Static IPv4 routes, in the order they are added (default route last); empty with
+    /// `[ipv4=off]`.
     pub routes: Vec<RoutePlan>,
     /// Static IPv6 routes, the same as the IPv4 ones; empty with `[ipv6=off]`.
     pub routes6: Vec<Ipv6RoutePlan>,
@@ -51,8 +52,8 @@ pub struct NodePlan {
 pub struct InterfacePlan {
     /// `eth0`, `eth1`, ...
     pub name: String,
-    /// The IPv4 address with its prefix length.
-    pub ipv4: Ipv4Cidr,
+    /// The IPv4 address with its prefix length; `None` with `[ipv4=off]`.
+    pub ipv4: Option<Ipv4Cidr>,
     /// The IPv6 address with its prefix length; `None` with `[ipv6=off]`.
     pub ipv6: Option<Ipv6Cidr>,
     /// The segment this interface is attached to (index into the plan's segments order, as
@@ -125,12 +126,14 @@ impl Plan {
         self.nodes.iter().find(|node| node.name == name)
     }
 
-    /// The subnet of segment number `segment` (see [`InterfacePlan::segment`]).
+    /// The IPv4 subnet of segment number `segment` (see [`InterfacePlan::segment`]), if the
+    /// network has IPv4.
     pub fn segment_subnet(&self, segment: usize) -> Option<Ipv4Cidr> {
         let mut interfaces = self.nodes.iter().flat_map(|node| &node.interfaces);
         interfaces
             .find(|i| i.segment == segment)
-            .map(|i| i.ipv4.network())
+            .and_then(|i| i.ipv4)
+            .map(|ipv4| ipv4.network())
     }
 
     /// The IPv6 subnet of segment number `segment`, if the network has IPv6.
@@ -143,7 +146,48 @@ impl Plan {
     }
 }
 
+impl InterfacePlan {
+    /// The address pictures show, with its prefix length: the IPv4 one, or the IPv6 one in a
+    /// network with `[ipv4=off]`.
+    pub(crate) fn shown(&self) -> String {
+        match (self.ipv4, self.ipv6) {
+            (Some(ipv4), _) => ipv4.to_string(),
+            (None, Some(ipv6)) => ipv6.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The subnet pictures show: that of [`InterfacePlan::shown`].
+    pub(crate) fn shown_subnet(&self) -> String {
+        match (self.ipv4, self.ipv6) {
+            (Some(ipv4), _) => ipv4.network().to_string(),
+            (None, Some(ipv6)) => ipv6.network().to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The address alone of [`InterfacePlan::shown`].
+    pub(crate) fn shown_addr(&self) -> String {
+        match (self.ipv4, self.ipv6) {
+            (Some(ipv4), _) => ipv4.addr().to_string(),
+            (None, Some(ipv6)) => ipv6.addr().to_string(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 impl NodePlan {
+    /// Whether the node has IPv4: an IPv4 address on every interface (so also a node without
+    /// links), as in every network without `[ipv4=off]`.
+    pub fn has_ipv4(&self) -> bool {
+        self.interfaces.iter().all(|i| i.ipv4.is_some())
+    }
+
+    /// Whether the node has IPv6: an IPv6 address on an interface.
+    pub fn has_ipv6(&self) -> bool {
+        self.interfaces.iter().any(|i| i.ipv6.is_some())
+    }
+
     /// The interface named `name` (`eth0`, ...).
     pub fn interface(&self, name: &str) -> Option<&InterfacePlan> {
         self.interfaces
@@ -152,13 +196,15 @@ impl NodePlan {
     }
 }
 
-/// Plans a checked topology. Every segment's subnet has room for its interfaces.
+/// Plans a checked topology. Every segment's subnet has room for its interfaces. Without
+/// `ipv4`, the IPv4 subnets of `segments` only number the IPv6 addresses.
 pub(super) fn build(
     nodes: &[String],
     switches: &[String],
     links: &[Link],
     segments: &[Segment],
     roles: &[Option<Role>],
+    ipv4: bool,
 ) -> Plan {
     // The segment of each node's interfaces, and each segment's (node, interface) members, both
     // in order of appearance; the addresses the text gives each interface.
@@ -198,7 +244,8 @@ pub(super) fn build(
     let routers = (roles.iter().zip(&attached))
         .map(|(role, attached)| role.map_or(attached.len() >= 2, |role| role == Role::Router))
         .collect();
-    let network = Network::new(segments, attached, members, routers, &explicit);
+    let mut network = Network::new(segments, attached, members, routers, &explicit);
+    network.ipv4 = ipv4;
     let nodes = nodes
         .iter()
         .enumerate()
@@ -232,6 +279,8 @@ struct Network<'a> {
     addresses: Vec<Vec<Ipv4Addr>>,
     /// Per node, the IPv6 address of each interface, when the network has IPv6.
     addresses6: Vec<Vec<Option<Ipv6Addr>>>,
+    /// Whether the IPv4 addresses are planned (no `[ipv4=off]`), or only number the IPv6 ones.
+    ipv4: bool,
 }
 
 impl<'a> Network<'a> {
@@ -308,6 +357,7 @@ impl<'a> Network<'a> {
             routers,
             addresses,
             addresses6,
+            ipv4: true,
         }
     }
 
@@ -321,9 +371,11 @@ impl<'a> Network<'a> {
             .enumerate()
             .map(|(i, &segment)| InterfacePlan {
                 name: format!("eth{i}"),
-                ipv4: self.segments[segment]
-                    .subnet
-                    .with_addr(self.addresses[node][i]),
+                ipv4: (self.ipv4).then(|| {
+                    self.segments[segment]
+                        .subnet
+                        .with_addr(self.addresses[node][i])
+                }),
                 ipv6: (self.segments[segment].subnet6)
                     .zip(self.addresses6[node][i])
                     .map(|(subnet6, address)| subnet6.with_addr(address)),
@@ -338,6 +390,7 @@ impl<'a> Network<'a> {
         };
         let routes = hops
             .iter()
+            .filter(|_| self.ipv4)
             .map(|&(segment, (n, i))| RoutePlan {
                 destination: segment.map(|s| self.segments[s].subnet),
                 gateway: self.addresses[n][i],

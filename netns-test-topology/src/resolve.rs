@@ -22,6 +22,8 @@ pub(super) struct Resolver {
     pub(super) roles: Vec<Option<Spanned<Role>>>,
     /// `[ipv6=...]`, if given.
     ipv6: Option<Spanned<bool>>,
+    /// `[ipv4=...]`, if given.
+    ipv4: Option<Spanned<bool>>,
     /// What each name stands for.
     names: HashMap<String, Peer>,
     /// Where each switch was declared, and its segment once it has a link.
@@ -37,6 +39,10 @@ pub(super) struct Resolver {
 impl Resolver {
     pub(super) fn ipv6(&self) -> bool {
         self.ipv6.as_ref().is_none_or(|on| on.value)
+    }
+
+    pub(super) fn ipv4(&self) -> bool {
+        self.ipv4.as_ref().is_none_or(|on| on.value)
     }
 
     pub(super) fn statement(
@@ -246,13 +252,19 @@ impl Resolver {
             );
             diagnostics.push(Diagnostic::new(attributes.span.clone(), message));
         }
-        if let Some(ipv6) = &attributes.ipv6 {
-            match &self.ipv6 {
-                Some(_) => {
-                    let message = "`ipv6` is given twice in this topology; give it once";
-                    diagnostics.push(Diagnostic::new(ipv6.span.clone(), message));
+        for (given, slot, key) in [
+            (&attributes.ipv6, &mut self.ipv6, "ipv6"),
+            (&attributes.ipv4, &mut self.ipv4, "ipv4"),
+        ] {
+            if let Some(given) = given {
+                match slot {
+                    Some(_) => {
+                        let message =
+                            format!("`{key}` is given twice in this topology; give it once");
+                        diagnostics.push(Diagnostic::new(given.span.clone(), message));
+                    }
+                    None => *slot = Some(given.clone()),
                 }
-                None => self.ipv6 = Some(ipv6.clone()),
             }
         }
     }
@@ -357,13 +369,15 @@ impl Resolver {
             diagnostics.push(Diagnostic::new(attributes.span.clone(), message));
             return;
         }
-        if let Some(ipv6) = &attributes.ipv6 {
-            let message = format!(
-                "`ipv6={}` is an option of the whole topology, not of a link; write it on a \
-                 line of its own: `[ipv6=off]`",
-                if ipv6.value { "on" } else { "off" }
-            );
-            diagnostics.push(Diagnostic::new(ipv6.span.clone(), message));
+        for (given, key) in [(&attributes.ipv6, "ipv6"), (&attributes.ipv4, "ipv4")] {
+            if let Some(given) = given {
+                let message = format!(
+                    "`{key}={}` is an option of the whole topology, not of a link; write it on a \
+                     line of its own: `[{key}=off]`",
+                    if given.value { "on" } else { "off" }
+                );
+                diagnostics.push(Diagnostic::new(given.span.clone(), message));
+            }
         }
         let switch = (segments.first())
             .and_then(|&segment| self.draft[segment].switch)
@@ -404,11 +418,19 @@ impl Resolver {
         }
         let ipv6_off = self.ipv6.as_ref().filter(|on| !on.value);
         let ipv6_off = ipv6_off.map(|off| off.span.clone());
+        let ipv4_off = self.ipv4.as_ref().filter(|on| !on.value);
+        let ipv4_off = ipv4_off.map(|off| off.span.clone());
+        if let (Some(_), Some(ipv4)) = (&ipv6_off, &ipv4_off) {
+            let message = "`[ipv4=off]` and `[ipv6=off]` together leave the network without \
+                           addresses; keep one family: remove one of them";
+            diagnostics.push(Diagnostic::new(ipv4.clone(), message));
+            return Vec::new();
+        }
         addressing::segments(
             &self.draft,
             &self.switches,
             &self.switch_spans,
-            ipv6_off,
+            addressing::Families { ipv6_off, ipv4_off },
             diagnostics,
         )
     }

@@ -24,7 +24,7 @@ pub(super) enum Statement<'t> {
         role: Spanned<Role>,
         names: Vec<Spanned<&'t str>>,
     },
-    /// `[ipv6=off]` on a line of its own: options of the whole topology.
+    /// `[ipv6=off]` or `[ipv4=off]` on a line of its own: options of the whole topology.
     Options(Attributes),
     /// `a -- {b c} -- d [subnet=...]`
     Chain {
@@ -94,6 +94,8 @@ pub(super) struct Attributes {
     pub(super) subnet6: Option<Spanned<Ipv6Cidr>>,
     /// `ipv6=on|off`: whether the network has IPv6 (a whole-topology option).
     pub(super) ipv6: Option<Spanned<bool>>,
+    /// `ipv4=on|off`: whether the network has IPv4 (a whole-topology option).
+    pub(super) ipv4: Option<Spanned<bool>>,
     /// `mtu=`, `rate=`, `delay=`, `loss=`: the settings of every link of the chain.
     pub(super) link: LinkSettings,
 }

@@ -189,12 +189,10 @@ fn check_plan(plan: &Plan) -> Result<(), String> {
             let subnet = plan
                 .segment_subnet(interface.segment)
                 .ok_or("a segment without subnet")?;
-            let addr = interface.ipv4.addr();
-            if !subnet.contains(addr) || interface.ipv4.network() != subnet {
-                return Err(format!(
-                    "{} of {} is outside {subnet}",
-                    interface.ipv4, node.name
-                ));
+            let ipv4 = interface.ipv4.ok_or("an interface without IPv4")?;
+            let addr = ipv4.addr();
+            if !subnet.contains(addr) || ipv4.network() != subnet {
+                return Err(format!("{ipv4} of {} is outside {subnet}", node.name));
             }
             if addr == subnet.addr() || owner.insert(addr, (n, interface.segment)).is_some() {
                 return Err(format!("{addr} is the network address or is given twice"));
@@ -216,7 +214,7 @@ fn check_plan(plan: &Plan) -> Result<(), String> {
                 continue;
             }
             for interface in &target.interfaces {
-                let addr = interface.ipv4.addr();
+                let addr = interface.ipv4.ok_or("an interface without IPv4")?.addr();
                 deliver(plan, &owner, from, addr).map_err(|why| {
                     format!(
                         "{} cannot reach {addr} of {}: {why}",
@@ -277,7 +275,8 @@ fn deliver(
         if node
             .interfaces
             .iter()
-            .any(|i| i.ipv4.network().contains(addr))
+            .filter_map(|i| i.ipv4)
+            .any(|ipv4| ipv4.network().contains(addr))
         {
             let attached = node.interfaces.iter().any(|i| i.segment == target_segment);
             return attached

@@ -165,7 +165,8 @@ mod tests {
                 .expect("the picture exists: run `cargo xtask topo --walkthroughs`");
             for node in &topology.plan().nodes {
                 for interface in &node.interfaces {
-                    let row = format!(">{} {}<", interface.name, interface.ipv4.addr());
+                    let ipv4 = interface.ipv4.expect("the walkthroughs have IPv4");
+                    let row = format!(">{} {}<", interface.name, ipv4.addr());
                     assert!(
                         svg.contains(&row),
                         "docs/walkthrough-{}.svg lacks {row} of {}: run \

@@ -218,14 +218,14 @@ fn unknown_attributes() {
         "a -- b [«subnt»=10.0.0.0/24]",
         &[
             "unknown attribute `subnt`: did you mean `subnet`? valid attributes: `subnet`, \
-           `subnet6`, `ipv6`, `mtu`, `rate`, `delay`, `loss`",
+           `subnet6`, `ipv6`, `ipv4`, `mtu`, `rate`, `delay`, `loss`",
         ],
     );
     assert_errors(
         "a -- b [«jitter»=9ms]",
         &[
             "unknown attribute `jitter`; valid attributes: `subnet`, `subnet6`, `ipv6`, \
-             `mtu`, `rate`, `delay`, `loss`",
+             `ipv4`, `mtu`, `rate`, `delay`, `loss`",
         ],
     );
     assert_errors(
@@ -331,12 +331,15 @@ fn check(text: &str) {
                     assert!(subnet.host_part(ipv6.addr()) != 0, "{text:?}");
                     assert!(taken.insert(ipv6.addr().into()), "{text:?}: two {ipv6}");
                 }
+                assert_eq!(interface.ipv4.is_some(), topology.has_ipv4(), "{text:?}");
+                let Some(ipv4) = interface.ipv4 else {
+                    continue;
+                };
                 let subnet = plan.segment_subnet(interface.segment).unwrap();
-                assert!(subnet.contains(interface.ipv4.addr()), "{text:?}");
+                assert!(subnet.contains(ipv4.addr()), "{text:?}");
                 assert!(
-                    taken.insert(std::net::IpAddr::from(interface.ipv4.addr())),
-                    "{text:?}: two {}",
-                    interface.ipv4
+                    taken.insert(std::net::IpAddr::from(ipv4.addr())),
+                    "{text:?}: two {ipv4}"
                 );
             }
             let ends = plan.veths.iter().flat_map(|v| [&v.a, &v.b]);
@@ -416,6 +419,7 @@ fn mangled_texts_never_panic() {
         "subnet6",
         "fd00::/64",
         "[ipv6=off]",
+        "[ipv4=off]",
         "router r",
         "host h",
     ];

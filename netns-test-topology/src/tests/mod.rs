@@ -1,6 +1,7 @@
 //! Tests of the language as a user meets it: from text to errors and plans.
 
 mod errors;
+mod ipv6_only;
 mod language;
 mod mistakes;
 mod plans;

@@ -56,9 +56,11 @@ fn show_families(plan: &Plan, name: &str, ipv6: bool) -> String {
     let mut parts: Vec<String> = node
         .interfaces
         .iter()
-        .map(|i| match i.ipv6.filter(|_| ipv6) {
-            Some(ipv6) => format!("{} {} {ipv6}", i.name, i.ipv4),
-            None => format!("{} {}", i.name, i.ipv4),
+        .map(|i| {
+            let mut words = vec![i.name.clone()];
+            words.extend(i.ipv4.map(|ipv4| ipv4.to_string()));
+            words.extend(i.ipv6.filter(|_| ipv6).map(|ipv6| ipv6.to_string()));
+            words.join(" ")
         })
         .collect();
     for route in &node.routes {

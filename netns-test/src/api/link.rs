@@ -28,7 +28,7 @@ use rtnetlink::LinkUnspec;
 use crate::kernel::apply::{Awaited, Built, SWITCHES, Watch, wait_until_ready};
 use crate::kernel::netlink::{self, Socket};
 use crate::kernel::qdisc::{self, Shape};
-use crate::topology::{self, LinkSettings, MAX_MTU, MIN_MTU, NodePlan, Place, Plan};
+use crate::topology::{self, LinkSettings, MAX_MTU, MIN_MTU, NodePlan, Place, Plan, RoutePlan};
 use crate::{Error, Net, Node, Result};
 
 /// Every link of a network and the namespaces of their ends, shared by [`Net`] and its nodes.
@@ -211,8 +211,9 @@ impl Wiring {
                 node.name
             ),
         };
-        let subnet = interface.ipv4.network();
-        for route in node.routes.iter().filter(|r| subnet.contains(r.gateway)) {
+        let subnet = interface.ipv4.map(|ipv4| ipv4.network());
+        let attached = |r: &&RoutePlan| subnet.is_some_and(|s| s.contains(r.gateway));
+        for route in node.routes.iter().filter(attached) {
             let destination = route.destination.map(|d| (d.addr(), d.prefix_len()));
             let message = netlink::ipv4_route_message(destination, route.gateway);
             let what = shown(

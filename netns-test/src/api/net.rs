@@ -8,7 +8,7 @@
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, OwnedFd};
 use std::panic;
 use std::process::Command;
@@ -19,7 +19,7 @@ use super::link::Wiring;
 use crate::kernel::apply::{self, Built};
 use crate::kernel::{mounts, netns, report, snapshot};
 use crate::sandbox as sys;
-use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
+use crate::topology::{Ipv4Cidr, Ipv6Cidr, Plan, Topology};
 use crate::{Error, Result};
 
 /// The network of one test: its nodes, built from the topology.
@@ -64,6 +64,7 @@ impl Net {
                         .interfaces
                         .iter()
                         .map(|i| Interface {
+                            node: plan.name.clone(),
                             name: i.name.clone(),
                             ipv4: i.ipv4,
                             ipv6: i.ipv6,
@@ -141,19 +142,36 @@ impl Net {
         &self.wiring
     }
 
+    /// The text of every node's `/etc/hosts`: `localhost`, then the names of [`names`].
     fn hosts_file(&self) -> String {
         let mut text =
             String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        for node in &self.nodes {
-            if let Some(interface) = node.interfaces.first() {
-                let _ = writeln!(text, "{}\t{}", interface.ipv4.addr(), node.name);
-                if let Some(ipv6) = interface.ipv6 {
-                    let _ = writeln!(text, "{}\t{}", ipv6.addr(), node.name);
-                }
-            }
+        for (name, address) in names(self.topology.plan()) {
+            let _ = writeln!(text, "{address}\t{name}");
         }
         text
     }
+}
+
+/// What each node's name resolves to, in the order the hosts file lists them: per node with a
+/// link, the addresses of its first interface (`eth0`), IPv4 first: an A and an AAAA record,
+/// or only the one of the family the network has (`[ipv4=off]`, `[ipv6=off]`). The one source
+/// of name data, for `/etc/hosts` and anything else that answers for names.
+pub(crate) fn names(plan: &Plan) -> Vec<(&str, IpAddr)> {
+    let mut names = Vec::new();
+    for node in &plan.nodes {
+        if let Some(interface) = node.interfaces.first() {
+            let ipv4 = interface.ipv4.map(|a| IpAddr::from(a.addr()));
+            let ipv6 = interface.ipv6.map(|a| IpAddr::from(a.addr()));
+            names.extend(
+                [ipv4, ipv6]
+                    .into_iter()
+                    .flatten()
+                    .map(|a| (node.name.as_str(), a)),
+            );
+        }
+    }
+    names
 }
 
 /// One node of the network: a network namespace with its interfaces.
@@ -232,11 +250,28 @@ impl Node {
     }
 
     /// The node's first IPv4 address (that of `eth0`).
+    ///
+    /// # Panics
+    ///
+    /// If the topology says `[ipv4=off]` (an IPv6-only network: use [`Node::ipv6`], or
+    /// [`Node::try_ip`] where IPv4 is optional), or the node has no link.
+    #[track_caller]
     pub fn ip(&self) -> Ipv4Addr {
-        self.interfaces
-            .first()
-            .map(|i| i.ipv4.addr())
-            .expect("every node has at least one interface")
+        match self.interfaces.first().map(|i| i.ipv4) {
+            Some(Some(ipv4)) => ipv4.addr(),
+            Some(None) => panic!(
+                "node `{}` has no IPv4 address: the topology says `[ipv4=off]`, so the network \
+                 is IPv6-only; use `Node::ipv6()`, or `Node::try_ip()` where IPv4 is optional",
+                self.name
+            ),
+            None => panic!("node `{}` has no link, so no address", self.name),
+        }
+    }
+
+    /// The node's first IPv4 address (that of `eth0`), or `None` if it has none: in an
+    /// IPv6-only network (`[ipv4=off]`), or when the node has no link.
+    pub fn try_ip(&self) -> Option<Ipv4Addr> {
+        self.interfaces.first()?.ipv4.map(|ipv4| ipv4.addr())
     }
 
     /// The node's first IPv6 address (that of `eth0`), global, usable at once.
@@ -256,9 +291,10 @@ impl Node {
         }
     }
 
-    /// Every IPv4 address of the node with its prefix, in interface order.
+    /// Every IPv4 address of the node with its prefix, in interface order; none in an
+    /// IPv6-only network (`[ipv4=off]`).
     pub fn addrs(&self) -> impl Iterator<Item = Ipv4Cidr> + '_ {
-        self.interfaces.iter().map(|i| i.ipv4)
+        self.interfaces.iter().filter_map(|i| i.ipv4)
     }
 
     /// The node's interfaces, `eth0` first.
@@ -309,8 +345,10 @@ pub(crate) fn enter_error(node: &str, source: nix::Error) -> String {
 /// An interface of a node, as planned from the topology.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
+    /// The node it belongs to, for messages.
+    node: String,
     name: String,
-    ipv4: Ipv4Cidr,
+    ipv4: Option<Ipv4Cidr>,
     ipv6: Option<Ipv6Cidr>,
 }
 
@@ -321,12 +359,62 @@ impl Interface {
     }
 
     /// Its IPv4 address and prefix length.
+    ///
+    /// # Panics
+    ///
+    /// If the topology says `[ipv4=off]`: use [`Interface::ipv6`], or [`Interface::try_ipv4`]
+    /// where IPv4 is optional.
+    #[track_caller]
     pub fn ipv4(&self) -> Ipv4Cidr {
+        match self.ipv4 {
+            Some(ipv4) => ipv4,
+            None => panic!(
+                "`{}` of node `{}` has no IPv4 address: the topology says `[ipv4=off]`, so the \
+                 network is IPv6-only; use `Interface::ipv6()`, or `Interface::try_ipv4()` where \
+                 IPv4 is optional",
+                self.name, self.node
+            ),
+        }
+    }
+
+    /// Its IPv4 address and prefix length; `None` with `[ipv4=off]`.
+    pub fn try_ipv4(&self) -> Option<Ipv4Cidr> {
         self.ipv4
     }
 
     /// Its IPv6 address and prefix length; `None` with `[ipv6=off]`.
     pub fn ipv6(&self) -> Option<Ipv6Cidr> {
         self.ipv6
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_of(text: &str) -> Vec<String> {
+        let topology = Topology::parse(text).unwrap();
+        let names = names(topology.plan());
+        names.iter().map(|(n, a)| format!("{a} {n}")).collect()
+    }
+
+    #[test]
+    fn names_resolve_to_each_family_the_network_has() {
+        assert_eq!(
+            names_of("a -- r -- b"),
+            [
+                "10.0.1.1 a",
+                "fd00:0:0:1::1 a",
+                "10.0.1.254 r",
+                "fd00:0:0:1::254 r",
+                "10.0.2.1 b",
+                "fd00:0:0:2::1 b"
+            ]
+        );
+        assert_eq!(names_of("[ipv6=off]; a -- b"), ["10.0.1.1 a", "10.0.1.2 b"]);
+        assert_eq!(
+            names_of("[ipv4=off]; a -- b; lone"),
+            ["fd00:0:0:1::1 a", "fd00:0:0:1::2 b"]
+        );
     }
 }

@@ -58,9 +58,8 @@ pub(crate) fn describe(plan: &Plan, built: &Built, host: BorrowedFd<'_>) -> Stri
         }
     }
     for (node, fd) in plan.nodes.iter().zip(&built.nodes) {
-        let forwarding = match forwarding(fd.as_fd()) {
-            Ok(true) => "forwarding on".to_string(),
-            Ok(false) => "forwarding off".to_string(),
+        let forwarding = match forwarding(fd.as_fd(), node.has_ipv4(), node.has_ipv6()) {
+            Ok(forwarding) => forwarding,
             Err(error) => format!("forwarding unknown: {error}"),
         };
         let host = if node.is_host {
@@ -93,15 +92,40 @@ pub(crate) fn process_lines(ns: BorrowedFd<'_>) -> String {
     }
 }
 
-/// Whether `net.ipv4.ip_forward` is on in the namespace `ns`.
-fn forwarding(ns: BorrowedFd<'_>) -> Result<bool, String> {
+/// Whether forwarding is on in the namespace `ns`, for the families the node has: IPv4
+/// (`net.ipv4.ip_forward`) with `ipv4`, IPv6 (`net.ipv6.conf.all.forwarding`) with `ipv6`.
+/// `forwarding on` or `off` when they agree, else each family's.
+fn forwarding(ns: BorrowedFd<'_>, ipv4: bool, ipv6: bool) -> Result<String, String> {
+    let files = [
+        ("IPv4", ipv4, "/proc/sys/net/ipv4/ip_forward"),
+        ("IPv6", ipv6, "/proc/sys/net/ipv6/conf/all/forwarding"),
+    ];
     let entered = Entered::new(ns).map_err(|e| format!("cannot enter the namespace: {e}"))?;
-    let value = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward");
+    let values: Vec<_> = (files.iter())
+        .filter(|(_, wanted, _)| *wanted)
+        .map(|&(family, _, path)| (family, path, std::fs::read_to_string(path)))
+        .collect();
     entered
         .leave()
         .map_err(|e| format!("cannot come back from the namespace: {e}"))?;
-    let value = value.map_err(|e| format!("cannot read ip_forward: {e}"))?;
-    Ok(value.trim() == "1")
+    let mut on = Vec::new();
+    for (family, path, value) in values {
+        let value = value.map_err(|e| format!("cannot read {path}: {e}"))?;
+        on.push((family, value.trim() == "1"));
+    }
+    let word = |on: bool| if on { "on" } else { "off" };
+    Ok(match on.as_slice() {
+        [] => "forwarding off".to_string(),
+        [(_, first), rest @ ..] if rest.iter().all(|(_, o)| o == first) => {
+            format!("forwarding {}", word(*first))
+        }
+        families => {
+            let each: Vec<String> = (families.iter())
+                .map(|&(family, on)| format!("{} for {family}", word(on)))
+                .collect();
+            format!("forwarding {}", each.join(", "))
+        }
+    })
 }
 
 pub(crate) fn open(ns: BorrowedFd<'_>, name: &str) -> Result<Socket, String> {

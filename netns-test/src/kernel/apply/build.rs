@@ -175,12 +175,12 @@ fn inside(ns: BorrowedFd<'_>, node: &NodePlan) -> Result<Socket> {
 }
 
 /// Sets the node's sysctls in the calling thread's namespace, before its links exist: for a
-/// router, forwarding on (IPv4, and IPv6 if the node has it); with IPv6, no duplicate address
-/// detection.
+/// router, forwarding on for each family the node has (IPv4 unless `[ipv4=off]`, IPv6 unless
+/// `[ipv6=off]`); with IPv6, no duplicate address detection.
 fn set_sysctls(node: &NodePlan) -> Result<()> {
-    let ipv6 = node.interfaces.iter().any(|i| i.ipv6.is_some());
+    let ipv6 = node.has_ipv6();
     let sysctls = [
-        (IP_FORWARD, "1", node.forwarding),
+        (IP_FORWARD, "1", node.forwarding && node.has_ipv4()),
         (IPV6_FORWARDING, "1", node.forwarding && ipv6),
         (IPV6_DEFAULT_ACCEPT_DAD, "0", ipv6),
     ];

@@ -31,22 +31,19 @@ pub(super) fn configure(plan: &Plan, layout: &Layout, spaces: &mut [Space]) -> R
                     .interface(plan, n, &interface.name)
                     .ok_or_else(|| Error::Netlink {
                         what: format!(
-                            "adding {} to node `{}` {}: the plan has no link for this interface",
-                            interface.ipv4, node.name, interface.name
+                            "adding the addresses of node `{}` {}: the plan has no link for \
+                             this interface",
+                            node.name, interface.name
                         ),
                         source: io::Error::from_raw_os_error(nix::libc::ENODEV),
                     })?;
-            socket.add_address(
-                netlink::address_message(
-                    index,
-                    interface.ipv4.addr().into(),
-                    interface.ipv4.prefix_len(),
-                ),
-                format!(
-                    "adding {} to node `{}` {}",
-                    interface.ipv4, node.name, interface.name
-                ),
-            );
+            // With `[ipv4=off]` the plan has no IPv4 address, and none is added.
+            if let Some(ipv4) = interface.ipv4 {
+                socket.add_address(
+                    netlink::address_message(index, ipv4.addr().into(), ipv4.prefix_len()),
+                    format!("adding {ipv4} to node `{}` {}", node.name, interface.name),
+                );
+            }
             // `netlink::address_message` adds IPv6 addresses with IFA_F_NODAD, so that they
             // are usable at once instead of after duplicate address detection (1 to 2 s).
             if let Some(ipv6) = interface.ipv6 {

@@ -24,7 +24,7 @@ fn node(name: &str, interfaces: &[&str]) -> NodePlan {
             .enumerate()
             .map(|(i, name)| InterfacePlan {
                 name: name.to_string(),
-                ipv4: cidr([10, 0, i as u8 + 1, 1], 24),
+                ipv4: Some(cidr([10, 0, i as u8 + 1, 1], 24)),
                 ipv6: None,
                 segment: i,
             })
