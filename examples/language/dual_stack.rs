@@ -3,7 +3,8 @@
 //! `client -- gateway -- server` gives the client `10.0.1.1` and `fd00:0:0:1::1`, the gateway
 //! `.254` and `::254` on each side, and default routes in both families. The addresses are
 //! added without duplicate address detection, so `ping -6` works from the first packet. Write
-//! `[ipv6=off]` on a line of its own to leave IPv6 out.
+//! `[ipv6=off]` on a line of its own to leave IPv6 out, or `[ipv4=off]` for an IPv6-only
+//! network, where names resolve to IPv6 alone.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -76,6 +77,28 @@ fn ipv6_can_be_left_out(net: &Net) {
         String::from_utf8_lossy(&output.stdout)
     );
     assert!(output.stdout.is_empty());
+}
+
+#[netns_test(topology = "
+    [ipv4=off]      # an IPv6-only network: no IPv4 address or route but lo's
+    client -- gateway -- server
+")]
+fn ipv4_can_be_left_out(net: &Net) {
+    let server = net.node("server");
+    println!("server: {} (IPv4: {:?})", server.ipv6(), server.try_ip());
+    // The name has an IPv6 address alone, so a plain `ping server` uses it.
+    let ping = net
+        .node("client")
+        .command("ping")
+        .args(["-c", "1", "-W", "2", "server"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&ping.stdout);
+    print!("{text}");
+    assert!(
+        text.contains("(fd00:0:0:2::1)") && text.contains("ttl=63"),
+        "{text}"
+    );
 }
 
 netns_test::main!();

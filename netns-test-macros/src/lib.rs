@@ -133,6 +133,7 @@ mod validate;
 ///                                              `client@10.0.100.7@fd00::7`)
 /// router edge; host multi                      roles that override the count of links
 /// [ipv6=off]                                   no IPv6 in this network (on a line of its own)
+/// [ipv4=off]                                   no IPv4: an IPv6-only network (likewise)
 /// a -- b [mtu=1280, rate=10mbit]               link settings, on both ends of each link
 /// a -- b [delay=50ms, loss=0.5%]               netem (where the kernel has it)
 /// host -- ns1                                  `host` is the namespace the body starts in
@@ -148,7 +149,7 @@ mod validate;
 ///   `client -- router -- server` has a node called `router`. `host` used as a node (`host --
 ///   ns1`, or `host` alone) is always the test's own namespace, so `host h1` declares `h1`.
 /// - Interfaces are `eth0`, `eth1`, ... in the order a node's links appear; `lo` is up.
-/// - Roles: a node with two or more links is a router (forwarding on, IPv4 and IPv6); one with
+/// - Roles: a node with two or more links is a router (forwarding on, each family); one with
 ///   fewer is a host. `router NAME` makes a router of a node with one link, `host NAME` a host
 ///   of one with two (it does not forward, and routers do not route through it).
 /// - IPv4 addressing: each segment (a link, or all links of one switch) without a `subnet` takes
@@ -163,6 +164,15 @@ mod validate;
 ///   `fd00:0:0:1::254`. Addresses are added without duplicate address detection, so they work
 ///   at once. `Node::ipv6()` returns a node's first one. Node names resolve to both families,
 ///   IPv4 first (so `ping server` is IPv4, `ping -6 server` IPv6).
+/// - IPv6 only (`[ipv4=off]`): no node has an IPv4 address (`lo` keeps `127.0.0.1`, as on any
+///   Linux host) or an IPv4 route, and routers forward IPv6 only. Each interface keeps the
+///   IPv6 address it has in the dual-stack network (hosts `::1`, `::2`, ..., routers `::254`,
+///   ...), and a switch may have more than 254 links. Names resolve to IPv6 alone, so
+///   `ping server` and `TcpStream::connect("server:7000")` use it. `Node::ip()` and
+///   `Interface::ipv4()` panic, naming the node and saying the network is IPv6-only;
+///   `Node::try_ip()` and `Interface::try_ipv4()` return `None`, and `Node::addrs()` is empty.
+///   A `subnet=` or an IPv4 `@address` is a compile error that says what to write instead, and
+///   so is `[ipv4=off]` together with `[ipv6=off]`.
 /// - Routing, the same in both families: a host gets a default route through the first router
 ///   on its segments; routers get routes to every other subnet through the next router on the
 ///   shortest path. Every node reaches every other one through routers.

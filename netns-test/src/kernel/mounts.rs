@@ -106,7 +106,8 @@ pub(crate) fn publish<'a>(
 /// use IPv6, and a server bound to `0.0.0.0` would not hear it. With it, a name means what it
 /// meant before dual stack, and IPv6 is one explicit choice away (`ping -6 server`,
 /// `Node::ipv6()`). The table is glibc's default with the IPv4-mapped line raised, as the
-/// stock `gai.conf` suggests for sites that prefer IPv4.
+/// stock `gai.conf` suggests for sites that prefer IPv4. In an IPv6-only network
+/// (`[ipv4=off]`) names have IPv6 addresses alone, so the same table is right there too.
 const GAI_CONF: &str = "\
 precedence ::1/128 50
 precedence ::/0 40
