@@ -201,6 +201,19 @@ fn a_link_that_goes_down_and_up_gets_its_ipv6_routes_back(net: &Net) {
     assert_eq!(default_route(client, "-4"), "");
 }
 
+#[netns_test(topology = "[ipv4=off]\nclient -- gateway -- server")]
+fn an_mtu_below_the_ipv6_minimum_is_refused_at_run_time(net: &Net) {
+    let link = net.link("client", "gateway");
+    let message = link.set_mtu(1000).unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "invalid link setting: an MTU of 1000 on `client -- gateway` is below 1280, the least MTU IPv6 allows, and \
+         the topology says `[ipv4=off]`, so the link would carry nothing; use 1280 or more"
+    );
+    link.set_mtu(1280).expect("1280 is allowed");
+    assert_eq!(ping(net.node("client"), "-6", "server"), 63);
+}
+
 #[netns_test(topology = "[ipv4=off]; switch lan; {a b c} -- lan")]
 fn hosts_on_a_switch_reach_each_other_by_name(net: &Net) {
     let a = net.node("a");

@@ -171,8 +171,9 @@ mod validate;
 ///   `ping server` and `TcpStream::connect("server:7000")` use it. `Node::ip()` and
 ///   `Interface::ipv4()` panic, naming the node and saying the network is IPv6-only;
 ///   `Node::try_ip()` and `Interface::try_ipv4()` return `None`, and `Node::addrs()` is empty.
-///   A `subnet=` or an IPv4 `@address` is a compile error that says what to write instead, and
-///   so is `[ipv4=off]` together with `[ipv6=off]`.
+///   A `subnet=`, an IPv4 `@address` or an `mtu=` below 1280 (the least IPv6 allows: Linux
+///   takes IPv6 off a smaller link) is a compile error that says what to write instead, and so
+///   is `[ipv4=off]` together with `[ipv6=off]`; `Link::set_mtu` refuses such an MTU too.
 /// - Routing, the same in both families: a host gets a default route through the first router
 ///   on its segments; routers get routes to every other subnet through the next router on the
 ///   shortest path. Every node reaches every other one through routers.

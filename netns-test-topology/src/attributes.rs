@@ -47,6 +47,7 @@ const ATTRIBUTES: [AttributeKind; 8] = [
         key: "mtu",
         example: "mtu=1280",
         set: |a, v| {
+            a.mtu_span = Some(v.span.clone());
             a.link.mtu = Some(setting(v, settings::parse_mtu)?);
             Ok(())
         },

@@ -63,7 +63,7 @@ pub use plan::{
     BridgePlan, InterfacePlan, Ipv6RoutePlan, NodePlan, Place, Plan, RoutePlan, VethEnd, VethPlan,
 };
 pub use settings::{
-    Delay, LinkSettings, Loss, MAX_MTU, MIN_MTU, Rate, parse_delay, parse_loss, parse_mtu,
-    parse_rate,
+    Delay, LinkSettings, Loss, MAX_MTU, MIN_IPV6_MTU, MIN_MTU, Rate, parse_delay, parse_loss,
+    parse_mtu, parse_rate,
 };
 pub use suggest::did_you_mean;

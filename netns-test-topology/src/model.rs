@@ -67,8 +67,8 @@ use crate::syntax::Role;
 ///   of the chain's segment, so the chain's links must all be on one segment: `a -- b [...]`,
 ///   or `{a b} -- lan [...]`. Options on a line of their own apply to the whole network:
 ///   `[ipv6=off]` leaves IPv6 out (no global IPv6 address, route or name); `[ipv4=off]` leaves
-///   IPv4 out (no IPv4 address or route, names resolve to IPv6 only), and then `subnet=` and
-///   IPv4 addresses in the text are errors. A network keeps at least one family: both together
+///   IPv4 out (no IPv4 address or route, names resolve to IPv6 only), and then `subnet=`,
+///   IPv4 addresses and an `mtu` below 1280 (the least IPv6 allows) are errors. A network keeps at least one family: both together
 ///   are an error.
 /// - **Link settings** apply to both ends of each link of their chain (on a link to a switch,
 ///   the node's interface and the bridge port): `mtu` in bytes; `rate` in bits per second, in

@@ -9,7 +9,7 @@ use std::ops::Range;
 use crate::addressing::{self, DraftSegment};
 use crate::error::Diagnostic;
 use crate::network::{Addrs, HOST, Link, Peer, Segment};
-use crate::settings::LinkSettings;
+use crate::settings::{LinkSettings, MIN_IPV6_MTU};
 use crate::syntax::{Attributes, End, Role, Spanned, Statement};
 
 /// Turns statements into nodes, switches, links and segments, checking what syntax cannot.
@@ -24,6 +24,9 @@ pub(super) struct Resolver {
     ipv6: Option<Spanned<bool>>,
     /// `[ipv4=...]`, if given.
     ipv4: Option<Spanned<bool>>,
+    /// Every `mtu=` below the IPv6 minimum, with where its value is written: an error if the
+    /// network turns out to be IPv6-only.
+    small_mtus: Vec<Spanned<u32>>,
     /// What each name stands for.
     names: HashMap<String, Peer>,
     /// Where each switch was declared, and its segment once it has a link.
@@ -100,6 +103,12 @@ impl Resolver {
                 if let Some(attributes) = attributes {
                     for link in &mut self.links[first_link..] {
                         link.settings = attributes.link;
+                    }
+                    if let (Some(mtu), Some(span)) = (attributes.link.mtu, &attributes.mtu_span)
+                        && mtu < MIN_IPV6_MTU
+                    {
+                        let span = span.clone();
+                        self.small_mtus.push(Spanned { value: mtu, span });
                     }
                     self.apply(attributes, &segments, sides.len(), diagnostics);
                 }
@@ -425,6 +434,17 @@ impl Resolver {
                            addresses; keep one family: remove one of them";
             diagnostics.push(Diagnostic::new(ipv4.clone(), message));
             return Vec::new();
+        }
+        if ipv4_off.is_some() {
+            for mtu in &self.small_mtus {
+                let message = format!(
+                    "`mtu={}` is below {MIN_IPV6_MTU}, the least MTU IPv6 allows, and this \
+                     topology has `[ipv4=off]`, so the link would carry nothing; use \
+                     `mtu={MIN_IPV6_MTU}` or more, or remove `[ipv4=off]`",
+                    mtu.value
+                );
+                diagnostics.push(Diagnostic::new(mtu.span.clone(), message));
+            }
         }
         addressing::segments(
             &self.draft,

@@ -18,6 +18,9 @@ use std::fmt;
 
 /// The smallest MTU: the IPv4 minimum, and the least a veth accepts.
 pub const MIN_MTU: u32 = 68;
+/// The least MTU IPv6 allows (RFC 8200): below it, Linux takes IPv6 off the interface, so in
+/// an IPv6-only network (`[ipv4=off]`) a link with a smaller MTU would carry nothing.
+pub const MIN_IPV6_MTU: u32 = 1280;
 /// The largest MTU a veth accepts.
 pub const MAX_MTU: u32 = 65535;
 

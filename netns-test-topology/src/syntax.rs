@@ -98,4 +98,6 @@ pub(super) struct Attributes {
     pub(super) ipv4: Option<Spanned<bool>>,
     /// `mtu=`, `rate=`, `delay=`, `loss=`: the settings of every link of the chain.
     pub(super) link: LinkSettings,
+    /// Where the value of `mtu=` is written, if it is.
+    pub(super) mtu_span: Option<Range<usize>>,
 }

@@ -165,3 +165,23 @@ fn ipv4_is_an_option_of_the_whole_topology() {
         ],
     );
 }
+
+#[test]
+fn an_mtu_below_the_ipv6_minimum_is_refused() {
+    let message = "`mtu=1000` is below 1280, the least MTU IPv6 allows, and this topology has \
+                   `[ipv4=off]`, so the link would carry nothing; use `mtu=1280` or more, or \
+                   remove `[ipv4=off]`";
+    assert_errors("[ipv4=off]; a -- b [mtu=«1000»]", &[message]);
+    // `[ipv4=off]` may come after the link.
+    assert_errors("a -- b [rate=1mbit, mtu=«1000»]\n[ipv4=off]", &[message]);
+    assert_eq!(
+        plan_of("[ipv4=off]; a -- b [mtu=1280]").veths[0]
+            .settings
+            .mtu,
+        Some(1280)
+    );
+    assert_eq!(
+        plan_of("a -- b [mtu=1000]").veths[0].settings.mtu,
+        Some(1000)
+    );
+}

@@ -28,7 +28,9 @@ use rtnetlink::LinkUnspec;
 use crate::kernel::apply::{Awaited, Built, SWITCHES, Watch, wait_until_ready};
 use crate::kernel::netlink::{self, Socket};
 use crate::kernel::qdisc::{self, Shape};
-use crate::topology::{self, LinkSettings, MAX_MTU, MIN_MTU, NodePlan, Place, Plan, RoutePlan};
+use crate::topology::{
+    self, LinkSettings, MAX_MTU, MIN_IPV6_MTU, MIN_MTU, NodePlan, Place, Plan, RoutePlan,
+};
 use crate::{Error, Net, Node, Result};
 
 /// Every link of a network and the namespaces of their ends, shared by [`Net`] and its nodes.
@@ -405,8 +407,9 @@ impl Link<'_> {
         self.wiring.up(&[self.wire])
     }
 
-    /// Sets the MTU of both ends, in bytes (68 to 65535). A larger IPv4 datagram with DF set
-    /// is refused; without DF it is fragmented.
+    /// Sets the MTU of both ends, in bytes (68 to 65535; at least 1280 in an IPv6-only
+    /// network, where a smaller MTU would take IPv6, and so every address, off the link). A
+    /// larger IPv4 datagram with DF set is refused; without DF it is fragmented.
     pub fn set_mtu(&self, mtu: u32) -> Result<()> {
         if !(MIN_MTU..=MAX_MTU).contains(&mtu) {
             return Err(Error::InvalidSetting {
@@ -416,6 +419,21 @@ impl Link<'_> {
             });
         }
         let wire = &self.wiring.wires[self.wire];
+        let ipv6_only = wire.ends.iter().any(|end| match end.place {
+            Place::Node(n) => (self.wiring.node_plans[n].interface(&end.ifname))
+                .is_some_and(|interface| interface.ipv4.is_none()),
+            Place::Bridge(_) => false,
+        });
+        if ipv6_only && mtu < MIN_IPV6_MTU {
+            return Err(Error::InvalidSetting {
+                problem: format!(
+                    "an MTU of {mtu} on `{}` is below {MIN_IPV6_MTU}, the least MTU IPv6 \
+                     allows, and the topology says `[ipv4=off]`, so the link would carry \
+                     nothing; use {MIN_IPV6_MTU} or more",
+                    wire.name
+                ),
+            });
+        }
         for end in &wire.ends {
             let mut socket = self.wiring.socket(end)?;
             let message = LinkUnspec::new_with_index(end.index).mtu(mtu).build();
