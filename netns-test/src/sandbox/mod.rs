@@ -20,6 +20,8 @@ mod fallback;
 mod preforked;
 mod probe;
 mod refusal;
+mod served;
+mod server;
 mod spawn;
 mod sys;
 mod watch;
@@ -29,6 +31,8 @@ pub(crate) use preforked::{Forked, Waiting, fork_test};
 pub use probe::{SandboxSupport, probe_sandbox};
 pub use refusal::Refusal;
 pub(crate) use refusal::{HostFacts, diagnose};
+pub(crate) use served::ForkServer;
+pub(crate) use server::start_fork_server;
 pub(crate) use spawn::{describe_status, run_test};
 pub(crate) use sys::{
     Sandbox, Side, decode_failure, enter_before_exec, exit_now, fork_into_sandbox,
