@@ -39,7 +39,8 @@
 //! [`crate::run()`] makes the same sandbox without `exec`: [`fork_into_sandbox`] forks a process
 //! that has one thread (so the child may run any code), and the child calls [`Sandbox::enter`]
 //! and goes on, in the test process, to build the network and run the closure.
-//! The harness does the same for a test run alone (`preforked.rs`), from the top of `main`.
+//! The harness does the same for a test run alone (`preforked.rs`), from the top of `main`,
+//! and the fork server (`server.rs`, forked by [`fork_server`]) for each of many tests.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
