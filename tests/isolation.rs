@@ -155,3 +155,56 @@ fn the_fork_server_holds_one_thread_and_its_socket() {
         "the fork server kept its caller's descriptor: {fds:?}"
     );
 }
+
+/// A fork server killed during the run is not a silent change: the test it was running fails
+/// saying so, the harness says that the tests re-execute from then on, and they pass.
+#[test]
+fn a_killed_fork_server_is_reported_and_the_run_goes_on() {
+    let harness = fixture(&["--test-threads", "1"], false)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the isolation fixture");
+    let children = format!("/proc/{0}/task/{0}/children", harness.id());
+    let started = Instant::now();
+    let server = loop {
+        let text = fs::read_to_string(&children).unwrap_or_default();
+        if let Some(pid) = text.split_whitespace().next() {
+            break pid.parse().expect("a pid");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the harness started no fork server"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the fork server");
+    let output = harness.wait_with_output().expect("wait for the fixture");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("each test re-executes the test binary from now on"),
+        "{text}"
+    );
+    for last in ["statics_first", "statics_second"] {
+        let passed = text.lines().any(|line| {
+            line.strip_prefix("test ")
+                .and_then(|rest| rest.strip_prefix(last))
+                .is_some_and(|rest| rest.trim_start() == "... ok")
+        });
+        assert!(passed, "{last} did not pass:\n{text}");
+    }
+    for line in text.lines().filter(|line| line.ends_with("FAILED")) {
+        assert!(
+            text.contains("the fork server ended before the test process did"),
+            "{line} failed for another reason:\n{text}"
+        );
+    }
+}
