@@ -1,19 +1,47 @@
 //! A test starts from clean state, however the harness starts it: forked without `exec` when it
-//! runs alone (as under cargo-nextest), or re-executed (many tests, or `__NETNS_TEST_REEXEC=1`).
-//! The `isolation_fixture` tests look at their own process: descriptors, threads, statics.
+//! runs alone (as under cargo-nextest), forked by the fork server when many run in one process
+//! (as under `cargo test`), or re-executed (`__NETNS_TEST_REEXEC=1`). The `isolation_fixture`
+//! tests look at their own process: descriptors, threads, statics, thread-locals, runtimes.
+//! Each run here also hands the fixture a descriptor without close-on-exec, as a careless caller
+//! would: no test may see it.
 
-use std::process::Command;
+use std::fs;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_isolation_fixture");
 
-/// Runs the fixture with `args`; the old re-exec path if `reexec`.
-fn run(args: &[&str], reexec: bool) -> (bool, String) {
+/// The descriptor number the fixture inherits from its caller.
+const INHERITED: i32 = 9;
+
+/// The fixture with `args`, holding [`INHERITED`] open; the old re-exec path if `reexec`.
+fn fixture(args: &[&str], reexec: bool) -> Command {
     let mut command = Command::new(FIXTURE);
     command.args(args).env_remove("NETNS_TEST_TIMEOUT");
     if reexec {
         command.env("__NETNS_TEST_REEXEC", "1");
     }
-    let output = command.output().expect("run the isolation fixture");
+    let file = fs::File::open(FIXTURE).expect("open the fixture");
+    // SAFETY: dup2 is async-signal-safe; the new descriptor has no close-on-exec flag.
+    unsafe {
+        command.pre_exec(move || {
+            if nix::libc::dup2(file.as_raw_fd(), INHERITED) == INHERITED {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    command
+}
+
+/// Runs the fixture with `args`; the old re-exec path if `reexec`.
+fn run(args: &[&str], reexec: bool) -> (bool, String) {
+    let output = fixture(args, reexec)
+        .output()
+        .expect("run the isolation fixture");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -22,11 +50,12 @@ fn run(args: &[&str], reexec: bool) -> (bool, String) {
     (output.status.success(), text)
 }
 
-const ALONE: [&str; 4] = [
+const ALONE: [&str; 5] = [
     "descriptors_are_its_own",
     "one_thread",
     "statics_first",
     "statics_second",
+    "runtime_first",
 ];
 
 #[test]
@@ -38,11 +67,10 @@ fn a_test_run_alone_starts_clean() {
     }
 }
 
-/// The re-executed path gives the same threads and statics. (Its descriptors are not checked:
-/// a re-executed test inherits whatever the caller left open without `O_CLOEXEC`.)
+/// The re-executed path gives the same descriptors, threads and statics.
 #[test]
 fn a_re_executed_test_starts_clean_too() {
-    for name in &ALONE[1..] {
+    for name in ALONE {
         let (passed, output) = run(&["--exact", name], true);
         assert!(passed, "{name} failed:\n{output}");
     }
@@ -61,11 +89,122 @@ fn a_test_run_alone_under_nocapture_prints_as_before() {
     );
 }
 
+/// Every test of the fixture, many at once: each forked by the fork server (or re-executed),
+/// none sees what another changed, nor a descriptor of the harness or of its caller.
 #[test]
-fn many_tests_each_find_the_statics_untouched() {
-    for threads in ["1", "2"] {
-        let (passed, output) = run(&["statics_", "--test-threads", threads], false);
-        assert!(passed, "{output}");
-        assert!(output.contains("2 passed"), "{output}");
+fn many_tests_each_start_clean() {
+    for reexec in [false, true] {
+        for threads in ["1", "2"] {
+            let (passed, output) = run(&["--test-threads", threads, "--skip", "holds_"], reexec);
+            assert!(passed, "re-exec {reexec}, {threads} threads:\n{output}");
+            assert!(output.contains("6 passed"), "{output}");
+            assert!(
+                !output.contains("fork server"),
+                "the fork server was not used, or said something:\n{output}"
+            );
+        }
+    }
+}
+
+/// The process every test is forked from under `cargo test` has one thread and holds nothing
+/// of the harness's but stdio and its socket.
+#[test]
+fn the_fork_server_holds_one_thread_and_its_socket() {
+    let harness = fixture(&["holds_the_run_open", "--test-threads", "2"], false)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the isolation fixture");
+    let children = format!("/proc/{0}/task/{0}/children", harness.id());
+    let started = Instant::now();
+    let server = loop {
+        let text = fs::read_to_string(&children).unwrap_or_default();
+        if let Some(pid) = text.split_whitespace().next() {
+            break pid.to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the harness started no fork server"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let threads = fs::read_dir(format!("/proc/{server}/task")).map(|t| t.count());
+    let mut fds: Vec<(u32, String)> = fs::read_dir(format!("/proc/{server}/fd"))
+        .expect("list the server's descriptors")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let fd = entry.file_name().to_str()?.parse().ok()?;
+            let target = fs::read_link(entry.path()).ok()?.display().to_string();
+            Some((fd, target))
+        })
+        .collect();
+    fds.sort();
+    let output = harness.wait_with_output().expect("wait for the fixture");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(threads.ok(), Some(1), "threads of the fork server");
+    let beyond_stdio: Vec<_> = fds.iter().filter(|(fd, _)| *fd > 2).collect();
+    // Its socket, and while a test runs, that test's channel and its keeper's pidfd.
+    assert!(
+        beyond_stdio
+            .iter()
+            .all(|(_, target)| target.starts_with("socket:[") || target.contains("pidfd")),
+        "descriptors of the fork server: {fds:?}"
+    );
+    assert!(
+        !fds.iter().any(|(fd, _)| *fd == INHERITED as u32),
+        "the fork server kept its caller's descriptor: {fds:?}"
+    );
+}
+
+/// A fork server killed during the run is not a silent change: the test it was running fails
+/// saying so, the harness says that the tests re-execute from then on, and they pass.
+#[test]
+fn a_killed_fork_server_is_reported_and_the_run_goes_on() {
+    let harness = fixture(&["--test-threads", "1"], false)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the isolation fixture");
+    let children = format!("/proc/{0}/task/{0}/children", harness.id());
+    let started = Instant::now();
+    let server = loop {
+        let text = fs::read_to_string(&children).unwrap_or_default();
+        if let Some(pid) = text.split_whitespace().next() {
+            break pid.parse().expect("a pid");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the harness started no fork server"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the fork server");
+    let output = harness.wait_with_output().expect("wait for the fixture");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("each test re-executes the test binary from now on"),
+        "{text}"
+    );
+    for last in ["statics_first", "statics_second"] {
+        let passed = text.lines().any(|line| {
+            line.strip_prefix("test ")
+                .and_then(|rest| rest.strip_prefix(last))
+                .is_some_and(|rest| rest.trim_start() == "... ok")
+        });
+        assert!(passed, "{last} did not pass:\n{text}");
+    }
+    for line in text.lines().filter(|line| line.ends_with("FAILED")) {
+        assert!(
+            text.contains("the fork server ended before the test process did"),
+            "{line} failed for another reason:\n{text}"
+        );
     }
 }

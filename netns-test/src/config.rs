@@ -51,9 +51,10 @@ pub(crate) const CHILD_ENV: &str = "__NETNS_TEST_CHILD";
 pub(crate) const LIMIT_ENV: &str = "__NETNS_TEST_TIME_LIMIT_US";
 
 /// The environment variable that makes the harness start every test by re-executing the test
-/// binary, as it did before a single selected test ran in a process forked without `exec`
-/// (`__NETNS_TEST_REEXEC=1`): for the benchmark, which compares the two in one run, and for a
-/// user who suspects the fork (see the sandbox's `preforked.rs`).
+/// binary, as it did before tests ran in processes forked without `exec` (by the fork server,
+/// or from the top of `main` for a test run alone) (`__NETNS_TEST_REEXEC=1`): for the benchmark,
+/// which compares the two in one run, and for a user who suspects the fork (see the sandbox's
+/// module docs).
 #[doc(hidden)]
 pub const REEXEC_ENV: &str = "__NETNS_TEST_REEXEC";
 

@@ -178,6 +178,14 @@ pub mod __private {
     #[cfg(not(target_os = "linux"))]
     pub use crate::other_os::run_under_libtest;
     pub use linkme;
+
+    /// Builds the network of `topology` around the calling thread, with no harness and no
+    /// sandbox of its own: for the benchmark's floor, a program that has made its user, network
+    /// and mount namespaces itself.
+    #[cfg(target_os = "linux")]
+    pub fn build_net(topology: &str) -> crate::Result<crate::Net> {
+        crate::Net::build(topology)
+    }
 }
 
 /// Defines `main` for a test target with `harness = false`: it lists, filters and runs every

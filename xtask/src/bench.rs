@@ -10,6 +10,23 @@
 //! the binary re-executed for the sandbox as it is for each of many tests; the last column is
 //! the ratio of the two medians.
 //!
+//! Then the goals of a test that costs what its network costs, side by side in the same run:
+//!
+//! - **the floor**: `bench_fixture --floor`, a program that makes its user, network and mount
+//!   namespaces, builds the seed network (client, gateway, server) with the crate's own netlink
+//!   code and does one UDP round trip, nothing else; the seed test run alone (`--exact seed`,
+//!   as cargo-nextest runs it) is given as a ratio to it;
+//! - **many tests in one process**: the hundred seed tests `a0::` of `bench_many_fixture` with
+//!   `--test-threads 2`, as `cargo test` runs them, forked by the fork server and re-executed,
+//!   beside a hundred floors run two at a time;
+//! - **a thousand tests**: one run of all of `bench_many_fixture`, the time its first hundred
+//!   results took against its last hundred, and the peak memory of the fork server
+//!   (`VmHWM`), read while it runs;
+//! - **`--list`** of those thousand tests.
+//!
+//! Rerun with `cargo xtask bench` (`--runs N` for the per-process rows; the many-test rows run a
+//! twentieth as often, at least three times).
+//!
 //! The numbers are for reading, not for asserting: these machines are shared and noisy.
 
 use std::path::PathBuf;
@@ -38,8 +55,11 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
         "netns-test-suites",
         "--bin",
         "bench_fixture",
+        "--bin",
+        "bench_many_fixture",
     ]))?;
     let binary = target_dir()?.join("release/bench_fixture");
+    let many = target_dir()?.join("release/bench_many_fixture");
     let cases: [(&str, &[&str]); 4] = [
         ("process only (--list)", &["--list"]),
         ("empty test: `a -- b`, empty body", &["--exact", "empty"]),
@@ -54,7 +74,7 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
     ];
     println!("{runs} runs each, whole process per run, release build\n");
     println!(
-        "{:40} {:>10} {:>10} {:>10} {:>10}",
+        "{:40} {:>10} {:>10} {:>10} {:>17}",
         "case", "median", "p90", "min", "re-exec/fork"
     );
     for (label, args) in cases {
@@ -65,7 +85,151 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
             print_row("  the same, re-executed", &reexec, Some(&forked));
         }
     }
+    goals(&binary, &many, runs)
+}
+
+/// The goals' figures, each beside what it is compared with.
+fn goals(binary: &PathBuf, many: &PathBuf, runs: usize) -> Result<()> {
+    println!("\nthe seed test against its floor ({runs} runs each)\n");
+    println!(
+        "{:40} {:>10} {:>10} {:>10} {:>17}",
+        "case", "median", "p90", "min", "x floor"
+    );
+    let floor = time_runs(binary, &["--floor"], false, runs)?;
+    print_row("floor: namespaces, network, round trip", &floor, None);
+    let seed = time_runs(binary, &["--exact", "seed"], false, runs)?;
+    print_row("seed test alone (nextest), forked", &seed, Some(&floor));
+    let seed_reexec = time_runs(binary, &["--exact", "seed"], true, runs)?;
+    print_row("  the same, re-executed", &seed_reexec, Some(&floor));
+
+    let repeats = (runs / 20).max(3);
+    println!("\n100 seed tests in one process, --test-threads 2 ({repeats} runs each)\n");
+    println!(
+        "{:40} {:>10} {:>10} {:>10} {:>17}",
+        "case", "median", "p90", "min", "x server"
+    );
+    let hundred = ["a0::", "--test-threads", "2"];
+    let served = time_runs(many, &hundred, false, repeats)?;
+    print_row("fork server (cargo test's default)", &served, None);
+    let reexec = time_runs(many, &hundred, true, repeats)?;
+    print_row(
+        "re-executed (__NETNS_TEST_REEXEC=1)",
+        &reexec,
+        Some(&served),
+    );
+    let floors = time_floors(binary, 100, repeats)?;
+    print_row("100 floors, two at a time", &floors, Some(&served));
+
+    println!("\n1000 seed tests in one process, --test-threads 2 (one run)\n");
+    let thousand = run_thousand(many)?;
+    let (first, last) = (thousand.first_hundred, thousand.last_hundred);
+    println!(
+        "first hundred {}, last hundred {} ({:.2}x); whole run {}",
+        secs(first),
+        secs(last),
+        last.as_secs_f64() / first.as_secs_f64(),
+        secs(thousand.whole)
+    );
+    println!(
+        "fork server memory: peak {:.1} MiB (VmHWM), largest seen {:.1} MiB (VmRSS)",
+        thousand.peak_kib as f64 / 1024.0,
+        thousand.rss_kib as f64 / 1024.0
+    );
+
+    println!("\n--list of 1000 tests ({runs} runs)\n");
+    let list = time_runs(many, &["--list"], false, runs)?;
+    print_row("bench_many_fixture --list", &list, None);
     Ok(())
+}
+
+/// Times `repeats` runs of `count` floors, two at a time (as two test threads would).
+fn time_floors(binary: &std::path::Path, count: usize, repeats: usize) -> Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let halves: Vec<_> = (0..2)
+            .map(|_| {
+                let binary = binary.to_path_buf();
+                std::thread::spawn(move || time_runs(&binary, &["--floor"], false, count / 2))
+            })
+            .collect();
+        for half in halves {
+            half.join().expect("a floor thread panicked")?;
+        }
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
+/// What one run of a thousand tests showed.
+struct Thousand {
+    first_hundred: Duration,
+    last_hundred: Duration,
+    whole: Duration,
+    /// The fork server's `VmHWM`, in KiB, as last read.
+    peak_kib: u64,
+    /// The largest `VmRSS` of the fork server seen.
+    rss_kib: u64,
+}
+
+/// Runs all of `many`, stamping each result line as it comes, and reads the fork server's
+/// memory meanwhile (the server is the harness's only child).
+fn run_thousand(many: &PathBuf) -> Result<Thousand> {
+    use std::io::BufRead;
+
+    let start = Instant::now();
+    let mut child = Command::new(many)
+        .args(["--test-threads", "2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot run {}", many.display()))?;
+    let children = format!("/proc/{0}/task/{0}/children", child.id());
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut stamps = Vec::with_capacity(1000);
+    let (mut peak_kib, mut rss_kib) = (0, 0);
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        if line.starts_with("test ") && line.ends_with(" ok") {
+            stamps.push(start.elapsed());
+        }
+        let server = std::fs::read_to_string(&children).unwrap_or_default();
+        if let Some(pid) = server.split_whitespace().next() {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            peak_kib = peak_kib.max(status_kib(&status, "VmHWM:"));
+            rss_kib = rss_kib.max(status_kib(&status, "VmRSS:"));
+        }
+    }
+    let status = child.wait()?;
+    let whole = start.elapsed();
+    if !status.success() || stamps.len() != 1000 {
+        bail!(
+            "the run of 1000 tests ended with {status} after {} passed",
+            stamps.len()
+        );
+    }
+    Ok(Thousand {
+        first_hundred: stamps[99],
+        last_hundred: stamps[999] - stamps[899],
+        whole,
+        peak_kib,
+        rss_kib,
+    })
+}
+
+/// A `kB` field of `/proc/PID/status`.
+fn status_kib(status: &str, field: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
 }
 
 /// Times `runs` runs of `binary args`, sorted; re-executing the binary for the sandbox if
@@ -99,14 +263,17 @@ fn time_runs(binary: &PathBuf, args: &[&str], reexec: bool, runs: usize) -> Resu
 /// One row: median, 90th percentile, minimum, and the ratio of medians to `against`.
 fn print_row(label: &str, times: &[Duration], against: Option<&[Duration]>) {
     let median = times[times.len() / 2];
+    // The ratio of minimums beside that of medians: on a shared machine the minimum is the run
+    // least disturbed by others.
     let ratio = against.map_or(String::new(), |against| {
         format!(
-            "{:.2}x",
-            median.as_secs_f64() / against[against.len() / 2].as_secs_f64()
+            "{:.2}x (min {:.2}x)",
+            median.as_secs_f64() / against[against.len() / 2].as_secs_f64(),
+            times[0].as_secs_f64() / against[0].as_secs_f64()
         )
     });
     println!(
-        "{:40} {:>10} {:>10} {:>10} {:>10}",
+        "{:40} {:>10} {:>10} {:>10} {:>17}",
         label,
         ms(median),
         ms(times[times.len() * 9 / 10]),

@@ -25,7 +25,7 @@ use crate::sandbox::{TIMED_OUT, exit_now};
 /// Exit code of a test whose body failed (libtest uses the same).
 const FAILED: u8 = 101;
 /// Exit code of a test whose network could not be built.
-const SETUP_FAILED: u8 = 102;
+pub(super) const SETUP_FAILED: u8 = 102;
 
 /// Runs the test called `name`, within `limit`, and returns the exit code the harness will read.
 pub(crate) fn run_named(

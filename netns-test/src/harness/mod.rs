@@ -3,10 +3,12 @@
 //! A test binary built with `netns_test::main!()` plays two parts:
 //!
 //! - **harness** (started by `cargo test` or `cargo nextest run`, `parent.rs`): it reads
-//!   libtest's flags with `libtest-mimic`, and for each selected test starts the binary again in
-//!   a fresh sandbox ([`crate::sandbox`]), captures what it prints, and reports pass or fail as
-//!   libtest does. A test selected alone (cargo-nextest's `--exact NAME`) is not re-executed:
-//!   its sandbox is forked from the top of `main` (the sandbox's `preforked.rs`).
+//!   libtest's flags with `libtest-mimic`, and for each selected test has a test process started
+//!   in a fresh sandbox ([`crate::sandbox`]), captures what it prints, and reports pass or fail
+//!   as libtest does. With many tests the fork server forked at the top of `main` forks each
+//!   test process (the sandbox's `server.rs`); a test selected alone (cargo-nextest's `--exact
+//!   NAME`) is forked from the top of `main` itself (`preforked.rs`); with
+//!   `__NETNS_TEST_REEXEC=1`, or when the server cannot serve, the binary is started again.
 //! - **test** (started by the harness, inside the sandbox, with the test's name in
 //!   [`CHILD_ENV`](crate::config::CHILD_ENV), `child.rs`): it builds the test's network and runs
 //!   the body, and judges how the body ended (`verdict.rs`).

@@ -25,12 +25,21 @@ pub fn main() -> ExitCode {
     cases.sort_by_key(|case| case.full_name());
     #[cfg(target_os = "linux")]
     let mut alone = run_alone(&args, &cases, capture, &config);
+    #[cfg(target_os = "linux")]
+    let server = if alone.is_none() {
+        fork_server(&args, &config)
+    } else {
+        None
+    };
+    #[cfg(not(target_os = "linux"))]
+    let server: Option<Server> = None;
     let trials = cases
         .into_iter()
         .map(|case| {
             let name = case.full_name();
             let ignored = case.ignore;
             let config = config.clone();
+            let server = server.clone();
             #[cfg(target_os = "linux")]
             let preforked = alone
                 .take_if(|(alone, _)| *alone == name)
@@ -39,7 +48,14 @@ pub fn main() -> ExitCode {
             let preforked = None;
             Trial::ignorable_test(name.clone(), move || {
                 let timeout = config.time_limit(case.timeout)?;
-                run_trial(&name, capture, timeout, &config, preforked)
+                run_trial(
+                    &name,
+                    capture,
+                    timeout,
+                    &config,
+                    preforked,
+                    server.as_deref(),
+                )
             })
             .with_ignored_flag(ignored)
         })
@@ -53,6 +69,46 @@ pub fn main() -> ExitCode {
 type Preforked = crate::Result<crate::sandbox::Waiting>;
 #[cfg(not(target_os = "linux"))]
 type Preforked = ();
+
+/// The fork server that forks each test's sandbox (see the sandbox's `server.rs`).
+#[cfg(target_os = "linux")]
+type Server = std::sync::Arc<crate::sandbox::ForkServer>;
+#[cfg(not(target_os = "linux"))]
+type Server = std::sync::Arc<()>;
+
+/// Forks the fork server now, while the process has one thread, unless the command line only
+/// lists (`--list` must cost nothing) or [`REEXEC_ENV`](crate::config::REEXEC_ENV) asks for a
+/// re-execution per test. A server that cannot start is said on stderr: every test then
+/// re-executes the binary.
+#[cfg(target_os = "linux")]
+fn fork_server(args: &Arguments, config: &Config) -> Option<Server> {
+    if config.reexec || args.list {
+        return None;
+    }
+    let tests = config.clone();
+    let run = move |name: &str, limit: Option<Duration>| match TESTS
+        .iter()
+        .find(|case| case.full_name() == name)
+    {
+        Some(case) => super::child::run_case(case, limit, &tests),
+        None => {
+            eprintln!("netns-test: this binary has no test named `{name}`");
+            super::child::SETUP_FAILED
+        }
+    };
+    // SAFETY: the top of `main`: no thread starts until this returns.
+    match unsafe { crate::sandbox::start_fork_server(run) } {
+        Ok(server) => Some(std::sync::Arc::new(server)),
+        Err(error) => {
+            eprintln!(
+                "netns-test: cannot start the fork server ({error}); each test re-executes the \
+                 test binary instead (set {}=1 to choose that)",
+                crate::config::REEXEC_ENV
+            );
+            None
+        }
+    }
+}
 
 /// When the command line selects exactly one test to run (as cargo-nextest's `--exact NAME`
 /// does), forks its sandbox now, while the process has one thread, and in the test process runs
@@ -106,12 +162,19 @@ fn run_trial(
     timeout: Option<Duration>,
     config: &Config,
     preforked: Option<Preforked>,
+    server: Option<&crate::sandbox::ForkServer>,
 ) -> Result<Completion, Failed> {
     use crate::sandbox;
 
-    let ended = match preforked {
-        Some(preforked) => preforked.and_then(|waiting| waiting.run(timeout, config.keep)),
-        None => sandbox::run_test(name, &[], capture, timeout, config.keep),
+    let served = server.map(|server| server.run_test(name, capture, timeout, config.keep));
+    let ended = match (preforked, served) {
+        (Some(preforked), _) => preforked.and_then(|waiting| waiting.run(timeout, config.keep)),
+        (None, Some(Ok(ended))) => ended,
+        (None, Some(Err(gone))) => {
+            warn_server_gone(&gone);
+            sandbox::run_test(name, &[], capture, timeout, config.keep)
+        }
+        (None, None) => sandbox::run_test(name, &[], capture, timeout, config.keep),
     };
     let ended = match ended {
         Ok(ended) => ended,
@@ -142,6 +205,19 @@ fn run_trial(
     Err(message.into())
 }
 
+/// Says once on stderr that the fork server is gone and tests re-execute from now on.
+#[cfg(target_os = "linux")]
+fn warn_server_gone(why: &str) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        eprintln!(
+            "netns-test: {why}; each test re-executes the test binary from now on (set {}=1 \
+             to choose that)",
+            crate::config::REEXEC_ENV
+        );
+    });
+}
+
 /// The verdict of every test on a system other than Linux: it needs Linux.
 #[cfg(not(target_os = "linux"))]
 fn run_trial(
@@ -150,6 +226,7 @@ fn run_trial(
     _timeout: Option<Duration>,
     config: &Config,
     _preforked: Option<Preforked>,
+    _server: Option<&()>,
 ) -> Result<Completion, Failed> {
     crate::other_os::verdict(config)
         .map(Completion::ignored_with)

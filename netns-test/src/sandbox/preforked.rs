@@ -30,9 +30,9 @@
 //!   trial that never runs (filtered out, ignored) closes the go pipe: the test process ends
 //!   without running anything, and the kernel takes its namespaces down.
 //!
-//! With more than one test the harness still re-executes per test, and
-//! [`REEXEC_ENV`](crate::config::REEXEC_ENV) makes it re-execute always (the benchmark compares
-//! both in one run).
+//! With more than one test the fork server forks each test's sandbox instead (`server.rs`),
+//! and [`REEXEC_ENV`](crate::config::REEXEC_ENV) makes the harness re-execute always (the
+//! benchmark compares both in one run).
 
 use std::io::{self, PipeReader, PipeWriter, Read as _, Write as _};
 use std::os::fd::AsRawFd;

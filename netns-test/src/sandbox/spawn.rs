@@ -82,9 +82,13 @@ fn start(
     } else {
         None
     };
-    // SAFETY: `Sandbox::enter` only makes async-signal-safe system calls, as `pre_exec` requires.
+    // SAFETY: `Sandbox::enter` and `close_others_on_exec` only make async-signal-safe system
+    // calls, as `pre_exec` requires.
     unsafe {
-        command.pre_exec(move || sandbox.enter());
+        command.pre_exec(move || {
+            sandbox.enter()?;
+            sys::close_others_on_exec()
+        });
     }
     let child = command.spawn()?;
     // `command` goes here, and with it our copies of the pipe's write end: otherwise the

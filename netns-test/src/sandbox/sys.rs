@@ -39,7 +39,8 @@
 //! [`crate::run()`] makes the same sandbox without `exec`: [`fork_into_sandbox`] forks a process
 //! that has one thread (so the child may run any code), and the child calls [`Sandbox::enter`]
 //! and goes on, in the test process, to build the network and run the closure.
-//! The harness does the same for a test run alone (`preforked.rs`), from the top of `main`.
+//! The harness does the same for a test run alone (`preforked.rs`), from the top of `main`,
+//! and the fork server (`server.rs`, forked by [`fork_server`]) for each of many tests.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -122,6 +123,11 @@ impl Sandbox {
             gid_map: Vec::new(),
             user_namespace: false,
         }
+    }
+
+    /// Whether this sandbox has a user namespace (see `fallback.rs`).
+    pub(crate) fn has_user_namespace(&self) -> bool {
+        self.user_namespace
     }
 
     /// Moves the calling process into a fresh sandbox and returns in the test process, ready to
@@ -411,6 +417,120 @@ pub(crate) fn settle_test_process(output: Option<RawFd>, keep: RawFd) {
         }
         close_from(3, keep);
     }
+}
+
+/// Marks every descriptor from 3 on close-on-exec, so that a re-executed test process keeps
+/// only stdin, stdout and stderr of what its caller had open (a descriptor some library left
+/// without `O_CLOEXEC` would otherwise reach the test). Async-signal-safe: one system call.
+pub(crate) fn close_others_on_exec() -> io::Result<()> {
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets a flag on descriptors.
+    let done = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Where [`fork_server`] returns.
+#[derive(Debug)]
+pub(crate) enum ServerSide {
+    /// In the caller.
+    Caller,
+    /// In the server, which holds only stdio and `keep`; it must end with [`exit_now`].
+    Server,
+}
+
+/// Forks the fork server (see `server.rs`): a child that dies with the calling thread, and keeps
+/// of the caller's descriptors only stdin, stdout, stderr and `keep`.
+///
+/// # Safety
+///
+/// The calling process must have exactly one thread, as for [`fork_into_sandbox`].
+pub(crate) unsafe fn fork_server(keep: RawFd) -> io::Result<ServerSide> {
+    // SAFETY: plain system calls; one thread, as the caller guarantees.
+    unsafe {
+        let parent = libc::getpid();
+        match libc::fork() {
+            -1 => Err(io::Error::last_os_error()),
+            0 => {
+                let _ = libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                if libc::getppid() != parent {
+                    libc::_exit(0);
+                }
+                close_from(3, keep);
+                Ok(ServerSide::Server)
+            }
+            _server => Ok(ServerSide::Caller),
+        }
+    }
+}
+
+/// A pidfd of the child `pid`: it becomes readable when the child exits (Linux 5.3 and later).
+pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the descriptor is new and owned by no one else.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as RawFd) })
+}
+
+/// One message received by [`receive_with_fds`].
+#[derive(Debug)]
+pub(crate) struct Received {
+    /// Bytes of the message in the buffer.
+    pub len: usize,
+    /// The message did not fit the buffer.
+    pub truncated: bool,
+    /// The descriptors that came with it, close-on-exec.
+    pub fds: Vec<OwnedFd>,
+}
+
+/// Receives one message from the `SOCK_SEQPACKET` socket `socket`, with the descriptors sent
+/// along (`SCM_RIGHTS`). `Ok(None)` when the other end is closed.
+pub(crate) fn receive_with_fds(socket: RawFd, buffer: &mut [u8]) -> io::Result<Option<Received>> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+
+    let mut space = nix::cmsg_space!([RawFd; 4]);
+    let mut iov = [io::IoSliceMut::new(buffer)];
+    let message = loop {
+        match recvmsg::<()>(
+            socket,
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            other => break other.map_err(io::Error::from)?,
+        }
+    };
+    let mut fds = Vec::new();
+    for control in message.cmsgs().map_err(io::Error::from)? {
+        if let ControlMessageOwned::ScmRights(raw) = control {
+            // SAFETY: the kernel has just made these descriptors for this process.
+            fds.extend(
+                raw.into_iter()
+                    .map(|fd| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }),
+            );
+        }
+    }
+    if message.bytes == 0 && fds.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Received {
+        len: message.bytes,
+        truncated: message.flags.contains(MsgFlags::MSG_TRUNC),
+        fds,
+    }))
 }
 
 /// Ends the calling process at once, without running exit handlers or destructors (which belong

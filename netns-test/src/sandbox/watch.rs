@@ -47,6 +47,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
+use super::served::Served;
+
 /// The exit code of a test process that ran out of time and ended itself after its report.
 pub(crate) const TIMED_OUT: u8 = 103;
 
@@ -77,13 +79,62 @@ pub(crate) fn finish(
     timeout: Option<Duration>,
     keep: bool,
 ) -> io::Result<Finished> {
+    watch(Keeper::Child(pid), output, timeout, keep)
+}
+
+/// The keeper of a sandbox being watched: a child of this process, or one the fork server made
+/// (`served.rs`), which waits, kills and reaps it when asked.
+#[derive(Clone, Debug)]
+pub(crate) enum Keeper {
+    /// The keeper is a child of this process.
+    Child(Pid),
+    /// The fork server's keeper, reached over its channel.
+    Served(Arc<Served>),
+}
+
+impl Keeper {
+    /// Blocks until the keeper has ended, leaving it unreaped.
+    fn wait_ended(&self) {
+        match self {
+            Keeper::Child(pid) => {
+                let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
+                while let Err(nix::errno::Errno::EINTR) = waitid(Id::Pid(*pid), flags) {}
+            }
+            Keeper::Served(served) => served.wait_ended(),
+        }
+    }
+
+    /// Kills the sandbox (see [`kill_sandbox`]).
+    fn kill(&self) {
+        match self {
+            Keeper::Child(pid) => kill_sandbox(*pid),
+            Keeper::Served(served) => served.kill(),
+        }
+    }
+
+    /// Waits for the keeper's end and reaps it.
+    fn reap(&self) -> io::Result<ExitStatus> {
+        match self {
+            Keeper::Child(pid) => super::sys::reap(pid.as_raw()),
+            Keeper::Served(served) => served.reap(),
+        }
+    }
+}
+
+/// [`finish`] for any [`Keeper`].
+pub(crate) fn watch(
+    keeper: Keeper,
+    output: Option<PipeReader>,
+    timeout: Option<Duration>,
+    keep: bool,
+) -> io::Result<Finished> {
     let Some(timeout) = timeout else {
         let mut bytes = Vec::new();
         if let Some(mut reader) = output {
             // The pipe closes when the test's last process is gone: the whole PID namespace.
             let _ = reader.read_to_end(&mut bytes);
         }
-        let status = super::sys::reap(pid.as_raw())?;
+        let status = keeper.reap()?;
         return Ok(Finished {
             status,
             output: bytes,
@@ -93,11 +144,11 @@ pub(crate) fn finish(
 
     let read = output.map(read_in_background);
     let (exited, exit) = mpsc::channel();
+    let waited = keeper.clone();
     thread::Builder::new()
         .name("netns-test-wait".into())
         .spawn(move || {
-            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
-            while let Err(nix::errno::Errno::EINTR) = waitid(Id::Pid(pid), flags) {}
+            waited.wait_ended();
             let _ = exited.send(());
         })?;
     // A network kept for the user (`NETNS_TEST_KEEP`) stays up until they say so, timed out or
@@ -111,11 +162,11 @@ pub(crate) fn finish(
     let killed = match ended {
         Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => false,
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            kill_sandbox(pid);
+            keeper.kill();
             true
         }
     };
-    let status = super::sys::reap(pid.as_raw())?;
+    let status = keeper.reap()?;
     let timed_out = killed || status.code() == Some(i32::from(TIMED_OUT));
     let bytes = match read {
         Some((buffer, done)) => {
@@ -132,7 +183,7 @@ pub(crate) fn finish(
 }
 
 /// Kills the sandbox whose keeper is `keeper`: its init if it can be found, else the keeper.
-fn kill_sandbox(keeper: Pid) {
+pub(super) fn kill_sandbox(keeper: Pid) {
     // The keeper is not reaped yet (WNOWAIT, and only `reap` reaps it), so `keeper` is
     // still ours even if it has just exited; and init, its only child, can only be reaped by it.
     let children = std::fs::read_to_string(format!("/proc/{keeper}/task/{keeper}/children"));

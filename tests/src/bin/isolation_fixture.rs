@@ -1,9 +1,16 @@
 //! Tests that look at the process they run in, driven by `tests/isolation.rs`: a test run alone
-//! is forked without `exec` from the harness (the sandbox's `preforked.rs`), and must start from
-//! the same clean state as a re-executed one.
+//! is forked without `exec` from the harness (the sandbox's `preforked.rs`), many tests are
+//! forked by the fork server (`server.rs`), and each must start from the same clean state as a
+//! re-executed one. Each test of a pair checks that the other has not been there before it, in
+//! whichever order they run.
 
+use std::cell::Cell;
 use std::fs;
+use std::os::fd::BorrowedFd;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nix::sys::socket::{AddressFamily, SockaddrLike, SockaddrStorage, getsockname};
 
 use netns_test::{Net, netns_test};
 
@@ -23,8 +30,18 @@ fn descriptors() -> Vec<(u32, String)> {
     open
 }
 
+/// Whether descriptor `fd` is a netlink socket (what the network is driven with), not a socket
+/// of the harness or of the fork server (Unix sockets).
+fn is_netlink(fd: u32) -> bool {
+    // SAFETY: the descriptor is open (just listed) and only borrowed for one call.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd as i32) };
+    getsockname::<SockaddrStorage>(std::os::fd::AsRawFd::as_raw_fd(&fd))
+        .is_ok_and(|address| address.family() == Some(AddressFamily::Netlink))
+}
+
 /// stdin is `/dev/null`, and beyond stdout and stderr the test holds only what its network is
-/// made of (namespaces and netlink sockets): no pipe or file of the harness.
+/// made of (namespaces and netlink sockets): no pipe, file or socket of the harness, nor any
+/// descriptor the harness's own caller left open.
 #[netns_test(topology = "a -- b")]
 fn descriptors_are_its_own(_net: &Net) {
     let open = descriptors();
@@ -33,7 +50,9 @@ fn descriptors_are_its_own(_net: &Net) {
     let foreign: Vec<_> = open
         .iter()
         .filter(|(fd, target)| {
-            *fd > 2 && !(target.starts_with("net:[") || target.starts_with("socket:["))
+            *fd > 2
+                && !(target.starts_with("net:[")
+                    || (target.starts_with("socket:[") && is_netlink(*fd)))
         })
         .collect();
     assert!(
@@ -68,6 +87,55 @@ fn statics_second(_net: &Net) {
         0,
         "a test changed it before"
     );
+}
+
+thread_local! {
+    /// A thread-local that every async test changes on the thread its runtime runs on.
+    static RUNTIME_SEEN: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A tokio runtime that a test builds and leaves behind with a task parked on it.
+static LEFT_BEHIND: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+/// What an async test finds, then leaves behind for the next one to find.
+fn runtime_is_fresh() {
+    let tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    assert_eq!(
+        tasks, 0,
+        "tasks alive on the test's runtime before it spawned any"
+    );
+    assert_eq!(
+        RUNTIME_SEEN.with(|seen| seen.replace(1)),
+        0,
+        "a test touched this thread-local before"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("build a runtime");
+    runtime.spawn(std::future::pending::<()>());
+    assert!(
+        LEFT_BEHIND.set(runtime).is_ok(),
+        "a runtime of another test is still here"
+    );
+    tokio::spawn(std::future::pending::<()>());
+}
+
+#[netns_test(topology = "a -- b")]
+async fn runtime_first(_net: &Net) {
+    runtime_is_fresh();
+}
+
+#[netns_test(topology = "a -- b")]
+async fn runtime_second(_net: &Net) {
+    runtime_is_fresh();
+}
+
+/// Keeps the run going for a moment, so that `isolation.rs` can look at the fork server.
+#[netns_test(topology = "a -- b")]
+fn holds_the_run_open(_net: &Net) {
+    std::thread::sleep(std::time::Duration::from_millis(500));
 }
 
 netns_test::main!();

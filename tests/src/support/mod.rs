@@ -5,7 +5,8 @@
 //! - `harness_fixture`: running the `harness_fixture` binary and reading what it reports;
 //! - `host_state`: what a run could leave on the host, read from the host's side;
 //! - `libtest_output`: reading what a test binary printed in libtest's format;
-//! - `programs`: running `ip` and `ping` inside nodes.
+//! - `programs`: running `ip` and `ping` inside nodes;
+//! - `seed`: the seed test's network and round trip, which `cargo xtask bench` times.
 
 pub mod artifacts_fixture;
 pub mod daemons;
@@ -13,3 +14,4 @@ pub mod harness_fixture;
 pub mod host_state;
 pub mod libtest_output;
 pub mod programs;
+pub mod seed;
