@@ -19,7 +19,8 @@
 //! The folder of a test is removed when the test starts, so that what a previous failure left
 //! cannot be taken for this run's. It is made only when there is something to put in it, and
 //! the parent folders that the removal leaves empty are removed too: a passing test leaves
-//! nothing behind.
+//! nothing behind. The one file made earlier is the packet capture's, when the capture starts
+//! (so that a test process that dies keeps it); a passing test that does not keep it removes it.
 
 use std::fs::{self, File};
 use std::io;
