@@ -269,3 +269,27 @@ fn a_test_that_times_out_or_is_killed_keeps_its_capture() {
         assert_one_ping_each_frame_once(&capture);
     }
 }
+
+/// A capture that cannot make its file fails the test at once, saying where and why, rather
+/// than run it without one.
+#[test]
+fn a_capture_without_a_place_for_its_file_says_so() {
+    let base = Base::new();
+    let file = base.0.join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let under_a_file = file.join("base");
+    let run = fixture(
+        &["--exact", "passes_with_capture_always"],
+        None,
+        "x",
+        &[("NETNS_TEST_ARTIFACTS", under_a_file.to_str().unwrap())],
+    );
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    let expected = format!(
+        "netns-test: cannot create the packet capture {}/artifacts_fixture/\
+         passes_with_capture_always/capture.pcapng (set NETNS_TEST_ARTIFACTS to a folder you \
+         can write, or turn the capture off)\n  caused by: Not a directory",
+        under_a_file.display()
+    );
+    assert!(run.stdout.contains(&expected), "{}", run.stdout);
+}

@@ -82,10 +82,10 @@ impl Artifacts {
 
     /// Makes the folder and the packet capture's file in it, which the capture writes while the
     /// test runs: what it holds stays there however the test process ends.
-    pub(crate) fn capture_file(&self) -> io::Result<(PathBuf, File)> {
-        let path = self.create()?.join(capture::FILE_NAME);
-        let file = File::create(&path)?;
-        Ok((path, file))
+    pub(crate) fn capture_file(&self) -> (PathBuf, io::Result<File>) {
+        let path = self.dir.join(capture::FILE_NAME);
+        let file = self.create().and_then(|_| File::create(&path));
+        (path, file)
     }
 
     /// Removes what the test wrote (the capture of a test that passed, not to be kept).

@@ -113,15 +113,18 @@ impl Capture {
     pub(crate) fn start_if(
         mode: CaptureMode,
         net: &Net,
-        create: impl FnOnce() -> io::Result<(PathBuf, File)>,
+        create: impl FnOnce() -> (PathBuf, io::Result<File>),
     ) -> Result<Option<Capture>> {
         match mode {
             CaptureMode::Off => Ok(None),
             mode => {
-                let (path, file) = create().map_err(|source| Error::Io {
-                    what: "cannot create the packet capture's file (set NETNS_TEST_ARTIFACTS \
-                           to a folder you can write, or turn the capture off)"
-                        .into(),
+                let (path, file) = create();
+                let file = file.map_err(|source| Error::Io {
+                    what: format!(
+                        "cannot create the packet capture {} (set NETNS_TEST_ARTIFACTS to a \
+                         folder you can write, or turn the capture off)",
+                        path.display()
+                    ),
                     source,
                 })?;
                 Capture::start(net, mode.both_ends(), path, file).map(Some)
