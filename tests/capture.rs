@@ -249,8 +249,13 @@ fn a_test_that_aborts_or_crashes_keeps_its_capture() {
     ] {
         let base = Base::new();
         let (capture, output) = capture_of(&base, test, 101);
-        // It still dies as it would have without the capture.
+        // It still dies as it would have without the capture, and says where the capture is.
         assert!(output.contains(signal), "{output}");
+        let said = format!(
+            "netns-test: the packet capture so far: {}",
+            capture.display()
+        );
+        assert!(output.contains(&said), "{output}");
         assert_one_ping_each_frame_once(&capture);
     }
 }

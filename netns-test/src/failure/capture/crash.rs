@@ -10,7 +10,9 @@
 //! `std::process::abort`) would lose exactly those frames. So the signals of a crash
 //! (`SIGABRT`: `abort`, a panic with `panic = "abort"`, a panic while panicking; `SIGSEGV`,
 //! `SIGBUS`, `SIGILL`, `SIGFPE`) and `exit` (`std::process::exit` in a body) wait, at most
-//! [`FLUSH_WAIT_MS`], for the thread to take the rings' last frames, write them and say so.
+//! [`FLUSH_WAIT_MS`], for the thread to take the rings' last frames, write them and say so;
+//! then the handler prints where the file is, since the test process's failure report, which
+//! would have said it, never comes.
 //! `SIGKILL` cannot be waited for: there the file holds what the thread had written.
 //!
 //! # Why this is safe in a signal handler
@@ -32,8 +34,9 @@
 
 use std::io::{PipeReader, PipeWriter, Write as _};
 use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering};
 
 use nix::libc;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
@@ -61,6 +64,11 @@ static READER: AtomicI32 = AtomicI32::new(0);
 static OWNER: AtomicI32 = AtomicI32::new(0);
 /// Set when the process is dying: the capture's thread writes everything and says so.
 static DYING: AtomicBool = AtomicBool::new(false);
+/// What a dying process prints once the file is written (where it is), made beforehand: a
+/// signal handler cannot format. Leaked, a few dozen bytes once per test process, so that a
+/// handler can never read it freed.
+static NOTE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static NOTE_LEN: AtomicUsize = AtomicUsize::new(0);
 /// The dispositions found when the handlers were installed, in the order of [`SIGNALS`].
 static PREVIOUS: OnceLock<Vec<SigAction>> = OnceLock::new();
 
@@ -71,10 +79,19 @@ pub(crate) struct Armed {
 }
 
 /// Makes a crash or an exit wait for the capture's thread (woken through `wake`, it answers
-/// on the writer returned), until the [`Armed`] value is dropped.
-pub(crate) fn arm(wake: &PipeWriter) -> std::io::Result<(Armed, PipeWriter)> {
+/// on the writer returned) and then say on stderr that the capture is at `path`, until the
+/// [`Armed`] value is dropped.
+pub(crate) fn arm(wake: &PipeWriter, path: &Path) -> std::io::Result<(Armed, PipeWriter)> {
     let (written, answer) = std::io::pipe()?;
     install();
+    let note = format!(
+        "netns-test: the packet capture so far: {}\n",
+        path.display()
+    );
+    let note = Box::leak(note.into_bytes().into_boxed_slice());
+    NOTE_LEN.store(0, Ordering::Release);
+    NOTE.store(note.as_mut_ptr(), Ordering::Release);
+    NOTE_LEN.store(note.len(), Ordering::Release);
     OWNER.store(nix::unistd::getpid().as_raw(), Ordering::Relaxed);
     WRITTEN.store(written.as_raw_fd(), Ordering::Release);
     WAKE.store(wake.as_raw_fd(), Ordering::Release);
@@ -124,7 +141,8 @@ fn install() {
     });
 }
 
-/// Wakes the capture's thread and waits until it has written every frame, or the time is up.
+/// Wakes the capture's thread and waits until it has written every frame, or the time is up;
+/// then says where the file is.
 fn wait_for_last_frames() {
     let wake = WAKE.load(Ordering::Acquire);
     let written = WRITTEN.load(Ordering::Acquire);
@@ -137,6 +155,14 @@ fn wait_for_last_frames() {
     }
     DYING.store(true, Ordering::Release);
     wait(wake, written);
+    let (note, len) = (
+        NOTE.load(Ordering::Acquire),
+        NOTE_LEN.load(Ordering::Acquire),
+    );
+    if !note.is_null() {
+        // SAFETY: `note` points at `len` bytes that are never freed (see `NOTE`).
+        unsafe { libc::write(libc::STDERR_FILENO, note.cast(), len) };
+    }
 }
 
 fn wait(wake: RawFd, written: RawFd) {

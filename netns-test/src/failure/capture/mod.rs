@@ -29,7 +29,8 @@
 //! - **It crashes or exits** (`std::process::abort`, a panic with `panic = "abort"`, a panic
 //!   while panicking, a segfault, `std::process::exit` in the body): every frame captured until
 //!   then. The signal handler, or the `atexit` hook, waits (at most 0.5 s) for the thread to take
-//!   the rings' last frames and write them, then the process dies of the same signal as
+//!   the rings' last frames and write them, prints `netns-test: the packet capture so far:
+//!   <path>` (the failure report shows it), then the process dies of the same signal as
 //!   without a capture (`crash.rs`).
 //! - **Its time limit passes**: the test process's own report stops the capture first, so the
 //!   file is complete, as for a failure. If the test process is too stuck to report (stopped),
@@ -65,6 +66,9 @@
 //! copies (which shows what a link, or a switch, did to a frame), each on its own interface.
 //! A frame that no node sent (none, in a test network: bridges forward but send nothing of their
 //! own) would be left out.
+//!
+//! The file is made in the artifact folder before the body runs; where it cannot be (the folder
+//! is not writable), the test fails at once, naming the file and the fix.
 //!
 //! # Choosing
 //!

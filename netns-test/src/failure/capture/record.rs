@@ -217,8 +217,8 @@ impl Capture {
         let stop = Arc::new(AtomicBool::new(false));
         let (woken, wake) =
             io::pipe().map_err(io_error("cannot create the capture's wake-up pipe"))?;
-        let (armed, written) =
-            crash::arm(&wake).map_err(io_error("cannot create the capture's answer pipe"))?;
+        let (armed, written) = crash::arm(&wake, &output.path)
+            .map_err(io_error("cannot create the capture's answer pipe"))?;
         let thread = thread::Builder::new()
             .name("netns-test capture".into())
             .spawn({
