@@ -171,31 +171,29 @@ fn icmp_frames(capture: &std::path::Path) -> Vec<(String, u8)> {
         .collect()
 }
 
-#[test]
-fn a_capture_of_one_ping_holds_each_frame_once() {
-    let base = Base::new();
-    let run = fixture(
-        &["--exact", "pings_once_with_capture_always"],
-        Some(&base),
-        "x",
-        &[],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
-    let capture = base
-        .test_dir("pings_once_with_capture_always")
-        .join("capture.pcapng");
-    // The request as it left the client, the reply as it left the server.
+/// Runs fixture test `test`, which must end with `code`, and returns where its capture is.
+fn capture_of(base: &Base, test: &str, code: i32) -> (std::path::PathBuf, String) {
+    let run = fixture(&["--exact", test], Some(base), "x", &[]);
+    assert_eq!(run.output.status.code(), Some(code), "{}", run.stdout);
+    (base.test_dir(test).join("capture.pcapng"), run.stdout)
+}
+
+/// Checks that `capture` holds the frames of one ping, each once: the request as it left the
+/// client, the reply as it left the server, and no other frame twice (but for the multicast
+/// listener reports of IPv6, which the kernel sends twice on purpose; a test that runs for a
+/// second has them).
+fn assert_one_ping_each_frame_once(capture: &std::path::Path) {
     assert_eq!(
-        icmp_frames(&capture),
+        icmp_frames(capture),
         [
             ("client:eth0".to_string(), 8),
             ("server:eth0".to_string(), 0)
         ]
     );
-    // And no other frame twice: every frame of the file is unique.
     let output = Command::new("tshark")
         .arg("-r")
-        .arg(&capture)
+        .arg(capture)
+        .args(["-Y", "!(icmpv6.type == 143)"])
         .args([
             "-T",
             "fields",
@@ -207,6 +205,11 @@ fn a_capture_of_one_ping_holds_each_frame_once() {
         .args(["-o", "frame.generate_md5_hash:TRUE"])
         .output()
         .expect("run tshark");
+    assert!(
+        output.status.success(),
+        "tshark reads the file to its end: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let hashes: Vec<String> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|line| line.split('\t').nth(1).unwrap_or_default().to_string())
@@ -216,18 +219,16 @@ fn a_capture_of_one_ping_holds_each_frame_once() {
 }
 
 #[test]
+fn a_capture_of_one_ping_holds_each_frame_once() {
+    let base = Base::new();
+    let (capture, _) = capture_of(&base, "pings_once_with_capture_always", 0);
+    assert_one_ping_each_frame_once(&capture);
+}
+
+#[test]
 fn both_ends_keeps_each_frame_as_it_left_and_as_it_arrived() {
     let base = Base::new();
-    let run = fixture(
-        &["--exact", "pings_once_with_capture_at_both_ends"],
-        Some(&base),
-        "x",
-        &[],
-    );
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
-    let capture = base
-        .test_dir("pings_once_with_capture_at_both_ends")
-        .join("capture.pcapng");
+    let (capture, _) = capture_of(&base, "pings_once_with_capture_at_both_ends", 0);
     assert_eq!(
         icmp_frames(&capture),
         [
@@ -237,4 +238,63 @@ fn both_ends_keeps_each_frame_as_it_left_and_as_it_arrived() {
             ("client:eth0".to_string(), 0),
         ]
     );
+}
+
+/// A test that crashes right after its traffic keeps it: the crash waits for the last frames.
+#[test]
+fn a_test_that_aborts_or_crashes_keeps_its_capture() {
+    for (test, signal) in [
+        ("pings_then_aborts", "killed by signal 6 (SIGABRT)"),
+        ("pings_then_segfaults", "killed by signal 11 (SIGSEGV)"),
+    ] {
+        let base = Base::new();
+        let (capture, output) = capture_of(&base, test, 101);
+        // It still dies as it would have without the capture, and says where the capture is.
+        assert!(output.contains(signal), "{output}");
+        let said = format!(
+            "netns-test: the packet capture so far: {}",
+            capture.display()
+        );
+        assert!(output.contains(&said), "{output}");
+        assert_one_ping_each_frame_once(&capture);
+    }
+}
+
+/// A test past its time limit keeps its capture, whether it reports its own timeout or is too
+/// stuck to and is killed.
+#[test]
+fn a_test_that_times_out_or_is_killed_keeps_its_capture() {
+    for (test, said) in [
+        ("pings_then_hangs", "ran past its time limit of 1s"),
+        ("pings_then_stops_until_killed", "timed out after 1s"),
+    ] {
+        let base = Base::new();
+        let (capture, output) = capture_of(&base, test, 101);
+        assert!(output.contains(said), "{output}");
+        assert_one_ping_each_frame_once(&capture);
+    }
+}
+
+/// A capture that cannot make its file fails the test at once, saying where and why, rather
+/// than run it without one.
+#[test]
+fn a_capture_without_a_place_for_its_file_says_so() {
+    let base = Base::new();
+    let file = base.0.join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let under_a_file = file.join("base");
+    let run = fixture(
+        &["--exact", "passes_with_capture_always"],
+        None,
+        "x",
+        &[("NETNS_TEST_ARTIFACTS", under_a_file.to_str().unwrap())],
+    );
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    let expected = format!(
+        "netns-test: cannot create the packet capture {}/artifacts_fixture/\
+         passes_with_capture_always/capture.pcapng (set NETNS_TEST_ARTIFACTS to a folder you \
+         can write, or turn the capture off)\n  caused by: Not a directory",
+        under_a_file.display()
+    );
+    assert!(run.stdout.contains(&expected), "{}", run.stdout);
 }

@@ -75,6 +75,21 @@ impl Kept {
         }
     }
 
+    /// Presses Enter on the test's terminal and waits for it to end; also says whether it was
+    /// still waiting for Enter.
+    fn press_enter(&mut self) -> (bool, std::process::ExitStatus) {
+        use std::io::Write;
+
+        let waiting = self.script.try_wait().unwrap().is_none();
+        self.script
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(b"\n")
+            .unwrap();
+        (waiting, self.script.wait().unwrap())
+    }
+
     /// The printed command that enters the gateway.
     fn enter_gateway(&mut self) -> String {
         let line = self.wait_for("gateway  nsenter ");
@@ -99,8 +114,6 @@ fn run_in(enter: &str, program: &str) -> String {
 /// enter its nodes from the host.
 #[test]
 fn a_kept_failure_waits_with_commands_that_enter_its_nodes() {
-    use std::io::Write;
-
     let mut kept = Kept::start("exec \"$0\" \"$@\"");
     let enter = kept.enter_gateway();
     assert!(
@@ -113,14 +126,7 @@ fn a_kept_failure_waits_with_commands_that_enter_its_nodes() {
     // The printed command enters the live gateway: its addresses and its firewall table.
     let addresses = run_in(&enter, "ip -br addr");
     let ruleset = run_in(&enter, "nft list ruleset");
-    let waiting = kept.script.try_wait().unwrap().is_none();
-    kept.script
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(b"\n")
-        .unwrap();
-    let status = kept.script.wait().unwrap();
+    let (waiting, status) = kept.press_enter();
     assert!(
         addresses.contains("10.0.1.254/24") && addresses.contains("10.0.2.254/24"),
         "{addresses}"
@@ -134,8 +140,6 @@ fn a_kept_failure_waits_with_commands_that_enter_its_nodes() {
 /// failure does, however long they take: the harness does not kill it.
 #[test]
 fn a_kept_timeout_stays_up_until_enter() {
-    use std::io::Write;
-
     let mut kept = Kept::start_test("exec \"$0\" \"$@\"", "hangs_with_a_firewall");
     let enter = kept.enter_gateway();
     assert!(
@@ -147,14 +151,7 @@ fn a_kept_timeout_stays_up_until_enter() {
     // Past the harness's grace for a test that reports its own timeout (5 s).
     std::thread::sleep(std::time::Duration::from_secs(6));
     let ruleset = run_in(&enter, "nft list ruleset");
-    let waiting = kept.script.try_wait().unwrap().is_none();
-    kept.script
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(b"\n")
-        .unwrap();
-    let status = kept.script.wait().unwrap();
+    let (waiting, status) = kept.press_enter();
     assert!(ruleset.contains("table inet artifacts_check"), "{ruleset}");
     assert!(waiting, "the test did not wait for Enter");
     assert_eq!(status.code(), Some(101));

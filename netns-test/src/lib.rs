@@ -89,7 +89,10 @@
 //! - `NETNS_TEST_ARTIFACTS=<dir>`: put the folders under `<dir>/<binary>/` instead (for binaries
 //!   that do not live in a target directory, such as a cargo-nextest archive unpacked elsewhere);
 //! - `NETNS_TEST_CAPTURE=off|on-failure|always`: the packet capture of every test of the run,
-//!   whatever the attributes say;
+//!   whatever the attributes say. `capture.pcapng` is written while the test runs, so a test
+//!   that aborts, crashes (a segfault, a panic with `panic = "abort"`) or times out still
+//!   leaves every frame captured until then, and a test killed with `SIGKILL` every frame but
+//!   those of its last 60 ms or so;
 //! - `NETNS_TEST_KEEP=1`: a failed or timed-out test keeps its network up and prints, for each node, the
 //!   `nsenter` command that enters it from another terminal, until you press Enter (on the
 //!   test's terminal; without one, it does not wait). Output is then shown as it is printed,

@@ -19,9 +19,10 @@
 //! The folder of a test is removed when the test starts, so that what a previous failure left
 //! cannot be taken for this run's. It is made only when there is something to put in it, and
 //! the parent folders that the removal leaves empty are removed too: a passing test leaves
-//! nothing behind.
+//! nothing behind. The one file made earlier is the packet capture's, when the capture starts
+//! (so that a test process that dies keeps it); a passing test that does not keep it removes it.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -79,13 +80,26 @@ impl Artifacts {
         }
     }
 
-    /// Saves what a failed test leaves (the state of every node and, if given, the packet
-    /// capture) and says where on stderr, for the failure report.
-    pub(crate) fn keep_failure(&self, net: &Net, capture: Option<&[u8]>) {
-        match self.save_failure(net, capture) {
+    /// Makes the folder and the packet capture's file in it, which the capture writes while the
+    /// test runs: what it holds stays there however the test process ends.
+    pub(crate) fn capture_file(&self) -> (PathBuf, io::Result<File>) {
+        let path = self.dir.join(capture::FILE_NAME);
+        let file = self.create().and_then(|_| File::create(&path));
+        (path, file)
+    }
+
+    /// Removes what the test wrote (the capture of a test that passed, not to be kept).
+    pub(crate) fn discard(&self) {
+        self.clear();
+    }
+
+    /// Saves what a failed test leaves (the state of every node, beside the packet capture if
+    /// `captured`) and says where on stderr, for the failure report.
+    pub(crate) fn keep_failure(&self, net: &Net, captured: bool) {
+        match self.save_failure(net) {
             Ok(dir) => eprintln!(
                 "the state of every node{}: {}",
-                if capture.is_some() {
+                if captured {
                     " and the packet capture"
                 } else {
                     ""
@@ -99,30 +113,18 @@ impl Artifacts {
         }
     }
 
-    /// Saves the packet capture of a test that passed, if there is one, and says where.
-    pub(crate) fn keep_capture(&self, capture: Option<&[u8]>) {
-        let Some(bytes) = capture else {
-            return;
-        };
-        match self.save_capture(bytes) {
-            Ok(path) => eprintln!("packet capture: {}", path.display()),
-            Err(error) => eprintln!("netns-test: cannot save the packet capture: {error}"),
-        }
+    /// Says where the packet capture of a test that passed is.
+    pub(crate) fn keep_capture(&self) {
+        eprintln!(
+            "packet capture: {}",
+            self.dir.join(capture::FILE_NAME).display()
+        );
     }
 
-    fn save_failure(&self, net: &Net, capture: Option<&[u8]>) -> io::Result<&Path> {
+    fn save_failure(&self, net: &Net) -> io::Result<&Path> {
         let dir = self.create()?;
         net.save_state(dir)?;
-        if let Some(bytes) = capture {
-            fs::write(dir.join(capture::FILE_NAME), bytes)?;
-        }
         Ok(dir)
-    }
-
-    fn save_capture(&self, bytes: &[u8]) -> io::Result<PathBuf> {
-        let path = self.create()?.join(capture::FILE_NAME);
-        fs::write(&path, bytes)?;
-        Ok(path)
     }
 
     /// Removes the folder and the parents it leaves empty.

@@ -67,7 +67,7 @@ pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>, config: &Config
             return SETUP_FAILED;
         }
     };
-    let capture = match Capture::start_if(capture_mode, &net) {
+    let capture = match Capture::start_if(capture_mode, &net, || artifacts.capture_file()) {
         Ok(capture) => Mutex::new(capture),
         Err(error) => {
             eprintln!("netns-test: {}", error_chain(&error));
@@ -95,19 +95,21 @@ pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>, config: &Config
             }
         }
         let verdict = judge(with_unseen_panics(outcome), case.should_panic);
-        // Every frame the body sent is read before anything is written.
-        let packets = take(&capture).map(Capture::finish);
+        // Every frame the body sent is written before the verdict is.
+        let captured = take(&capture).map(Capture::finish).is_some();
         match verdict {
             Ok(()) => {
-                if capture_mode.keeps_passing() {
-                    artifacts.keep_capture(packets.as_deref());
+                if captured && capture_mode.keeps_passing() {
+                    artifacts.keep_capture();
+                } else if captured {
+                    artifacts.discard();
                 }
                 0
             }
             Err(message) => {
                 eprintln!("{message}");
                 eprintln!("\nthe network when the test failed:\n{}", picture(&net));
-                artifacts.keep_failure(&net, packets.as_deref());
+                artifacts.keep_failure(&net, captured);
                 if keep {
                     keep::hold(&net, host_pid);
                 }
@@ -184,13 +186,13 @@ fn report_timeout(
     limit: Duration,
     keep: Option<Option<u32>>,
 ) -> ! {
-    let packets = take(capture).map(Capture::finish);
+    let captured = take(capture).map(Capture::finish).is_some();
     eprintln!(
         "netns-test: the test ran past its time limit of {}",
         format_duration(limit)
     );
     eprintln!("\nthe network when the test timed out:\n{}", picture(net));
-    artifacts.keep_failure(net, packets.as_deref());
+    artifacts.keep_failure(net, captured);
     if let Some(host_pid) = keep {
         keep::hold(net, host_pid);
     }

@@ -147,6 +147,38 @@ fn pings_once_with_capture_at_both_ends(net: &Net) {
     client_pings_server_once(net);
 }
 
+// The ways a test dies, each right after a ping: what the capture holds then is checked by
+// `tests/capture.rs`.
+
+#[netns_test(topology = "client -- server", capture)]
+fn pings_then_aborts(net: &Net) {
+    client_pings_server_once(net);
+    std::process::abort();
+}
+
+#[netns_test(topology = "client -- server", capture)]
+fn pings_then_segfaults(net: &Net) {
+    client_pings_server_once(net);
+    // SAFETY: none: a write through a null pointer is the crash this test is about.
+    unsafe { std::ptr::null_mut::<u8>().write_volatile(1) };
+}
+
+/// Hangs past its time limit: its own report ends it.
+#[netns_test(topology = "client -- server", capture, timeout = "1s")]
+fn pings_then_hangs(net: &Net) {
+    client_pings_server_once(net);
+    std::thread::sleep(Duration::from_secs(3600));
+}
+
+/// Stops itself (`SIGSTOP`, every thread with it) a moment after the ping, so that it cannot
+/// report its own timeout: the harness kills it.
+#[netns_test(topology = "client -- server", capture, timeout = "1s")]
+fn pings_then_stops_until_killed(net: &Net) {
+    client_pings_server_once(net);
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP).expect("stop");
+}
+
 /// How many bytes `sends_1_mib_with_capture_always` sends: several times what a packet socket's
 /// own receive buffer holds, less than a capture ring.
 const BULK_BYTES: usize = 1 << 20;

@@ -32,8 +32,9 @@ pub(crate) enum Direction {
     Outbound,
 }
 
-/// A pcapng file being written in memory: the section header and the interfaces first, then
-/// packets as they come.
+/// A pcapng file being encoded in memory: the section header and the interfaces first, then
+/// packets as they come. [`Writer::take`] hands over what is encoded so far, always whole blocks,
+/// so the file can be written out piece by piece and read at the end of any piece.
 #[derive(Debug)]
 pub(crate) struct Writer {
     out: Vec<u8>,
@@ -102,7 +103,13 @@ impl Writer {
         out.extend_from_slice(&total.to_le_bytes());
     }
 
+    /// The bytes encoded since the last call: whole blocks, to append to the file.
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
     /// The file's bytes.
+    #[cfg(test)]
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.out
     }
@@ -284,6 +291,23 @@ mod tests {
                 },
             ]
         );
+    }
+
+    /// The capture appends what `take` gives as it goes: a file that ends after any of those
+    /// pieces (a test process that died) is a whole file with the packets written so far.
+    #[test]
+    fn a_file_cut_after_any_piece_parses() {
+        let mut writer = Writer::new(["client:eth0"]);
+        let mut file = writer.take();
+        for n in 0..3u8 {
+            writer.packet(0, u64::from(n), &[n; 5], 5, Some(Direction::Outbound));
+            if n != 1 {
+                file.extend(writer.take());
+                let packets = parse(&file).expect("parse").packets;
+                assert_eq!(packets.last().map(|p| p.timestamp_ns), Some(u64::from(n)));
+            }
+        }
+        assert_eq!(parse(&file).unwrap().packets.len(), 3);
     }
 
     #[test]

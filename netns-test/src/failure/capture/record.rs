@@ -1,17 +1,20 @@
-//! Recording: a packet socket with a ring in every node, one thread reading them all, and the
-//! pcapng file written when the capture stops (see the module above for how and why).
+//! Recording: a packet socket with a ring in every node, and one thread reading them all and
+//! writing the pcapng file as it goes (see the module above for how and why).
 
-use std::io::{self, PipeReader, PipeWriter, Write as _};
+use std::fs::File;
+use std::io::{self, PipeReader, PipeWriter, Read as _, Write as _};
 use std::os::fd::AsFd;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::CaptureMode;
+use super::crash;
 use super::pcapng::{Direction, Writer};
 use super::ring::Ring;
 use crate::kernel::netlink::Socket;
@@ -37,9 +40,20 @@ const MAX_KEPT_BYTES: usize = 256 << 20;
 /// How often the reading thread looks whether it should stop, should its wake-up be lost.
 const POLL_MS: u8 = 100;
 
+/// How old a frame must be before it is written: by then every frame seen before it has been
+/// read from every ring (a block is handed over within `RETIRE_MS`, rounded up to the kernel's
+/// clock tick, and the kernel's timestamps may lag by a tick), so the file is in time order.
+const HOLD_MS: u64 = 50;
+
+/// How often the reading thread writes, while it holds frames back.
+const WRITE_EVERY_MS: u8 = 10;
+
 /// A capture in progress.
 #[derive(Debug)]
 pub(crate) struct Capture {
+    /// A crash waits for the last frames while this lives (`crash.rs`); first, so that it is
+    /// dropped before the pipe it names.
+    _armed: crash::Armed,
     stop: Arc<AtomicBool>,
     /// Writing a byte here wakes the reading thread at once.
     wake: PipeWriter,
@@ -49,12 +63,12 @@ pub(crate) struct Capture {
 /// What a capture gives when it stops.
 #[derive(Debug)]
 pub(crate) struct Captured {
-    /// The pcapng file.
-    pub file: Vec<u8>,
     /// Frames the kernel could not fit in the rings, and so are missing from the file.
     pub lost: u64,
     /// Frames left out because the file had reached [`MAX_KEPT_BYTES`].
     pub over_limit: u64,
+    /// The file could not be written: where, and why.
+    pub unwritten: Option<(PathBuf, io::Error)>,
 }
 
 impl Captured {
@@ -74,6 +88,9 @@ impl Captured {
                 MAX_KEPT_BYTES >> 20
             ));
         }
+        if let Some((path, error)) = &self.unwritten {
+            notes.push(format!("cannot write {}: {error}", path.display()));
+        }
         (!notes.is_empty())
             .then(|| format!("the packet capture is incomplete: {}", notes.join("; ")))
     }
@@ -91,26 +108,48 @@ struct Tap {
 }
 
 impl Capture {
-    /// Starts capturing unless `mode` is [`CaptureMode::Off`].
-    pub(crate) fn start_if(mode: CaptureMode, net: &Net) -> Result<Option<Capture>> {
+    /// Starts capturing into the file `create` makes, unless `mode` is [`CaptureMode::Off`]
+    /// (then nothing is made).
+    pub(crate) fn start_if(
+        mode: CaptureMode,
+        net: &Net,
+        create: impl FnOnce() -> (PathBuf, io::Result<File>),
+    ) -> Result<Option<Capture>> {
         match mode {
             CaptureMode::Off => Ok(None),
-            mode => Capture::start(net, mode.both_ends()).map(Some),
+            mode => {
+                let (path, file) = create();
+                let file = file.map_err(|source| Error::Io {
+                    what: format!(
+                        "cannot create the packet capture {} (set NETNS_TEST_ARTIFACTS to a \
+                         folder you can write, or turn the capture off)",
+                        path.display()
+                    ),
+                    source,
+                })?;
+                Capture::start(net, mode.both_ends(), path, file).map(Some)
+            }
         }
     }
 
-    /// Stops, says on stderr what the file misses if it misses frames, and returns the file.
-    pub(crate) fn finish(self) -> Vec<u8> {
+    /// Stops, with every frame written, and says on stderr what the file misses if it misses
+    /// frames.
+    pub(crate) fn finish(self) {
         let captured = self.stop();
         if let Some(note) = captured.missing() {
             eprintln!("netns-test: {note}");
         }
-        captured.file
     }
 
-    /// Opens a packet socket with its ring in every node and starts reading them. Unless
-    /// `both_ends`, only frames leaving an interface are kept: each frame of a link once.
-    pub(crate) fn start(net: &Net, both_ends: bool) -> Result<Capture> {
+    /// Opens a packet socket with its ring in every node and starts reading them, writing
+    /// frames to `file` (at `path`) as they come. Unless `both_ends`, only frames leaving an
+    /// interface are kept: each frame of a link once.
+    pub(crate) fn start(
+        net: &Net,
+        both_ends: bool,
+        path: PathBuf,
+        mut file: File,
+    ) -> Result<Capture> {
         let mut names = Vec::new();
         let mut wanted = Vec::new();
         for node in net.nodes() {
@@ -160,22 +199,42 @@ impl Capture {
                 })
                 .collect::<Result<Vec<Tap>>>()
         })?;
-        let writer = Writer::new(names.iter().map(String::as_str));
-        let stop = Arc::new(AtomicBool::new(false));
         let io_error = |what: &str| {
             let what = what.to_string();
             move |source| Error::Io { what, source }
         };
+        // The header first: a file cut short anywhere after it is still a capture.
+        let mut writer = Writer::new(names.iter().map(String::as_str));
+        file.write_all(&writer.take()).map_err(io_error(&format!(
+            "cannot write the packet capture {}",
+            path.display()
+        )))?;
+        let output = Output {
+            path,
+            file,
+            failed: None,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
         let (woken, wake) =
             io::pipe().map_err(io_error("cannot create the capture's wake-up pipe"))?;
+        let (armed, written) = crash::arm(&wake, &output.path)
+            .map_err(io_error("cannot create the capture's answer pipe"))?;
         let thread = thread::Builder::new()
             .name("netns-test capture".into())
             .spawn({
                 let stop = Arc::clone(&stop);
-                move || read_until_stopped(taps, &woken, writer, &stop)
+                move || {
+                    crash::reader_started();
+                    read_until_stopped(taps, woken, writer, output, &stop, &written)
+                }
             })
             .map_err(io_error("cannot start the capture's thread"))?;
-        Ok(Capture { stop, wake, thread })
+        Ok(Capture {
+            _armed: armed,
+            stop,
+            wake,
+            thread,
+        })
     }
 
     /// Takes what the rings still hold, stops, and returns the pcapng file.
@@ -190,8 +249,8 @@ impl Capture {
     }
 }
 
-/// A frame copied out of a ring, kept until the end to be written in time order (each ring
-/// gives its own frames in order, but the rings are read one after the other).
+/// A frame copied out of a ring, held until it is old enough to be written in time order
+/// (each ring gives its own frames in order, but the rings are read one after the other).
 struct Frame {
     timestamp_ns: u64,
     interface: u32,
@@ -200,18 +259,40 @@ struct Frame {
     direction: Direction,
 }
 
+/// The capture's file, and its first write error (after which nothing more is written).
+struct Output {
+    path: PathBuf,
+    file: File,
+    failed: Option<io::Error>,
+}
+
+impl Output {
+    /// Appends whole blocks with one `write`, so that a process killed between two writes
+    /// leaves a file that ends after a whole block.
+    fn append(&mut self, bytes: &[u8]) {
+        if self.failed.is_none()
+            && !bytes.is_empty()
+            && let Err(error) = self.file.write_all(bytes)
+        {
+            self.failed = Some(error);
+        }
+    }
+}
+
 fn read_until_stopped(
     mut taps: Vec<Tap>,
-    woken: &PipeReader,
+    mut woken: PipeReader,
     mut writer: Writer,
+    mut output: Output,
     stop: &AtomicBool,
+    written: &PipeWriter,
 ) -> Captured {
     let mut frames = Frames::default();
     // Once stopping: until when to wait for the kernel to hand over partly filled blocks.
     let mut deadline = None;
     loop {
-        // Read the flag before draining, so that a frame the body sent is always read.
-        let stopping = stop.load(Ordering::Relaxed);
+        // Read the flags before draining, so that a frame the body sent is always read.
+        let stopping = stop.load(Ordering::Relaxed) || crash::dying();
         let mut pending = false;
         for tap in &mut taps {
             pending |= drain(tap, &mut frames);
@@ -225,32 +306,41 @@ fn read_until_stopped(
             thread::sleep(Duration::from_millis(1));
             continue;
         }
+        let horizon = now_ns().saturating_sub(HOLD_MS * 1_000_000);
+        frames.write_older_than(horizon, &mut writer, &mut output);
         let mut fds: Vec<PollFd<'_>> = taps
             .iter()
             .map(|tap| tap.ring.fd())
             .chain([woken.as_fd()])
             .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
             .collect();
-        match poll(&mut fds, PollTimeout::from(POLL_MS)) {
+        let every = if frames.held.is_empty() {
+            POLL_MS
+        } else {
+            WRITE_EVERY_MS
+        };
+        match poll(&mut fds, PollTimeout::from(every)) {
             Ok(_) | Err(Errno::EINTR) => {}
             // Cannot happen with valid fds; wait for the stop rather than spin.
             Err(_) => thread::sleep(Duration::from_millis(POLL_MS.into())),
         }
+        let wake_up = fds
+            .last()
+            .and_then(PollFd::revents)
+            .is_some_and(|events| events.contains(PollFlags::POLLIN));
+        drop(fds);
+        if wake_up && !stop.load(Ordering::Relaxed) && !crash::dying() {
+            // Not for this process (a forked child that exited): take it, or it wakes forever.
+            let _ = woken.read(&mut [0; 16]);
+        }
     }
-    let Frames {
-        mut kept,
-        over_limit,
-        ..
-    } = frames;
-    kept.sort_by_key(|f| f.timestamp_ns);
-    for f in kept {
-        writer.packet(
-            f.interface,
-            f.timestamp_ns,
-            &f.data,
-            f.original_len,
-            Some(f.direction),
-        );
+    frames.write_older_than(u64::MAX, &mut writer, &mut output);
+    if crash::dying() {
+        // The process dies as soon as it knows: the rings go with it.
+        crash::written(written);
+        loop {
+            thread::park();
+        }
     }
     let lost = taps
         .iter()
@@ -263,18 +353,47 @@ fn read_until_stopped(
         }
     });
     Captured {
-        file: writer.into_bytes(),
         lost,
-        over_limit,
+        over_limit: frames.over_limit,
+        unwritten: output.failed.map(|error| (output.path, error)),
     }
 }
 
-/// The frames read so far.
+/// Now, as the kernel's timestamps count: nanoseconds since the Unix epoch.
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The frames read and not written yet.
 #[derive(Default)]
 struct Frames {
-    kept: Vec<Frame>,
+    held: Vec<Frame>,
+    /// The bytes of frames kept so far, written or held.
     kept_bytes: usize,
     over_limit: u64,
+}
+
+impl Frames {
+    /// Writes the frames seen before `horizon`, in time order.
+    fn write_older_than(&mut self, horizon: u64, writer: &mut Writer, output: &mut Output) {
+        if self.held.is_empty() {
+            return;
+        }
+        self.held.sort_by_key(|f| f.timestamp_ns);
+        let old = self.held.partition_point(|f| f.timestamp_ns < horizon);
+        for f in self.held.drain(..old) {
+            writer.packet(
+                f.interface,
+                f.timestamp_ns,
+                &f.data,
+                f.original_len,
+                Some(f.direction),
+            );
+        }
+        output.append(&writer.take());
+    }
 }
 
 /// Takes every frame the kernel has handed over in `tap`'s ring; returns whether more are
@@ -297,7 +416,7 @@ fn drain(tap: &mut Tap, frames: &mut Frames) -> bool {
             return;
         }
         frames.kept_bytes += frame.data.len();
-        frames.kept.push(Frame {
+        frames.held.push(Frame {
             timestamp_ns: frame.timestamp_ns,
             interface,
             data: frame.data.to_vec(),
