@@ -9,13 +9,14 @@
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::panic;
 use std::process::Command;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use super::link::Wiring;
+use crate::dns::{self, Dns};
 use crate::kernel::apply::{self, Built};
 use crate::kernel::{mounts, netns, report, snapshot};
 use crate::sandbox as sys;
@@ -35,8 +36,9 @@ pub struct Net {
 
 impl Net {
     /// Builds the network of `topology` around the calling thread, whose namespace becomes the
-    /// `host` node. Must run inside the test's sandbox (as the test process does).
-    pub(crate) fn build(topology: &str) -> Result<Net> {
+    /// `host` node, with node names answered over DNS unless `dns` is off. Must run inside the
+    /// test's sandbox (as the test process does).
+    pub(crate) fn build(topology: &str, dns: Dns) -> Result<Net> {
         let topology = Topology::parse(topology)?;
         let host = netns::current().map_err(|source| Error::Io {
             what: "cannot open the network namespace of the calling thread".to_string(),
@@ -81,10 +83,15 @@ impl Net {
             wiring,
             host,
         };
+        let names = dns::Names::of(net.topology.plan());
         mounts::publish(
             net.nodes.iter().map(|node| (node.name(), node.ns.as_fd())),
-            &net.hosts_file(),
+            &names.hosts_file(),
+            dns::RESOLV_CONF,
         )?;
+        if dns == Dns::On {
+            dns::start(names, net.dns_namespaces())?;
+        }
         Ok(net)
     }
 
@@ -141,18 +148,17 @@ impl Net {
         &self.wiring
     }
 
-    fn hosts_file(&self) -> String {
-        let mut text =
-            String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        for node in &self.nodes {
-            if let Some(interface) = node.interfaces.first() {
-                let _ = writeln!(text, "{}\t{}", interface.ipv4.addr(), node.name);
-                if let Some(ipv6) = interface.ipv6 {
-                    let _ = writeln!(text, "{}\t{}", ipv6.addr(), node.name);
-                }
-            }
+    /// Every namespace a body's programs may look names up in: each node's, and `host` (the
+    /// calling thread's own, `None`) when the topology does not name it.
+    fn dns_namespaces(&self) -> Vec<(&str, Option<BorrowedFd<'_>>)> {
+        let plan = &self.topology.plan().nodes;
+        let mut spaces: Vec<_> = (plan.iter().zip(&self.nodes))
+            .map(|(plan, node)| (node.name(), (!plan.is_host).then(|| node.ns.as_fd())))
+            .collect();
+        if !plan.iter().any(|node| node.is_host) {
+            spaces.push(("host", None));
         }
-        text
+        spaces
     }
 }
 
