@@ -10,6 +10,10 @@
 //! the binary re-executed for the sandbox as it is for each of many tests; the last column is
 //! the ratio of the two medians.
 //!
+//! Last, the seed test (walkthrough 3) with the DNS responder (the default) and with
+//! `NETNS_TEST_DNS=off`, the runs of the two interleaved so that both see the same machine, and
+//! the difference of the medians: what the responder adds to a test.
+//!
 //! The numbers are for reading, not for asserting: these machines are shared and noisy.
 
 use std::path::PathBuf;
@@ -65,16 +69,57 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
             print_row("  the same, re-executed", &reexec, Some(&forked));
         }
     }
+    compare_dns(&binary, runs)
+}
+
+/// The seed test with and without the DNS responder, runs interleaved, and the difference.
+fn compare_dns(binary: &PathBuf, runs: usize) -> Result<()> {
+    let args = ["--exact", "walkthrough_3"];
+    let (mut on, mut off) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        on.extend(time_runs_with(binary, &args, false, &[], 1)?);
+        off.extend(time_runs_with(
+            binary,
+            &args,
+            false,
+            &[("NETNS_TEST_DNS", "off")],
+            1,
+        )?);
+    }
+    on.sort();
+    off.sort();
+    println!();
+    print_row("walkthrough 3, DNS responder on", &on, None);
+    print_row("  the same, NETNS_TEST_DNS=off", &off, None);
+    let difference = on[runs / 2].as_secs_f64() - off[runs / 2].as_secs_f64();
+    println!(
+        "the DNS responder adds {:+.3} ms per test (median on minus median off)",
+        difference * 1000.0
+    );
     Ok(())
 }
 
 /// Times `runs` runs of `binary args`, sorted; re-executing the binary for the sandbox if
 /// `reexec`.
 fn time_runs(binary: &PathBuf, args: &[&str], reexec: bool, runs: usize) -> Result<Vec<Duration>> {
+    time_runs_with(binary, args, reexec, &[], runs)
+}
+
+/// [`time_runs`] with more environment variables.
+fn time_runs_with(
+    binary: &PathBuf,
+    args: &[&str],
+    reexec: bool,
+    env: &[(&str, &str)],
+    runs: usize,
+) -> Result<Vec<Duration>> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let mut command = Command::new(binary);
-        command.args(args).stdin(Stdio::null());
+        command
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null());
         if reexec {
             command.env("__NETNS_TEST_REEXEC", "1");
         }
