@@ -218,6 +218,30 @@ fn an_ipv6_wildcard_on_port_53_needs_so_reuseaddr(net: &Net) {
     );
 }
 
+/// A node whose kernel has IPv6 turned off has no `::1` to be answered on: a lookup there gets
+/// no server (EAI_AGAIN, not a wait for an answer), and `/etc/hosts` still names the nodes.
+#[netns_test(topology = "client -- gateway -- server")]
+fn without_ipv6_in_a_node_lookups_fail_and_hosts_still_works(net: &Net) {
+    let client = net.node("client");
+    client
+        .run(|| std::fs::write("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1").expect("IPv6 off"));
+    let error = client
+        .run(|| ("no-such-host.example", 80).to_socket_addrs())
+        .expect_err("an unknown name");
+    assert_eq!(
+        error.to_string(),
+        "failed to lookup address information: Temporary failure in name resolution"
+    );
+    let server = client
+        .run(|| ("server", 80).to_socket_addrs())
+        .expect("a node name");
+    assert!(
+        server
+            .map(|a| a.ip())
+            .any(|ip| ip == net.node("server").ip())
+    );
+}
+
 /// The body's own namespace, `host`, which this topology does not link, resolves too.
 #[netns_test(topology = "client -- server")]
 fn host_resolves_node_names(net: &Net) {
