@@ -11,6 +11,7 @@
 //! | [`KEEP_ENV`] | a failed test keeps its network up for the user to enter | `1` (anything but `0` or nothing) |
 //! | [`CAPTURE_ENV`] | the packet capture of every test of the run | `off`, `on-failure`, `always`, each but `off` with `,both-ends` |
 //! | [`ARTIFACTS_ENV`] | where failed tests leave their folders | a directory |
+//! | [`DNS_ENV`] | the test's DNS responder for node names | `on` (default), `off` |
 //!
 //! Two more variables are the harness's own word to the test process it starts, not knobs:
 //! which test to run ([`CHILD_ENV`]) and its time limit ([`LIMIT_ENV`]).
@@ -39,6 +40,13 @@ pub const CAPTURE_ENV: &str = "NETNS_TEST_CAPTURE";
 /// The environment variable that chooses the base folder of the artifacts:
 /// `NETNS_TEST_ARTIFACTS=<dir>` puts a failed test's folder at `<dir>/<binary>/<test>/`.
 pub const ARTIFACTS_ENV: &str = "NETNS_TEST_ARTIFACTS";
+
+/// The environment variable that turns off the DNS responder of every test:
+/// `NETNS_TEST_DNS=off`. Node names then resolve through `/etc/hosts` alone, and a lookup it
+/// does not settle still fails at once: the test's `/etc/resolv.conf` points at `[::1]:53` in
+/// the node, where nothing answers unless the test runs a server there. The host's resolver
+/// configuration is not used either way.
+pub const DNS_ENV: &str = "NETNS_TEST_DNS";
 
 /// The environment variable that tells a re-executed test binary which test to run inside its
 /// sandbox.
@@ -75,6 +83,9 @@ pub(crate) struct Config {
     pub(crate) artifacts: Option<PathBuf>,
     /// [`REEXEC_ENV`]: every test re-executes the binary, even one run alone.
     pub(crate) reexec: bool,
+    /// [`DNS_ENV`]: whether the DNS responder runs, or why the variable cannot be read.
+    #[cfg(target_os = "linux")]
+    pub(crate) dns: Result<crate::dns::Dns, String>,
 }
 
 impl Config {
@@ -88,6 +99,8 @@ impl Config {
             capture: read_capture(std::env::var(CAPTURE_ENV)),
             artifacts: var(ARTIFACTS_ENV).map(PathBuf::from),
             reexec: var(REEXEC_ENV).is_some_and(|value| value != "0"),
+            #[cfg(target_os = "linux")]
+            dns: read_dns(std::env::var(DNS_ENV)),
         }
     }
 
@@ -159,6 +172,19 @@ fn read_capture(value: Result<String, std::env::VarError>) -> Result<Option<Capt
              `always,both-ends`, not `{value}`"
         )
     })
+}
+
+#[cfg(target_os = "linux")]
+fn read_dns(value: Result<String, std::env::VarError>) -> Result<crate::dns::Dns, String> {
+    use crate::dns::Dns;
+    match value.as_deref().map(str::trim) {
+        Err(std::env::VarError::NotPresent) | Ok("" | "on") => Ok(Dns::On),
+        Ok("off") => Ok(Dns::Off),
+        Ok(other) => Err(format!("{DNS_ENV} must be `on` or `off`, not `{other}`")),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(format!("{DNS_ENV} is not valid UTF-8: write `on` or `off`"))
+        }
+    }
 }
 
 /// What a test does on a machine that cannot run it: fail (the default) or, when asked, skip.
@@ -256,6 +282,7 @@ mod tests {
             capture,
             artifacts: None,
             reexec: false,
+            dns: Ok(crate::dns::Dns::On),
         };
         assert_eq!(
             config(Ok(None)).capture_mode(CaptureMode::OnFailure),
@@ -267,5 +294,16 @@ mod tests {
         );
         let error = read_capture(Ok("yes".into())).unwrap_err();
         assert!(error.contains("not `yes`"), "{error}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn dns_is_on_unless_turned_off() {
+        use crate::dns::Dns;
+        assert_eq!(read_dns(Err(std::env::VarError::NotPresent)), Ok(Dns::On));
+        assert_eq!(read_dns(Ok("on".into())), Ok(Dns::On));
+        assert_eq!(read_dns(Ok("off".into())), Ok(Dns::Off));
+        let error = read_dns(Ok("no".into())).unwrap_err();
+        assert_eq!(error, "NETNS_TEST_DNS must be `on` or `off`, not `no`");
     }
 }

@@ -67,8 +67,31 @@
 //!   `Node::tokio_command` is the async [`Node::command`]; `async fn` test bodies work;
 //! - `node = "client"` on the attribute runs the body in that node instead of `host`;
 //! - node names resolve everywhere in the test (`"server:7000"`, `ping server`), and
-//!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately;
+//!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately (see [Names](#names));
 //! - when the test fails, its output is shown with the network as the kernel saw it then.
+//!
+//! # Names
+//!
+//! The test's `/etc/hosts` gives `localhost` and each node's name with the addresses of its
+//! first interface. The same names resolve over DNS in every node and in `host`, for programs
+//! that speak DNS themselves (`dig`, Go's and Node's resolvers, hickory-resolver): a responder
+//! of the test answers `A` and `AAAA` for exactly those names and addresses, `PTR` for those
+//! addresses (`dig -x`), and `NXDOMAIN` for any other name, within a millisecond. The test's
+//! `/etc/resolv.conf` says `nameserver ::1`, `search .` (no search domains) and a one-second
+//! timeout; the host's is never used, and no query leaves the test.
+//!
+//! The responder is one thread of the test process with one UDP socket on `[::1]:53` in each
+//! node, made IPv6-only, so that port 53 over IPv4 stays the test's: a DNS server in a node
+//! binds `0.0.0.0:53` or a node address as usual, and [`Node::wait_for_udp`] and the failure
+//! report never count the responder's socket. The one conflict is an IPv6 bind of `[::]:53` or
+//! `[::1]:53` in a node, which fails with `EADDRINUSE`; the way out is `SO_REUSEADDR` on that
+//! socket (the responder sets it too, and keeps the datagrams sent to `::1`), or
+//! `NETNS_TEST_DNS=off` ([`DNS_ENV`]) for the run. Off, there is no responder: `/etc/resolv.conf`
+//! stays the test's, so a lookup that `/etc/hosts` does not settle still fails at once (nothing
+//! answers on `::1`, unless the test's own server does), and DNS clients find no server. In a
+//! node whose kernel has IPv6 turned off (`disable_ipv6`), there is no `::1` to answer on: DNS
+//! lookups there fail at once, and `/etc/hosts` still names the nodes. (`[ipv6=off]` in a
+//! topology only leaves out IPv6 addresses: `::1` and the responder stay.)
 //!
 //! # Without the attribute
 //!
@@ -143,6 +166,8 @@ pub use netns_test_topology as topology;
 #[cfg(target_os = "linux")]
 mod api;
 mod config;
+#[cfg(target_os = "linux")]
+mod dns;
 mod error;
 mod failure;
 mod harness;
@@ -158,7 +183,7 @@ mod sandbox;
 pub use api::AsyncTask;
 #[cfg(target_os = "linux")]
 pub use api::{Interface, Link, Net, Node};
-pub use config::{ARTIFACTS_ENV, CAPTURE_ENV, KEEP_ENV, TIMEOUT_ENV, UNSUPPORTED_ENV};
+pub use config::{ARTIFACTS_ENV, CAPTURE_ENV, DNS_ENV, KEEP_ENV, TIMEOUT_ENV, UNSUPPORTED_ENV};
 pub use error::{Error, Result};
 pub use netns_test_macros::netns_test;
 #[cfg(all(not(target_os = "linux"), feature = "tokio"))]
@@ -184,10 +209,10 @@ pub mod __private {
 
     /// Builds the network of `topology` around the calling thread, with no harness and no
     /// sandbox of its own: for the benchmark's floor, a program that has made its user, network
-    /// and mount namespaces itself.
+    /// and mount namespaces itself. Without the DNS responder: the floor is the network alone.
     #[cfg(target_os = "linux")]
     pub fn build_net(topology: &str) -> crate::Result<crate::Net> {
-        crate::Net::build(topology)
+        crate::Net::build(topology, crate::dns::Dns::Off)
     }
 }
 

@@ -27,6 +27,11 @@
 //! Rerun with `cargo xtask bench` (`--runs N` for the per-process rows; the many-test rows run a
 //! twentieth as often, at least three times).
 //!
+//! Last, the seed test (walkthrough 3) with the DNS responder (the default) and with
+//! `NETNS_TEST_DNS=off`, the runs of the two interleaved so that both see the same machine, and
+//! the difference of the medians (and the median of the paired differences): what the
+//! responder adds to a test.
+//!
 //! The numbers are for reading, not for asserting: these machines are shared and noisy.
 
 use std::path::PathBuf;
@@ -139,6 +144,41 @@ fn goals(binary: &PathBuf, many: &PathBuf, runs: usize) -> Result<()> {
     println!("\n--list of 1000 tests ({runs} runs)\n");
     let list = time_runs(many, &["--list"], false, runs)?;
     print_row("bench_many_fixture --list", &list, None);
+    compare_dns(binary, runs)
+}
+
+/// The seed test with and without the DNS responder, runs interleaved, and the difference.
+fn compare_dns(binary: &PathBuf, runs: usize) -> Result<()> {
+    let args = ["--exact", "walkthrough_3"];
+    let (mut on, mut off) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        on.extend(time_runs_with(binary, &args, false, &[], 1)?);
+        off.extend(time_runs_with(
+            binary,
+            &args,
+            false,
+            &[("NETNS_TEST_DNS", "off")],
+            1,
+        )?);
+    }
+    // Each run on minus the run off next to it: the pairs share the machine's load of the
+    // moment, so their median moves less than the difference of the two medians.
+    let mut paired: Vec<f64> = (on.iter().zip(&off))
+        .map(|(on, off)| on.as_secs_f64() - off.as_secs_f64())
+        .collect();
+    paired.sort_by(f64::total_cmp);
+    on.sort();
+    off.sort();
+    println!();
+    print_row("walkthrough 3, DNS responder on", &on, None);
+    print_row("  the same, NETNS_TEST_DNS=off", &off, None);
+    let difference = on[runs / 2].as_secs_f64() - off[runs / 2].as_secs_f64();
+    println!(
+        "the DNS responder adds {:+.3} ms per test (median on minus median off; median of the \
+         paired differences {:+.3} ms)",
+        difference * 1000.0,
+        paired[runs / 2] * 1000.0
+    );
     Ok(())
 }
 
@@ -235,10 +275,24 @@ fn secs(d: Duration) -> String {
 /// Times `runs` runs of `binary args`, sorted; re-executing the binary for the sandbox if
 /// `reexec`.
 fn time_runs(binary: &PathBuf, args: &[&str], reexec: bool, runs: usize) -> Result<Vec<Duration>> {
+    time_runs_with(binary, args, reexec, &[], runs)
+}
+
+/// [`time_runs`] with more environment variables.
+fn time_runs_with(
+    binary: &PathBuf,
+    args: &[&str],
+    reexec: bool,
+    env: &[(&str, &str)],
+    runs: usize,
+) -> Result<Vec<Duration>> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let mut command = Command::new(binary);
-        command.args(args).stdin(Stdio::null());
+        command
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null());
         if reexec {
             command.env("__NETNS_TEST_REEXEC", "1");
         }

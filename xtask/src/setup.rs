@@ -19,6 +19,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("ps", "procps"),
     ("tshark", "tshark"),
     ("script", "bsdutils"),
+    ("dig", "bind9-dnsutils"),
 ];
 
 /// The user the second run of the suite runs as. Runs at the same time share this user (making

@@ -8,18 +8,19 @@
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsFd, OwnedFd};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::panic;
 use std::process::Command;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use super::link::Wiring;
+use crate::dns::{self, Dns};
 use crate::kernel::apply::{self, Built};
 use crate::kernel::{mounts, netns, report, snapshot};
 use crate::sandbox as sys;
-use crate::topology::{Ipv4Cidr, Ipv6Cidr, Plan, Topology};
+use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
 use crate::{Error, Result};
 
 /// The network of one test: its nodes, built from the topology.
@@ -35,8 +36,9 @@ pub struct Net {
 
 impl Net {
     /// Builds the network of `topology` around the calling thread, whose namespace becomes the
-    /// `host` node. Must run inside the test's sandbox (as the test process does).
-    pub(crate) fn build(topology: &str) -> Result<Net> {
+    /// `host` node, with node names answered over DNS unless `dns` is off. Must run inside the
+    /// test's sandbox (as the test process does).
+    pub(crate) fn build(topology: &str, dns: Dns) -> Result<Net> {
         let topology = Topology::parse(topology)?;
         let host = netns::current().map_err(|source| Error::Io {
             what: "cannot open the network namespace of the calling thread".to_string(),
@@ -82,10 +84,15 @@ impl Net {
             wiring,
             host,
         };
+        let names = dns::Names::of(net.topology.plan());
         mounts::publish(
             net.nodes.iter().map(|node| (node.name(), node.ns.as_fd())),
-            &net.hosts_file(),
+            &names.hosts_file(),
+            dns::RESOLV_CONF,
         )?;
+        if dns == Dns::On {
+            dns::start(names, net.dns_namespaces())?;
+        }
         Ok(net)
     }
 
@@ -142,36 +149,18 @@ impl Net {
         &self.wiring
     }
 
-    /// The text of every node's `/etc/hosts`: `localhost`, then the names of [`names`].
-    fn hosts_file(&self) -> String {
-        let mut text =
-            String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        for (name, address) in names(self.topology.plan()) {
-            let _ = writeln!(text, "{address}\t{name}");
+    /// Every namespace a body's programs may look names up in: each node's, and `host` (the
+    /// calling thread's own, `None`) when the topology does not name it.
+    fn dns_namespaces(&self) -> Vec<(&str, Option<BorrowedFd<'_>>)> {
+        let plan = &self.topology.plan().nodes;
+        let mut spaces: Vec<_> = (plan.iter().zip(&self.nodes))
+            .map(|(plan, node)| (node.name(), (!plan.is_host).then(|| node.ns.as_fd())))
+            .collect();
+        if !plan.iter().any(|node| node.is_host) {
+            spaces.push(("host", None));
         }
-        text
+        spaces
     }
-}
-
-/// What each node's name resolves to, in the order the hosts file lists them: per node with a
-/// link, the addresses of its first interface (`eth0`), IPv4 first: an A and an AAAA record,
-/// or only the one of the family the network has (`[ipv4=off]`, `[ipv6=off]`). The one source
-/// of name data, for `/etc/hosts` and anything else that answers for names.
-pub(crate) fn names(plan: &Plan) -> Vec<(&str, IpAddr)> {
-    let mut names = Vec::new();
-    for node in &plan.nodes {
-        if let Some(interface) = node.interfaces.first() {
-            let ipv4 = interface.ipv4.map(|a| IpAddr::from(a.addr()));
-            let ipv6 = interface.ipv6.map(|a| IpAddr::from(a.addr()));
-            names.extend(
-                [ipv4, ipv6]
-                    .into_iter()
-                    .flatten()
-                    .map(|a| (node.name.as_str(), a)),
-            );
-        }
-    }
-    names
 }
 
 /// One node of the network: a network namespace with its interfaces.
@@ -385,36 +374,5 @@ impl Interface {
     /// Its IPv6 address and prefix length; `None` with `[ipv6=off]`.
     pub fn ipv6(&self) -> Option<Ipv6Cidr> {
         self.ipv6
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn names_of(text: &str) -> Vec<String> {
-        let topology = Topology::parse(text).unwrap();
-        let names = names(topology.plan());
-        names.iter().map(|(n, a)| format!("{a} {n}")).collect()
-    }
-
-    #[test]
-    fn names_resolve_to_each_family_the_network_has() {
-        assert_eq!(
-            names_of("a -- r -- b"),
-            [
-                "10.0.1.1 a",
-                "fd00:0:0:1::1 a",
-                "10.0.1.254 r",
-                "fd00:0:0:1::254 r",
-                "10.0.2.1 b",
-                "fd00:0:0:2::1 b"
-            ]
-        );
-        assert_eq!(names_of("[ipv6=off]; a -- b"), ["10.0.1.1 a", "10.0.1.2 b"]);
-        assert_eq!(
-            names_of("[ipv4=off]; a -- b; lone"),
-            ["fd00:0:0:1::1 a", "fd00:0:0:1::2 b"]
-        );
     }
 }

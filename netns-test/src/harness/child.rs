@@ -57,7 +57,14 @@ pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>, config: &Config
             return SETUP_FAILED;
         }
     };
-    let net = match Net::build(case.topology) {
+    let dns = match &config.dns {
+        Ok(dns) => *dns,
+        Err(message) => {
+            eprintln!("netns-test: {message}");
+            return SETUP_FAILED;
+        }
+    };
+    let net = match Net::build(case.topology, dns) {
         Ok(net) => net,
         Err(error) => {
             eprintln!(

@@ -4,7 +4,7 @@
 //! - `netlink/`: a small blocking rtnetlink client (batched requests with their acks, dumps);
 //! - `apply/`: applying a [`Plan`](crate::topology::Plan), and waiting until links are ready;
 //! - `netns.rs`: network namespaces as owned fds, and threads entering them;
-//! - `mounts.rs`: the test's private `/run`, `/proc` and `/etc/hosts`;
+//! - `mounts.rs`: the test's private `/run`, `/proc`, `/etc/hosts` and `/etc/resolv.conf`;
 //! - `qdisc.rs`: the `tbf` and `netem` queueing disciplines behind link settings;
 //! - `sockets.rs`: what a namespace listens on and the processes in it (waiting, reports);
 //! - `report.rs`, `snapshot.rs`: the network as the kernel sees it, for the failure report and

@@ -1,5 +1,6 @@
 //! The test's private mounts: a tmpfs `/run`, a `/proc` of its own PID namespace, node names in
-//! `/etc/hosts` and `/run/netns`, and an `/etc/gai.conf` that keeps names IPv4 first.
+//! `/etc/hosts` and `/run/netns`, the test's own `/etc/resolv.conf`, and an `/etc/gai.conf` that
+//! keeps names IPv4 first.
 //!
 //! The mount namespace is the test's own (made with the sandbox), and `/` is made private first,
 //! so none of this propagates to the host. Nothing is ever unmounted: the mounts vanish with the
@@ -53,11 +54,12 @@ pub(crate) fn make_private() -> Result<()> {
     Ok(())
 }
 
-/// Makes the nodes visible by name: `/run/netns/<node>` for `ip netns exec`, and an `/etc/hosts`
-/// that maps every node's name to its first address.
+/// Makes the nodes visible by name: `/run/netns/<node>` for `ip netns exec`, `hosts` on
+/// `/etc/hosts` and `resolv_conf` on `/etc/resolv.conf` (see [`replace_resolv_conf`]).
 pub(crate) fn publish<'a>(
     namespaces: impl IntoIterator<Item = (&'a str, BorrowedFd<'a>)>,
     hosts: &str,
+    resolv_conf: &str,
 ) -> Result<()> {
     let io_error = |what: String| move |source| Error::Io { what, source };
     fs::create_dir_all("/run/netns").map_err(io_error("cannot create /run/netns".into()))?;
@@ -96,7 +98,77 @@ pub(crate) fn publish<'a>(
         step: "bind the test's hosts file on /etc/hosts".into(),
         source,
     })?;
+    replace_resolv_conf(resolv_conf)?;
     prefer_ipv4()
+}
+
+/// Puts `text` where the resolver reads `/etc/resolv.conf`, so that the host's servers are never
+/// asked.
+///
+/// A plain file is bound over. A symbolic link (systemd-resolved's points into `/run`) is
+/// followed: a target under `/run` is on the test's own tmpfs, so the file is written there;
+/// an existing target elsewhere is bound over. A host without the file (or whose link leads
+/// nowhere outside `/run`) is left so, since a test cannot create a file in `/etc` without
+/// real root: glibc then asks `127.0.0.1:53`, where nothing answers, and a lookup that
+/// `/etc/hosts` does not settle fails at once.
+fn replace_resolv_conf(text: &str) -> Result<()> {
+    let link = Path::new("/etc/resolv.conf");
+    let target = match fs::read_link(link) {
+        Ok(target) => resolve_dangling(&Path::new("/etc").join(target)),
+        Err(_) => link.to_path_buf(),
+    };
+    if target.starts_with("/run") {
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir).map_err(|source| Error::Io {
+                what: format!("cannot create {} for /etc/resolv.conf", dir.display()),
+                source,
+            })?;
+        }
+        return fs::write(&target, text).map_err(|source| Error::Io {
+            what: format!(
+                "cannot write {} (where /etc/resolv.conf leads)",
+                target.display()
+            ),
+            source,
+        });
+    }
+    if !target.exists() {
+        return Ok(());
+    }
+    let file = Path::new(STATE_DIR).join("resolv.conf");
+    fs::write(&file, text).map_err(|source| Error::Io {
+        what: format!("cannot write {}", file.display()),
+        source,
+    })?;
+    mount(
+        Some(&file),
+        &target,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|source| Error::Mount {
+        step: format!(
+            "bind the test's resolver configuration on {}",
+            target.display()
+        ),
+        source,
+    })
+}
+
+/// `path` with its longest existing ancestor made canonical and the rest kept: the target of
+/// a link that points to a file not there (yet), such as one on the test's empty `/run`.
+fn resolve_dangling(path: &Path) -> std::path::PathBuf {
+    for ancestor in path.ancestors() {
+        if let Ok(real) = fs::canonicalize(ancestor) {
+            return match path.strip_prefix(ancestor) {
+                // Joining an empty rest would add a final `/`.
+                Ok(rest) if !rest.as_os_str().is_empty() => real.join(rest),
+                _ => real,
+            };
+        }
+    }
+    path.to_path_buf()
 }
 
 /// glibc's address-selection rules (`gai.conf`) that rank IPv4 before IPv6 ULAs.
@@ -140,4 +212,22 @@ fn prefer_ipv4() -> Result<()> {
         step: "bind the test's address-selection rules on /etc/gai.conf".into(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// systemd-resolved's link, `../run/systemd/resolve/stub-resolv.conf`, seen from `/etc`
+    /// while the test's `/run` is empty: the target is still found under `/run`.
+    #[test]
+    fn a_dangling_link_target_is_made_absolute() {
+        let target = Path::new("/etc").join("../run/netns-test-nowhere/resolve/stub-resolv.conf");
+        assert_eq!(
+            resolve_dangling(&target),
+            Path::new("/run/netns-test-nowhere/resolve/stub-resolv.conf")
+        );
+        let existing = resolve_dangling(Path::new("/etc/../etc/passwd"));
+        assert_eq!(existing.as_os_str(), "/etc/passwd");
+    }
 }

@@ -16,6 +16,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::BorrowedFd;
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use nix::sys::stat::{fstat, stat};
 
@@ -47,6 +48,28 @@ impl fmt::Display for Listening {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.protocol, self.addr)
     }
+}
+
+/// The sockets of the test's own machinery (the DNS responder's on `[::1]:53`), by inode: never
+/// listed, so that waiting for port 53 waits for the user's server, and the reports show what
+/// the user's programs listen on.
+static HIDDEN: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+/// Leaves `socket` out of every listing from now on.
+pub(crate) fn hide(socket: BorrowedFd<'_>) {
+    if let Ok(stat) = fstat(socket) {
+        HIDDEN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(stat.st_ino);
+    }
+}
+
+fn is_hidden(inode: u64) -> bool {
+    HIDDEN
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains(&inode)
 }
 
 /// `TCP_LISTEN` in the `st` column.
@@ -85,6 +108,11 @@ fn parse_table(protocol: Protocol, table: &str) -> Vec<Listening> {
             let local = parse_endpoint(columns.next()?)?;
             let remote = parse_endpoint(columns.next()?)?;
             let state = u8::from_str_radix(columns.next()?, 16).ok()?;
+            // After the state: queues, timer, retransmits, uid, timeout, then the inode.
+            let inode = columns.nth(5).and_then(|inode| inode.parse().ok());
+            if inode.is_some_and(is_hidden) {
+                return None;
+            }
             let waiting = match protocol {
                 Protocol::Tcp => state == TCP_LISTEN,
                 Protocol::Udp => remote.port() == 0,

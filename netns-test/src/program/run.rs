@@ -33,6 +33,8 @@ use nix::errno::Errno;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 
+use crate::config::Config;
+use crate::dns::Dns;
 use crate::error::error_chain;
 use crate::program::portable::{AsTopology, Portable};
 use crate::sandbox::{self, HostFacts, Sandbox, Side};
@@ -63,6 +65,7 @@ use crate::{Error, Net, Result};
 /// # Errors
 ///
 /// - [`Error::Topology`] for an invalid topology text;
+/// - [`Error::InvalidSetting`] if `NETNS_TEST_DNS` holds neither `on` nor `off`;
 /// - [`Error::ThreadedCaller`] if the calling process has more than one thread;
 /// - [`Error::Refused`] if the host refuses to create user namespaces;
 /// - [`Error::InSandbox`] if the network could not be built, or the child ended without an
@@ -74,6 +77,9 @@ where
     F: FnOnce(&Net) -> T,
 {
     let text = topology.topology_text()?;
+    let dns = Config::from_env()
+        .dns
+        .map_err(|problem| Error::InvalidSetting { problem })?;
     let threads = thread_count()?;
     if threads != 1 {
         return Err(Error::ThreadedCaller { threads });
@@ -82,7 +88,7 @@ where
     // A refused user namespace comes back from the child as the answer `TAG_REFUSED`, which
     // `attempt` turns into the failed step: the sandbox's fallback decides, as for a test,
     // whether real root tries again without one.
-    let (answer, status) = sandbox::start_sandboxed(|sandbox| attempt(sandbox, &text, &mut f))
+    let (answer, status) = sandbox::start_sandboxed(|sandbox| attempt(sandbox, &text, dns, &mut f))
         .map_err(|error| match sandbox::decode_failure(&error) {
             Some((step, errno)) => Error::Refused(sandbox::diagnose(
                 step,
@@ -102,6 +108,7 @@ where
 fn attempt<T, F>(
     sandbox: Sandbox,
     text: &str,
+    dns: Dns,
     f: &mut Option<F>,
 ) -> io::Result<(Vec<u8>, nix::Result<WaitStatus>)>
 where
@@ -120,7 +127,7 @@ where
             let f = f
                 .take()
                 .expect("each attempt forks once, and the child never returns");
-            child(entered, text, f, writer)
+            child(entered, text, dns, f, writer)
         }
         Side::Caller(child) => Pid::from_raw(child),
     };
@@ -149,7 +156,7 @@ const TAG_SETUP: u8 = 2;
 const TAG_REFUSED: u8 = 3;
 
 /// The child's side: build, run, answer, exit. Never returns.
-fn child<T, F>(entered: io::Result<()>, text: &str, f: F, mut writer: io::PipeWriter) -> !
+fn child<T, F>(entered: io::Result<()>, text: &str, dns: Dns, f: F, mut writer: io::PipeWriter) -> !
 where
     T: Portable,
     F: FnOnce(&Net) -> T,
@@ -166,7 +173,7 @@ where
                 format!("cannot enter a fresh sandbox: {error}").encode(&mut answer);
             }
         },
-        Ok(()) => match Net::build(text) {
+        Ok(()) => match Net::build(text, dns) {
             Err(error) => {
                 answer.push(TAG_SETUP);
                 format!("cannot build the network: {}", error_chain(&error)).encode(&mut answer);

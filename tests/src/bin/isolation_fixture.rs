@@ -30,18 +30,23 @@ fn descriptors() -> Vec<(u32, String)> {
     open
 }
 
-/// Whether descriptor `fd` is a netlink socket (what the network is driven with), not a socket
-/// of the harness or of the fork server (Unix sockets).
-fn is_netlink(fd: u32) -> bool {
+/// Whether descriptor `fd` is a socket of the test's network: a netlink socket (what the
+/// network is driven with) or the DNS responder's socket on `[::1]:53`, not a socket of the
+/// harness or of the fork server (Unix sockets).
+fn is_the_networks(fd: u32) -> bool {
     // SAFETY: the descriptor is open (just listed) and only borrowed for one call.
     let fd = unsafe { BorrowedFd::borrow_raw(fd as i32) };
-    getsockname::<SockaddrStorage>(std::os::fd::AsRawFd::as_raw_fd(&fd))
-        .is_ok_and(|address| address.family() == Some(AddressFamily::Netlink))
+    getsockname::<SockaddrStorage>(std::os::fd::AsRawFd::as_raw_fd(&fd)).is_ok_and(|address| {
+        address.family() == Some(AddressFamily::Netlink)
+            || address
+                .as_sockaddr_in6()
+                .is_some_and(|a| a.ip() == std::net::Ipv6Addr::LOCALHOST && a.port() == 53)
+    })
 }
 
 /// stdin is `/dev/null`, and beyond stdout and stderr the test holds only what its network is
-/// made of (namespaces and netlink sockets): no pipe, file or socket of the harness, nor any
-/// descriptor the harness's own caller left open.
+/// made of (namespaces, netlink sockets, and the DNS responder's sockets and epoll): no pipe,
+/// file or socket of the harness, nor any descriptor the harness's own caller left open.
 #[netns_test(topology = "a -- b")]
 fn descriptors_are_its_own(_net: &Net) {
     let open = descriptors();
@@ -52,7 +57,8 @@ fn descriptors_are_its_own(_net: &Net) {
         .filter(|(fd, target)| {
             *fd > 2
                 && !(target.starts_with("net:[")
-                    || (target.starts_with("socket:[") && is_netlink(*fd)))
+                    || (target.starts_with("socket:[") && is_the_networks(*fd))
+                    || target == "anon_inode:[eventpoll]")
         })
         .collect();
     assert!(
@@ -61,11 +67,25 @@ fn descriptors_are_its_own(_net: &Net) {
     );
 }
 
-/// The body runs on the only thread of its process.
+/// The body runs on the only thread of its process, besides the test's DNS responder (which
+/// names itself once it runs: a name not seen at once is looked for again, for a second).
 #[netns_test(topology = "a -- b")]
 fn one_thread(_net: &Net) {
-    let threads = fs::read_dir("/proc/self/task").unwrap().count();
-    assert_eq!(threads, 1, "threads in the test process");
+    let others = || -> Vec<String> {
+        fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_string())
+            .filter(|name| name != "netns-test-dns")
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let mut threads = others();
+    while threads.len() > 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        threads = others();
+    }
+    assert_eq!(threads.len(), 1, "threads in the test process: {threads:?}");
 }
 
 /// A static that every test changes: each one must find it untouched.
