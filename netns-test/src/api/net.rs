@@ -92,17 +92,18 @@ impl Net {
     ///
     /// # Panics
     ///
-    /// If the topology has no such node; the message lists the nodes it has.
+    /// If the topology has no such node; the message names the node closest to `name`, if one
+    /// is close enough to be a typo of it, and lists the nodes it has:
+    /// ``the topology has no node `gatway`: did you mean `gateway`? its nodes are `client`,
+    /// `gateway`, `server` `` (the same words as the attribute's for `node = "gatway"`, at
+    /// compile time).
     #[track_caller]
     pub fn node(&self, name: &str) -> &Node {
         match self.nodes.iter().find(|node| node.name == name) {
             Some(node) => node,
             None => {
                 let names: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
-                panic!(
-                    "this network has no node `{name}`; its nodes are: {}",
-                    names.join(", ")
-                )
+                panic!("{}", crate::topology::unknown_node(name, &names))
             }
         }
     }
