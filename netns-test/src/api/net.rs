@@ -11,8 +11,9 @@ use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, OwnedFd};
 use std::panic;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 
 use super::link::Wiring;
@@ -21,6 +22,10 @@ use crate::kernel::{mounts, netns, report, snapshot};
 use crate::sandbox as sys;
 use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
 use crate::{Error, Result};
+
+/// The scratch directory of the test this process runs, set by the harness before the network
+/// is built (see the failure component's `scratch.rs`).
+pub(crate) static SCRATCH_DIR: OnceLock<PathBuf> = OnceLock::new();
 
 /// The network of one test: its nodes, built from the topology.
 #[derive(Debug)]
@@ -106,6 +111,21 @@ impl Net {
                 panic!("{}", crate::topology::unknown_node(name, &names))
             }
         }
+    }
+
+    /// The test's own scratch directory, which `TMPDIR` names: a folder no other test uses,
+    /// for the files a test makes, such as a unix socket or a server's configuration.
+    ///
+    /// Every test has its own PID namespace, so [`std::process::id()`] is the same small number
+    /// in every test, and names built from it collide between tests that run at once; names in
+    /// this folder do not. `std::env::temp_dir()`, the `tempfile` crate and the programs the
+    /// test starts (which inherit `TMPDIR`) use it without being told. It is removed when the
+    /// test passes and kept with the test's artifacts when it fails (the failure says where).
+    ///
+    /// Under [`crate::run()`], which is not a test, there is no scratch directory of its own:
+    /// this is `std::env::temp_dir()` as the program has it.
+    pub fn scratch_dir(&self) -> &Path {
+        SCRATCH_DIR.get_or_init(std::env::temp_dir)
     }
 
     /// Every node, in order of first appearance in the topology.
