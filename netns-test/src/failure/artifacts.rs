@@ -6,8 +6,9 @@
 //! 1. `NETNS_TEST_ARTIFACTS=<dir>`, if set;
 //! 2. `<target>/netns-test`, where `<target>` is the cargo target directory the binary is in
 //!    (`<target>/<profile>/deps/<binary>-<hash>`, `<target>/<profile>/<binary>`, the folder
-//!    cargo marks with `CACHEDIR.TAG`, or holding a `deps` folder as an unpacked
-//!    cargo-nextest archive does), if this user may write there;
+//!    cargo marks with `CACHEDIR.TAG`, or, without the tag, above a profile folder with cargo's
+//!    `deps` folder in it, as an unpacked cargo-nextest archive has), if this user may write
+//!    there;
 //! 3. for a binary that is in no target directory (copied elsewhere, installed), a place that
 //!    belongs to the user: `$XDG_STATE_HOME/netns-test`, else `$HOME/.local/state/netns-test`
 //!    (made `0700` if missing), else `$TMPDIR/netns-test-<uid>` (`/tmp` without `TMPDIR`;
@@ -240,8 +241,8 @@ fn binary_name(exe: &Path) -> String {
 /// The target directory a binary was built in (`<target>/debug/deps/<bin>`,
 /// `<target>/debug/<bin>`, `<target>/<triple>/debug/deps/<bin>`), if it is in one: the folder
 /// above its profile folder, or one more level up, when that is the one cargo marked with
-/// `CACHEDIR.TAG`; or, without the tag, the folder above the profile of a binary in a `deps`
-/// folder (an unpacked cargo-nextest archive). `None` for a binary copied anywhere else.
+/// `CACHEDIR.TAG`; or, without the tag, the folder above a profile folder that has cargo's
+/// `deps` folder (an unpacked cargo-nextest archive). `None` for a binary copied anywhere else.
 fn target_dir(exe: &Path) -> Option<PathBuf> {
     let mut profile = exe.parent()?;
     let in_deps = profile.file_name().is_some_and(|n| n == "deps");
@@ -255,7 +256,8 @@ fn target_dir(exe: &Path) -> Option<PathBuf> {
     }
     match above.parent() {
         Some(triple_parent) if marked(triple_parent) => Some(triple_parent.to_path_buf()),
-        _ if in_deps => Some(above.to_path_buf()),
+        // `<profile>/deps` holds cargo's test binaries, `<profile>` its other binaries.
+        _ if in_deps || profile.join("deps").is_dir() => Some(above.to_path_buf()),
         _ => None,
     }
 }
@@ -373,11 +375,14 @@ mod tests {
         assert_eq!(target_dir(Path::new("/programs")), None);
         assert_eq!(target_dir(Path::new("/usr/local/bin/programs")), None);
         // An unpacked archive has no tag, but keeps cargo's `deps` folder.
-        let unpacked = Path::new("/nonexistent/extracted/target/debug/deps/x-0f1e2d3c4b5a6978");
+        let unpacked = root.join("extracted/target");
+        fs::create_dir_all(unpacked.join("debug/deps")).unwrap();
+        let u = Some(unpacked.clone());
         assert_eq!(
-            target_dir(unpacked),
-            Some(PathBuf::from("/nonexistent/extracted/target"))
+            target_dir(&unpacked.join("debug/deps/x-0f1e2d3c4b5a6978")),
+            u
         );
+        assert_eq!(target_dir(&unpacked.join("debug/fixture")), u);
         fs::remove_dir_all(&root).unwrap();
     }
 
