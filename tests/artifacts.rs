@@ -199,3 +199,189 @@ fn node_files_list_listening_sockets_and_processes_and_the_report_shows_host() {
     }
     assert!(!section.contains("sleep 3600"), "{section}");
 }
+
+#[test]
+fn two_tests_at_once_have_a_tmpdir_each_and_a_pass_leaves_none() {
+    let base = Base::new();
+    let sync = target_dir().join("artifacts-suite").join(unique("sync"));
+    fs::create_dir_all(&sync).unwrap();
+    let run = fixture(
+        &["scratch_", "--skip", "scratch_with", "--test-threads=2"],
+        Some(&base),
+        "x",
+        &[("SCRATCH_SYNC", sync.to_str().unwrap())],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    assert!(run.stdout.contains("2 passed"), "{}", run.stdout);
+    assert_eq!(names_in(&base.0), Vec::<String>::new(), "left behind");
+    fs::remove_dir_all(&sync).unwrap();
+}
+
+#[test]
+fn a_passing_test_leaves_no_scratch_directory() {
+    let base = Base::new();
+    let run = fixture(
+        &["--exact", "scratch_with_a_pass", "--nocapture"],
+        Some(&base),
+        "x",
+        &[],
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    let wrote = run
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("wrote "))
+        .unwrap_or_else(|| panic!("no file written in:\n{}", run.stdout));
+    let file = std::path::Path::new(wrote);
+    assert_eq!(
+        file,
+        base.test_dir("scratch_with_a_pass")
+            .join("scratch/left.txt")
+    );
+    assert!(!file.exists(), "{} is left", file.display());
+    assert_eq!(names_in(&base.0), Vec::<String>::new(), "left behind");
+}
+
+#[test]
+fn a_failing_test_keeps_its_scratch_directory_with_its_artifacts() {
+    let base = Base::new();
+    let run = fixture(
+        &["--exact", "scratch_with_a_failure"],
+        Some(&base),
+        "x",
+        &[],
+    );
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    let dir = base.test_dir("scratch_with_a_failure");
+    assert_eq!(names_in(&dir), ["client.txt", "scratch", "server.txt"]);
+    assert_eq!(read(&dir.join("scratch/server.log")), "kept\n");
+    assert!(
+        run.stdout.contains(&format!(
+            "the files the test left in its scratch directory (TMPDIR): {}",
+            dir.join("scratch").display()
+        )),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A copy of the fixture outside any target directory (as a CI job or an installed binary
+/// has it), run as a user without privileges: as `nobody` when this suite runs as root, else as
+/// the user who runs it. Its artifacts go to a place of that user's, in the documented order,
+/// and the failure says where and why there.
+#[test]
+fn a_copied_binary_keeps_its_artifacts_in_a_place_of_the_users_own() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    use std::os::unix::process::CommandExt as _;
+    use std::path::{Path, PathBuf};
+
+    let as_root = nix::unistd::geteuid().is_root();
+    let (uid, gid) = if as_root {
+        (65534, 65534)
+    } else {
+        (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        )
+    };
+    // Readable by that user, and in no target directory.
+    let top = std::env::temp_dir().join(unique("netns-test-copied"));
+    fs::create_dir(&top).unwrap();
+    fs::set_permissions(&top, fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = top.join("copied_fixture");
+    fs::copy(fixture_path(), &copy).unwrap();
+    let mine = |path: &Path| {
+        fs::create_dir_all(path).unwrap();
+        if as_root {
+            std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
+        }
+        path.to_path_buf()
+    };
+    let home = mine(&top.join("home"));
+    let run = |env: &[(&str, &Path)]| {
+        let mut command = std::process::Command::new(&copy);
+        command
+            .args(["--exact", "fails_on_a_switch"])
+            .current_dir(&top)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env.iter().map(|&(k, v)| (k, v)));
+        if as_root {
+            // SAFETY: only async-signal-safe system calls between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    nix::unistd::setgroups(&[])?;
+                    nix::unistd::setgid(gid.into())?;
+                    nix::unistd::setuid(uid.into())?;
+                    Ok(())
+                });
+            }
+        }
+        let output = command.output().expect("run the copied fixture");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        (output.status.code(), text)
+    };
+    let why = format!(
+        "(there because the test binary {} is in no cargo target directory; \
+         NETNS_TEST_ARTIFACTS=<dir> chooses the place)",
+        copy.display()
+    );
+    let check = |(code, text): (Option<i32>, String), base: PathBuf| {
+        assert_eq!(code, Some(101), "{text}");
+        let dir = base.join("copied_fixture/fails_on_a_switch");
+        assert!(
+            text.contains(&format!(
+                "the state of every node: {}\n{why}",
+                dir.display()
+            )),
+            "{text}"
+        );
+        assert_eq!(names_in(&dir), ["_switches.txt", "a.txt", "b.txt"]);
+        assert_eq!(fs::metadata(dir.join("a.txt")).unwrap().uid(), uid);
+        let mode = fs::metadata(&base).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", base.display());
+    };
+
+    // $XDG_STATE_HOME/netns-test first, then $HOME/.local/state/netns-test.
+    let state = mine(&home.join("state"));
+    let runs = run(&[("XDG_STATE_HOME", &state), ("HOME", &home)]);
+    check(runs, state.join("netns-test"));
+    let runs = run(&[("HOME", &home)]);
+    check(runs, home.join(".local/state/netns-test"));
+
+    // Without either: $TMPDIR/netns-test-<uid>, if it is the user's alone.
+    let tmp = mine(&home.join("tmp"));
+    check(
+        run(&[("TMPDIR", &tmp)]),
+        tmp.join(format!("netns-test-{uid}")),
+    );
+    let open = mine(&home.join("open"));
+    let shared = mine(&open.join(format!("netns-test-{uid}")));
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
+    let (code, text) = run(&[("TMPDIR", &open)]);
+    assert_eq!(code, Some(101), "{text}");
+    assert!(
+        text.contains(&format!(
+            "netns-test: no folder for this test's artifacts and scratch directory: the test \
+             binary {} is in no cargo target directory, and neither XDG_STATE_HOME nor HOME is \
+             set, and {} may be written by other users (mode 777): `chmod 700` it; set \
+             NETNS_TEST_ARTIFACTS to a folder this user can write",
+            copy.display(),
+            shared.display()
+        )),
+        "{text}"
+    );
+    if as_root {
+        // Only root can make a folder of another user's for this check.
+        let theirs = home.join("theirs");
+        fs::create_dir_all(theirs.join(format!("netns-test-{uid}"))).unwrap();
+        let (code, text) = run(&[("TMPDIR", &theirs)]);
+        assert_eq!(code, Some(101), "{text}");
+        assert!(
+            text.contains("belongs to another user, so this one does not use it: remove it"),
+            "{text}"
+        );
+    }
+    fs::remove_dir_all(&top).unwrap();
+}

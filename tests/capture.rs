@@ -275,8 +275,9 @@ fn a_test_that_times_out_or_is_killed_keeps_its_capture() {
     }
 }
 
-/// A capture that cannot make its file fails the test at once, saying where and why, rather
-/// than run it without one.
+/// A test with capture whose artifact folder cannot be made fails at once, saying where and
+/// why, rather than run without its capture. (The test's scratch directory is made in that
+/// folder first, so it is what reports the folder.)
 #[test]
 fn a_capture_without_a_place_for_its_file_says_so() {
     let base = Base::new();
@@ -291,10 +292,11 @@ fn a_capture_without_a_place_for_its_file_says_so() {
     );
     assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
     let expected = format!(
-        "netns-test: cannot create the packet capture {}/artifacts_fixture/\
-         passes_with_capture_always/capture.pcapng (set NETNS_TEST_ARTIFACTS to a folder you \
-         can write, or turn the capture off)\n  caused by: Not a directory",
+        "netns-test: cannot make the test's scratch directory in {}/artifacts_fixture/\
+         passes_with_capture_always: Not a directory (os error 20); set \
+         NETNS_TEST_ARTIFACTS=<dir> to a folder this user can write",
         under_a_file.display()
     );
     assert!(run.stdout.contains(&expected), "{}", run.stdout);
+    assert!(!file.join("base").exists());
 }

@@ -136,6 +136,31 @@ fn a_kept_failure_waits_with_commands_that_enter_its_nodes() {
     assert_eq!(status.code(), Some(101));
 }
 
+/// With `NETNS_TEST_KEEP`, a failed test's scratch directory is there while its network is held,
+/// and stays with its artifacts after.
+#[test]
+fn a_kept_failure_keeps_its_scratch_directory() {
+    use std::io::Write;
+
+    let mut kept = Kept::start_test("exec \"$0\" \"$@\"", "scratch_with_a_failure");
+    let line = kept.wait_for("the files the test left in its scratch directory (TMPDIR): ");
+    let scratch = std::path::PathBuf::from(line.rsplit_once("(TMPDIR): ").unwrap().1);
+    kept.wait_for("until you press Enter");
+    let held = std::fs::read_to_string(scratch.join("server.log"));
+    kept.script
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"\n")
+        .unwrap();
+    let status = kept.script.wait().unwrap();
+    assert_eq!(held.ok().as_deref(), Some("kept\n"), "{}", kept.seen);
+    assert_eq!(status.code(), Some(101));
+    let after = std::fs::read_to_string(scratch.join("server.log"));
+    assert_eq!(after.ok().as_deref(), Some("kept\n"), "{}", kept.seen);
+    assert!(scratch.starts_with(&kept._base.0), "{}", scratch.display());
+}
+
 /// With `NETNS_TEST_KEEP`, a test past its time limit keeps its network up for the user as a
 /// failure does, however long they take: the harness does not kill it.
 #[test]

@@ -150,9 +150,19 @@ fn loopback_is_up_in_every_node(net: &Net) {
 
 /// Asking for a node that does not exist names the ones that do.
 #[netns_test(topology = "a -- b")]
-#[should_panic(expected = "this network has no node `c`; its nodes are: a, b")]
+#[should_panic(expected = "the topology has no node `c`; its nodes are `a`, `b`")]
 fn unknown_node_lists_the_nodes(net: &Net) {
     net.node("c");
+}
+
+/// A misspelt node gets the name it is closest to, as `node = "..."` does at compile time.
+#[netns_test(topology = "client -- gatway -- server")]
+#[should_panic(
+    expected = "the topology has no node `gateway`: did you mean `gatway`? its nodes are \
+                `client`, `gatway`, `server`"
+)]
+fn a_misspelt_node_gets_a_suggestion(net: &Net) {
+    net.node("gateway");
 }
 
 /// A body may return a `Result`; `Ok` passes.

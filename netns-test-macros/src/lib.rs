@@ -99,7 +99,9 @@ mod validate;
 /// program it starts without naming a node, belongs to that node. A sync body runs on the test's
 /// thread, moved into the node for the call; an async body runs through `Node::block_on` of
 /// that node. The name is checked at compile time: a name the topology lacks is an error on the
-/// literal that lists the nodes it has. `node = "host"` is the default, spelled out.
+/// literal that names the closest node, if one is close enough to be a typo of it
+/// (``the topology has no node `sever`: did you mean `server`? ...``), and lists the nodes it
+/// has. `node = "host"` is the default, spelled out.
 ///
 /// ## `timeout = "10s"`
 ///

@@ -1,9 +1,10 @@
 //! Checks `node = "..."` against the topology at compile time, so that a misspelled node is an
-//! error on the literal that lists the nodes there are, not a panic when the test runs.
+//! error on the literal that suggests the closest name and lists the nodes there are, not a panic
+//! when the test runs.
 
 use syn::LitStr;
 
-use netns_test_topology::{HOST, Topology};
+use netns_test_topology::{HOST, Topology, unknown_node};
 
 /// Checks that `node` names a node of the topology `text` (already known to be valid), or
 /// `host`.
@@ -20,15 +21,15 @@ pub(crate) fn check(node: &LitStr, text: &str) -> syn::Result<()> {
     if !names.contains(&HOST) {
         names.push(HOST);
     }
-    let listed = names
-        .iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let message = if topology.switch_names().any(|switch| switch == name) {
+        let listed = names
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         format!("`{name}` is a switch, and a body runs in a node: one of {listed}")
     } else {
-        format!("the topology has no node `{name}`; its nodes are {listed}")
+        unknown_node(&name, &names)
     };
     Err(syn::Error::new(node.span(), message))
 }
@@ -56,10 +57,17 @@ mod tests {
     #[test]
     fn an_unknown_node_lists_the_nodes() {
         assert_eq!(
-            message("clinet", "client -- gateway -- server").as_deref(),
+            message("database", "client -- gateway -- server").as_deref(),
             Some(
-                "the topology has no node `clinet`; its nodes are `client`, `gateway`, \
+                "the topology has no node `database`; its nodes are `client`, `gateway`, \
                  `server`, `host`"
+            )
+        );
+        assert_eq!(
+            message("sever", "client -- gateway -- server").as_deref(),
+            Some(
+                "the topology has no node `sever`: did you mean `server`? its nodes are \
+                 `client`, `gateway`, `server`, `host`"
             )
         );
         assert_eq!(

@@ -66,4 +66,4 @@ pub use settings::{
     Delay, LinkSettings, Loss, MAX_MTU, MIN_IPV6_MTU, MIN_MTU, Rate, parse_delay, parse_loss,
     parse_mtu, parse_rate,
 };
-pub use suggest::did_you_mean;
+pub use suggest::{did_you_mean, unknown_node};

@@ -7,9 +7,38 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|&c| (edit_distance(&word, c), c))
-        .filter(|&(distance, c)| distance <= (c.len() / 3).max(1))
+        // A word that shares no letter with a one-letter name is no typo of it.
+        .filter(|&(distance, c)| distance <= (c.len() / 3).max(1) && distance < c.chars().count())
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, c)| c)
+}
+
+/// What to say of `name`, which names none of `nodes`: that the topology has no such node, the
+/// node it is most likely a misspelling of (by [`did_you_mean`]), and every node there is. The
+/// attribute says it at compile time of `node = "..."`, and `Net::node` at run time, so the two
+/// read alike.
+///
+/// ```
+/// use netns_test_topology::unknown_node;
+///
+/// assert_eq!(
+///     unknown_node("gatway", &["client", "gateway", "server"]),
+///     "the topology has no node `gatway`: did you mean `gateway`? its nodes are `client`, \
+///      `gateway`, `server`"
+/// );
+/// ```
+pub fn unknown_node(name: &str, nodes: &[&str]) -> String {
+    let listed = nodes
+        .iter()
+        .map(|node| format!("`{node}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match did_you_mean(name, nodes) {
+        Some(node) => format!(
+            "the topology has no node `{name}`: did you mean `{node}`? its nodes are {listed}"
+        ),
+        None => format!("the topology has no node `{name}`; its nodes are {listed}"),
+    }
 }
 
 /// Levenshtein distance, counting an adjacent transposition as one edit.
@@ -48,7 +77,28 @@ mod tests {
         assert_eq!(did_you_mean("mut", &keys), Some("mtu"));
         assert_eq!(did_you_mean("prefix", &keys), None);
         assert_eq!(did_you_mean("su", &keys), None);
+        assert_eq!(did_you_mean("c", &["a", "b"]), None);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn an_unknown_node_gets_the_closest_name_and_the_list() {
+        let nodes = ["client", "gateway", "server", "host"];
+        assert_eq!(
+            unknown_node("sever", &nodes),
+            "the topology has no node `sever`: did you mean `server`? its nodes are `client`, \
+             `gateway`, `server`, `host`"
+        );
+        assert_eq!(
+            unknown_node("Gateway", &nodes),
+            "the topology has no node `Gateway`: did you mean `gateway`? its nodes are \
+             `client`, `gateway`, `server`, `host`"
+        );
+        assert_eq!(
+            unknown_node("database", &nodes),
+            "the topology has no node `database`; its nodes are `client`, `gateway`, `server`, \
+             `host`"
+        );
     }
 }

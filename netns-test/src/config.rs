@@ -13,6 +13,11 @@
 //! | [`ARTIFACTS_ENV`] | where failed tests leave their folders | a directory |
 //! | [`DNS_ENV`] | the test's DNS responder for node names | `on` (default), `off` |
 //!
+//! Without [`ARTIFACTS_ENV`], and for a test binary that is in no cargo target directory, the
+//! artifacts go to the first of `$XDG_STATE_HOME/netns-test`, `$HOME/.local/state/netns-test`
+//! and `$TMPDIR/netns-test-<uid>` (`/tmp` without `TMPDIR`) that can be used; those variables
+//! are read here too ([`ArtifactPlaces`]).
+//!
 //! Two more variables are the harness's own word to the test process it starts, not knobs:
 //! which test to run ([`CHILD_ENV`]) and its time limit ([`LIMIT_ENV`]).
 
@@ -79,8 +84,8 @@ pub(crate) struct Config {
     pub(crate) keep: bool,
     /// [`CAPTURE_ENV`]: the mode that overrides the attributes', or why it cannot be read.
     pub(crate) capture: Result<Option<CaptureMode>, String>,
-    /// [`ARTIFACTS_ENV`].
-    pub(crate) artifacts: Option<PathBuf>,
+    /// [`ARTIFACTS_ENV`], and the places used without it.
+    pub(crate) artifacts: ArtifactPlaces,
     /// [`REEXEC_ENV`]: every test re-executes the binary, even one run alone.
     pub(crate) reexec: bool,
     /// [`DNS_ENV`]: whether the DNS responder runs, or why the variable cannot be read.
@@ -97,7 +102,13 @@ impl Config {
             on_unsupported: OnUnsupported::parse(std::env::var(UNSUPPORTED_ENV).ok().as_deref()),
             keep: var(KEEP_ENV).is_some_and(|value| value != "0"),
             capture: read_capture(std::env::var(CAPTURE_ENV)),
-            artifacts: var(ARTIFACTS_ENV).map(PathBuf::from),
+            artifacts: ArtifactPlaces::new(
+                var(ARTIFACTS_ENV).map(PathBuf::from),
+                var("XDG_STATE_HOME").map(PathBuf::from),
+                var("HOME").map(PathBuf::from),
+                var("TMPDIR").map(PathBuf::from),
+                host_uid(),
+            ),
             reexec: var(REEXEC_ENV).is_some_and(|value| value != "0"),
             #[cfg(target_os = "linux")]
             dns: read_dns(std::env::var(DNS_ENV)),
@@ -120,6 +131,58 @@ impl Config {
     pub(crate) fn capture_mode(&self, declared: CaptureMode) -> Result<CaptureMode, String> {
         self.capture.clone().map(|run| run.unwrap_or(declared))
     }
+}
+
+/// Where the artifact folders of a run go: [`ARTIFACTS_ENV`] if set; else the target
+/// directory the test binary was built in (found from the binary's path, not from here); else,
+/// for a binary copied out of its target directory, a place that belongs to the user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ArtifactPlaces {
+    /// [`ARTIFACTS_ENV`]: the base the user chose.
+    pub(crate) chosen: Option<PathBuf>,
+    /// `$XDG_STATE_HOME/netns-test`, else `$HOME/.local/state/netns-test` (the XDG base
+    /// directory specification's place for state worth keeping but not for backups); `None`
+    /// without either (a relative value does not count, as the specification says).
+    pub(crate) state: Option<PathBuf>,
+    /// `$TMPDIR/netns-test-<uid>`, `/tmp` without `TMPDIR`, with the user's uid on the host:
+    /// the last resort, used only if it is a folder of the user's that no one else may write.
+    pub(crate) tmp: PathBuf,
+}
+
+impl ArtifactPlaces {
+    fn new(
+        chosen: Option<PathBuf>,
+        xdg_state_home: Option<PathBuf>,
+        home: Option<PathBuf>,
+        tmpdir: Option<PathBuf>,
+        uid: u32,
+    ) -> ArtifactPlaces {
+        let state = match (xdg_state_home.filter(|p| p.is_absolute()), home) {
+            (Some(state), _) => Some(state.join("netns-test")),
+            (None, Some(home)) if home.is_absolute() => Some(home.join(".local/state/netns-test")),
+            (None, _) => None,
+        };
+        let tmp = tmpdir
+            .filter(|p| p.is_absolute())
+            .unwrap_or_else(|| PathBuf::from("/tmp"))
+            .join(format!("netns-test-{uid}"));
+        ArtifactPlaces { chosen, state, tmp }
+    }
+}
+
+/// The uid of the user who runs the tests, as the host sees it: the same outside the sandbox
+/// and inside, where the process is uid 0 of its own user namespace (`/proc/self/uid_map` says
+/// which host uid that is).
+fn host_uid() -> u32 {
+    let euid = nix::unistd::geteuid().as_raw();
+    let map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+    map.lines()
+        .find_map(|line| {
+            let mut fields = line.split_whitespace().map(|f| f.parse::<u32>().ok());
+            let (inside, outside, count) = (fields.next()??, fields.next()??, fields.next()??);
+            (euid >= inside && euid - inside < count).then(|| outside + (euid - inside))
+        })
+        .unwrap_or(euid)
 }
 
 /// What the harness asked of this process, if it is a test process it started: the test to run
@@ -272,6 +335,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn artifacts_without_a_target_go_to_the_users_state_then_to_a_folder_of_the_uid() {
+        let p = |s: &str| Some(PathBuf::from(s));
+        let places = ArtifactPlaces::new(None, p("/x/state"), p("/home/u"), None, 1000);
+        assert_eq!(places.state, p("/x/state/netns-test"));
+        assert_eq!(places.tmp, PathBuf::from("/tmp/netns-test-1000"));
+        let places = ArtifactPlaces::new(None, p("relative"), p("/home/u"), p("/t"), 7);
+        assert_eq!(places.state, p("/home/u/.local/state/netns-test"));
+        assert_eq!(places.tmp, PathBuf::from("/t/netns-test-7"));
+        let places = ArtifactPlaces::new(p("/chosen"), None, None, None, 0);
+        assert_eq!((places.chosen, places.state), (p("/chosen"), None));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_uid_is_the_hosts() {
+        // Outside any sandbox here: the map is the identity.
+        assert_eq!(host_uid(), nix::unistd::geteuid().as_raw());
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn the_run_capture_wins_over_the_attribute() {
@@ -280,7 +363,7 @@ mod tests {
             on_unsupported: OnUnsupported::Fail,
             keep: false,
             capture,
-            artifacts: None,
+            artifacts: ArtifactPlaces::default(),
             reexec: false,
             dns: Ok(crate::dns::Dns::On),
         };

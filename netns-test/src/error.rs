@@ -1,6 +1,7 @@
 //! The one error type of the runtime, and how errors and panics are told as text: below every
 //! component, so that each can use them.
 
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
@@ -12,8 +13,13 @@ use crate::topology::TopologyError;
 /// Everything that can go wrong while building or driving a test network.
 ///
 /// Every variant keeps its cause as a `source`, so the errno the kernel gave is never lost.
+///
+/// Its [`Debug`](fmt::Debug) is its message and then its causes, one per line after
+/// `Caused by:` (the way `anyhow` shows an error), not the variant's fields: libtest prints the
+/// `Debug` of an `Err` a test returns, and `.unwrap()` prints it too, so what a failing test
+/// shows is a sentence. The variant and its fields are for `match`.
 #[non_exhaustive]
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum Error {
     /// The topology text is invalid.
     #[error(transparent)]
@@ -156,6 +162,29 @@ pub enum Error {
     },
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")?;
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            causes.push(cause);
+            source = cause.source();
+        }
+        match causes.as_slice() {
+            [] => Ok(()),
+            [cause] => write!(f, "\n\nCaused by:\n    {cause}"),
+            causes => {
+                write!(f, "\n\nCaused by:")?;
+                for (n, cause) in causes.iter().enumerate() {
+                    write!(f, "\n    {n}: {cause}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Where a timed-out wait waited, for [`Error::WaitTimedOut`]'s message.
 fn wait_place(node: Option<&str>, listening: Option<&str>) -> String {
     match (node, listening) {
@@ -191,5 +220,47 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "<a panic payload that is not a string>".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_the_message_then_its_causes() {
+        let error = Error::KernelLacks {
+            feature: "sch_netem",
+            needed_for: "`delay=50ms` on node `client` eth0".into(),
+            source: io::Error::from_raw_os_error(2),
+        };
+        assert_eq!(
+            format!("{error:?}"),
+            "this kernel lacks sch_netem, needed for `delay=50ms` on node `client` eth0\n\n\
+             Caused by:\n    No such file or directory (os error 2)"
+        );
+        let alone = Error::InvalidSetting {
+            problem: "`2mbps` is ambiguous".into(),
+        };
+        assert_eq!(
+            format!("{alone:?}"),
+            "invalid link setting: `2mbps` is ambiguous"
+        );
+    }
+
+    #[test]
+    fn several_causes_are_numbered() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("the socket is gone")]
+        struct Inner(#[source] io::Error);
+        let error = Error::Io {
+            what: "cannot read the sockets of node `server`".into(),
+            source: io::Error::other(Inner(io::Error::from_raw_os_error(13))),
+        };
+        assert_eq!(
+            format!("{error:?}"),
+            "cannot read the sockets of node `server`\n\nCaused by:\n    0: the socket is gone\n    \
+             1: Permission denied (os error 13)"
+        );
     }
 }

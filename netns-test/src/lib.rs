@@ -67,7 +67,16 @@
 //!   `Node::tokio_command` is the async [`Node::command`]; `async fn` test bodies work;
 //! - `node = "client"` on the attribute runs the body in that node instead of `host`;
 //! - node names resolve everywhere in the test (`"server:7000"`, `ping server`), and
-//!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately (see [Names](#names));
+//!   `ip netns list` / `ip netns exec NODE ...` see the nodes, privately (see [Names](#names)); a misspelt name
+//!   ([`Net::node`] at run time, `node = "..."` at compile time) gets the closest one;
+//! - the test has its own PID namespace, in which the test process is PID 2: so
+//!   [`std::process::id()`] is the same small number in every test, and a temporary name built
+//!   from it collides with another test's. Each test gets a scratch directory of its own,
+//!   [`Net::scratch_dir`], which `TMPDIR` names (set before the body runs, so
+//!   `std::env::temp_dir()`, the `tempfile` crate and the programs the test starts use it); it
+//!   is removed when the test passes and kept with the artifacts when it fails;
+//! - an error of this crate ([`Error`]) returned from the body or unwrapped prints as its
+//!   message and its causes (`Caused by:`), as `anyhow`'s do;
 //! - when the test fails, its output is shown with the network as the kernel saw it then.
 //!
 //! # Names
@@ -107,10 +116,16 @@
 //! whose path the report prints: `<target>/netns-test/<binary>/<test>/`, with one file per node
 //! (`client.txt`: links, addresses, routes of every table, policy rules, neighbours, qdiscs,
 //! forwarding sysctls and the nftables ruleset) and, with `capture` on the attribute, `capture.pcapng`. The folder of a test is
-//! cleared when it runs again, and a test that passes leaves none. Environment variables:
+//! cleared when it runs again, and a test that passes leaves none. What the test left in its
+//! scratch directory ([`Net::scratch_dir`]) is there too, in `scratch/`. Environment variables:
 //!
-//! - `NETNS_TEST_ARTIFACTS=<dir>`: put the folders under `<dir>/<binary>/` instead (for binaries
-//!   that do not live in a target directory, such as a cargo-nextest archive unpacked elsewhere);
+//! - `NETNS_TEST_ARTIFACTS=<dir>`: put the folders under `<dir>/<binary>/` instead. A binary
+//!   that is in no cargo target directory (copied elsewhere, as CI jobs do, or installed), or
+//!   whose target directory this user cannot write, puts them in a place of the user's own, the
+//!   first of `$XDG_STATE_HOME/netns-test`, `$HOME/.local/state/netns-test` (made `0700`) and
+//!   `$TMPDIR/netns-test-<uid>` (`/tmp` without `TMPDIR`; used only if it is this user's folder
+//!   and no one else may write it), and the report says so; an unpacked cargo-nextest archive
+//!   counts as a target directory;
 //! - `NETNS_TEST_CAPTURE=off|on-failure|always`: the packet capture of every test of the run,
 //!   whatever the attributes say. `capture.pcapng` is written while the test runs, so a test
 //!   that aborts, crashes (a segfault, a panic with `panic = "abort"`) or times out still

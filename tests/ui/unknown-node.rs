@@ -1,6 +1,6 @@
 use netns_test::{Net, netns_test};
 
-#[netns_test(topology = "client -- gateway -- server", node = "clinet")]
+#[netns_test(topology = "client -- gateway -- server", node = "database")]
 fn in_a_node(_net: &Net) {}
 
 fn main() {}

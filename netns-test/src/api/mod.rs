@@ -17,4 +17,5 @@ pub use asynch::AsyncTask;
 #[cfg(feature = "tokio")]
 pub(crate) use asynch::unseen_panic;
 pub use link::Link;
+pub(crate) use net::SCRATCH_DIR;
 pub use net::{Interface, Net, Node};

@@ -11,8 +11,9 @@ use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::panic;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 
 use super::link::Wiring;
@@ -22,6 +23,10 @@ use crate::kernel::{mounts, netns, report, snapshot};
 use crate::sandbox as sys;
 use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
 use crate::{Error, Result};
+
+/// The scratch directory of the test this process runs, set by the harness before the network
+/// is built (see the failure component's `scratch.rs`).
+pub(crate) static SCRATCH_DIR: OnceLock<PathBuf> = OnceLock::new();
 
 /// The network of one test: its nodes, built from the topology.
 #[derive(Debug)]
@@ -100,19 +105,35 @@ impl Net {
     ///
     /// # Panics
     ///
-    /// If the topology has no such node; the message lists the nodes it has.
+    /// If the topology has no such node; the message names the node closest to `name`, if one
+    /// is close enough to be a typo of it, and lists the nodes it has:
+    /// ``the topology has no node `gatway`: did you mean `gateway`? its nodes are `client`,
+    /// `gateway`, `server` `` (the same words as the attribute's for `node = "gatway"`, at
+    /// compile time).
     #[track_caller]
     pub fn node(&self, name: &str) -> &Node {
         match self.nodes.iter().find(|node| node.name == name) {
             Some(node) => node,
             None => {
                 let names: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
-                panic!(
-                    "this network has no node `{name}`; its nodes are: {}",
-                    names.join(", ")
-                )
+                panic!("{}", crate::topology::unknown_node(name, &names))
             }
         }
+    }
+
+    /// The test's own scratch directory, which `TMPDIR` names: a folder no other test uses,
+    /// for the files a test makes, such as a unix socket or a server's configuration.
+    ///
+    /// Every test has its own PID namespace, so [`std::process::id()`] is the same small number
+    /// in every test, and names built from it collide between tests that run at once; names in
+    /// this folder do not. `std::env::temp_dir()`, the `tempfile` crate and the programs the
+    /// test starts (which inherit `TMPDIR`) use it without being told. It is removed when the
+    /// test passes and kept with the test's artifacts when it fails (the failure says where).
+    ///
+    /// Under [`crate::run()`], which is not a test, there is no scratch directory of its own:
+    /// this is `std::env::temp_dir()` as the program has it.
+    pub fn scratch_dir(&self) -> &Path {
+        SCRATCH_DIR.get_or_init(std::env::temp_dir)
     }
 
     /// Every node, in order of first appearance in the topology.

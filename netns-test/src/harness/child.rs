@@ -19,7 +19,7 @@ use super::verdict::{judge, with_unseen_panics};
 use crate::Net;
 use crate::config::Config;
 use crate::error::error_chain;
-use crate::failure::{Artifacts, Capture, keep};
+use crate::failure::{Artifacts, Capture, Scratch, keep};
 use crate::sandbox::{TIMED_OUT, exit_now};
 
 /// Exit code of a test whose body failed (libtest uses the same).
@@ -46,7 +46,21 @@ pub(crate) fn run_named(
 /// `watch.rs`).
 pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>, config: &Config) -> u8 {
     let started = Instant::now();
-    let artifacts = Artifacts::for_test(&case.full_name(), config.artifacts.as_deref());
+    let artifacts = match Artifacts::for_test(&case.full_name(), &config.artifacts) {
+        Ok(artifacts) => artifacts,
+        Err(message) => {
+            eprintln!("netns-test: {message}");
+            return SETUP_FAILED;
+        }
+    };
+    // The test's TMPDIR, made before any thread starts; removed when the test passes.
+    let _scratch = match Scratch::create(&artifacts) {
+        Ok(scratch) => scratch,
+        Err(message) => {
+            eprintln!("netns-test: {message}");
+            return SETUP_FAILED;
+        }
+    };
     // Read now: building the network mounts the test's own /proc.
     let host_pid = config.keep.then(keep::host_pid).flatten();
     let keep = config.keep;

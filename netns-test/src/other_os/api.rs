@@ -38,6 +38,11 @@ impl Net {
         match self.never {}
     }
 
+    /// The test's own scratch directory, which `TMPDIR` names.
+    pub fn scratch_dir(&self) -> &std::path::Path {
+        match self.never {}
+    }
+
     /// The topology this network was built from.
     pub fn topology(&self) -> &Topology {
         match self.never {}

@@ -3,7 +3,7 @@
 //! `tests/capture.rs` (packet capture) and `tests/keep.rs` (`NETNS_TEST_KEEP`) share it.
 //!
 //! The payloads carry `ARTIFACTS_MARKER`, so that the suite can find the test's own packets in
-//! the capture.
+//! the capture. The `scratch_*` tests use their scratch directory (`TMPDIR`).
 
 use std::net::UdpSocket;
 use std::time::Duration;
@@ -202,6 +202,73 @@ fn sends_1_mib_with_capture_always(net: &Net) {
         stream.write_all(&vec![7u8; BULK_BYTES]).expect("send");
     });
     assert_eq!(receiver.join().unwrap(), BULK_BYTES);
+}
+
+/// Writes its name into a file of its `TMPDIR` named after its pid, which is the same in every
+/// test (each has its own PID namespace), says so in `SCRATCH_SYNC`, waits until `other` has
+/// done the same, and reads the file back: with one `TMPDIR` for both tests, one of them reads
+/// the other's name.
+fn writes_where_another_test_writes(net: &Net, me: &str, other: &str) {
+    let sync = std::path::PathBuf::from(
+        std::env::var_os("SCRATCH_SYNC").expect("SCRATCH_SYNC names a folder both tests see"),
+    );
+    let file = std::env::temp_dir().join(format!("server-{}.pid", std::process::id()));
+    std::fs::write(&file, me).expect("write in TMPDIR");
+    std::fs::write(sync.join(me), "").expect("write in SCRATCH_SYNC");
+    // A bound for a run gone wrong, not a measure of speed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !sync.join(other).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`{other}` never wrote"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let read = std::fs::read_to_string(&file).expect("read back");
+    assert_eq!(read, me, "another test wrote {}", file.display());
+    // The scratch directory is TMPDIR for the body, for std and for the programs it starts.
+    assert_eq!(std::env::temp_dir(), net.scratch_dir());
+    let output = net
+        .node("client")
+        .command("sh")
+        .args(["-c", "printf %s \"$TMPDIR\""])
+        .output()
+        .expect("run sh");
+    assert_eq!(
+        std::path::Path::new(std::str::from_utf8(&output.stdout).unwrap()),
+        net.scratch_dir()
+    );
+}
+
+#[netns_test(topology = "client -- server")]
+fn scratch_one_of_two(net: &Net) {
+    writes_where_another_test_writes(net, "scratch_one_of_two", "scratch_two_of_two");
+}
+
+#[netns_test(topology = "client -- server")]
+fn scratch_two_of_two(net: &Net) {
+    writes_where_another_test_writes(net, "scratch_two_of_two", "scratch_one_of_two");
+}
+
+/// Leaves a file in its scratch directory, and says where, then passes.
+#[netns_test(topology = "client -- server")]
+fn scratch_with_a_pass(net: &Net) {
+    let file = net.scratch_dir().join("left.txt");
+    std::fs::write(&file, "left by a passing test").expect("write in the scratch directory");
+    println!("wrote {}", file.display());
+}
+
+/// Leaves a file in its scratch directory, through a program, then fails.
+#[netns_test(topology = "client -- server")]
+fn scratch_with_a_failure(net: &Net) {
+    let status = net
+        .node("server")
+        .command("sh")
+        .args(["-c", "echo kept > \"$TMPDIR/server.log\""])
+        .status()
+        .expect("run sh");
+    assert!(status.success());
+    panic!("failing with a file in the scratch directory");
 }
 
 netns_test::main!();
