@@ -2,11 +2,14 @@
 //! name gets NXDOMAIN (and `getaddrinfo` says "not known" without waiting), a server that looks
 //! its own name up starts at once, and port 53 is still the user's to bind.
 
-use std::net::{IpAddr, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use netns_test::{Net, Node, netns_test};
+use netns_test_suites::support::lookups::{
+    NO_SERVER, NOT_KNOWN, node_name_resolves, unknown_name_fails_with,
+};
 use netns_test_suites::support::programs::{assert_success, run_ok};
 
 /// `dig` in `node`, one try of one second, the answer section only.
@@ -101,26 +104,11 @@ fn an_unknown_name_gets_nxdomain(net: &Net) {
 
 #[netns_test(topology = "client -- gateway -- server")]
 fn getaddrinfo_of_an_unknown_name_says_it_is_not_known(net: &Net) {
-    let error = net
-        .node("client")
-        .run(|| ("no-such-host.example", 80).to_socket_addrs())
-        .expect_err("an unknown name");
-    // glibc's text for EAI_NONAME: an answer, not a timeout ("Temporary failure in name
-    // resolution" is EAI_AGAIN's).
-    assert_eq!(
-        error.to_string(),
-        "failed to lookup address information: Name or service not known"
-    );
+    // An answer, not a timeout: EAI_NONAME ("Temporary failure in name resolution" would be
+    // EAI_AGAIN's).
+    unknown_name_fails_with(net, "client", NOT_KNOWN);
     // Node names still resolve through the same call.
-    let server = net
-        .node("client")
-        .run(|| ("server", 80).to_socket_addrs())
-        .expect("a node name");
-    assert!(
-        server
-            .map(|a| a.ip())
-            .any(|ip| ip == net.node("server").ip())
-    );
+    node_name_resolves(net, "client", "server");
 }
 
 /// The issue's example: `http.server` looks its own address up as it starts, which took 5 s
@@ -225,21 +213,8 @@ fn without_ipv6_in_a_node_lookups_fail_and_hosts_still_works(net: &Net) {
     let client = net.node("client");
     client
         .run(|| std::fs::write("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1").expect("IPv6 off"));
-    let error = client
-        .run(|| ("no-such-host.example", 80).to_socket_addrs())
-        .expect_err("an unknown name");
-    assert_eq!(
-        error.to_string(),
-        "failed to lookup address information: Temporary failure in name resolution"
-    );
-    let server = client
-        .run(|| ("server", 80).to_socket_addrs())
-        .expect("a node name");
-    assert!(
-        server
-            .map(|a| a.ip())
-            .any(|ip| ip == net.node("server").ip())
-    );
+    unknown_name_fails_with(net, "client", NO_SERVER);
+    node_name_resolves(net, "client", "server");
 }
 
 /// The body's own namespace, `host`, which this topology does not link, resolves too.

@@ -84,20 +84,12 @@ pub(crate) fn publish<'a>(
         })?;
     }
     fs::create_dir_all(STATE_DIR).map_err(io_error(format!("cannot create {STATE_DIR}")))?;
-    let hosts_file = Path::new(STATE_DIR).join("hosts");
-    fs::write(&hosts_file, hosts)
-        .map_err(io_error(format!("cannot write {}", hosts_file.display())))?;
-    mount(
-        Some(&hosts_file),
-        "/etc/hosts",
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .map_err(|source| Error::Mount {
-        step: "bind the test's hosts file on /etc/hosts".into(),
-        source,
-    })?;
+    bind_file(
+        "hosts",
+        hosts,
+        Path::new("/etc/hosts"),
+        "the test's hosts file",
+    )?;
     replace_resolv_conf(resolv_conf)?;
     prefer_ipv4()
 }
@@ -135,23 +127,31 @@ fn replace_resolv_conf(text: &str) -> Result<()> {
     if !target.exists() {
         return Ok(());
     }
-    let file = Path::new(STATE_DIR).join("resolv.conf");
+    bind_file(
+        "resolv.conf",
+        text,
+        &target,
+        "the test's resolver configuration",
+    )
+}
+
+/// Writes `text` to the file `name` of the test's state folder and binds that file over
+/// `target`, for this mount namespace alone; `what` names the file in the error.
+fn bind_file(name: &str, text: &str, target: &Path, what: &str) -> Result<()> {
+    let file = Path::new(STATE_DIR).join(name);
     fs::write(&file, text).map_err(|source| Error::Io {
         what: format!("cannot write {}", file.display()),
         source,
     })?;
     mount(
         Some(&file),
-        &target,
+        target,
         None::<&str>,
         MsFlags::MS_BIND,
         None::<&str>,
     )
     .map_err(|source| Error::Mount {
-        step: format!(
-            "bind the test's resolver configuration on {}",
-            target.display()
-        ),
+        step: format!("bind {what} on {}", target.display()),
         source,
     })
 }

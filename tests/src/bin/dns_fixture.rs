@@ -1,8 +1,9 @@
 //! A test `tests/dns.rs` runs with `NETNS_TEST_DNS=off`: what a node sees without the responder.
 
-use std::net::{ToSocketAddrs, UdpSocket};
+use std::net::UdpSocket;
 
 use netns_test::{Net, netns_test};
+use netns_test_suites::support::lookups::{NO_SERVER, node_name_resolves, unknown_name_fails_with};
 
 #[netns_test(topology = "client -- gateway -- server")]
 fn without_the_responder(net: &Net) {
@@ -11,22 +12,9 @@ fn without_the_responder(net: &Net) {
     let resolv = std::fs::read_to_string("/etc/resolv.conf").expect("/etc/resolv.conf");
     assert!(resolv.contains("nameserver ::1\n"), "{resolv}");
     // Nothing answers on `::1`: the lookup fails at once, with EAI_AGAIN's text.
-    let error = client
-        .run(|| ("no-such-host.example", 80).to_socket_addrs())
-        .expect_err("an unknown name");
-    assert_eq!(
-        error.to_string(),
-        "failed to lookup address information: Temporary failure in name resolution"
-    );
+    unknown_name_fails_with(net, "client", NO_SERVER);
     // `/etc/hosts` still names the nodes.
-    let server = client
-        .run(|| ("server", 80).to_socket_addrs())
-        .expect("a node name");
-    assert!(
-        server
-            .map(|a| a.ip())
-            .any(|ip| ip == net.node("server").ip())
-    );
+    node_name_resolves(net, "client", "server");
     // `dig` gets no server at all.
     let output = client
         .command("dig")

@@ -5,6 +5,7 @@
 //! - `harness_fixture`: running the `harness_fixture` binary and reading what it reports;
 //! - `host_state`: what a run could leave on the host, read from the host's side;
 //! - `libtest_output`: reading what a test binary printed in libtest's format;
+//! - `lookups`: name lookups inside a node, and what glibc says when they fail;
 //! - `programs`: running `ip` and `ping` inside nodes;
 //! - `seed`: the seed test's network and round trip, which `cargo xtask bench` times.
 
@@ -13,5 +14,6 @@ pub mod daemons;
 pub mod harness_fixture;
 pub mod host_state;
 pub mod libtest_output;
+pub mod lookups;
 pub mod programs;
 pub mod seed;
