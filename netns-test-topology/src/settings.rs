@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | `mtu` | `1280` | bytes | 68 to 65535 |
 //! | `rate` | `10mbit`, `1.5mbit`, `512kbit` | `bit`, `kbit`, `mbit`, `gbit` (powers of 1000) per second | 1kbit to 32gbit |
-//! | `delay` | `50ms`, `1.5ms`, `200us`, `1s` | `us`, `ms`, `s`, `m` (the grammar of every duration) | 1us to 60s |
+//! | `delay` | `50ms`, `1.5ms`, `200us`, `1s`, `0ms` | `us`, `ms`, `s`, `m` (the grammar of every duration) | 0 to 60s |
 //! | `loss` | `1%`, `0.5%` | percent, up to four decimals | 0.0001% to 100% |
 //!
 //! Byte rates (`bps`, `kbps`, `mbps`, `gbps`) are refused: `tc` reads `mbps` as *megabytes* per
@@ -101,6 +101,9 @@ impl fmt::Display for Rate {
 
 impl fmt::Display for Delay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("0ms");
+        }
         write_scaled(f, self.0, &[(1_000_000, "s"), (1_000, "ms")], "us")
     }
 }
@@ -226,12 +229,14 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
 }
 
 /// Reads a delay in microseconds: `50ms`, `1.5ms`, `200us`, `1s`, in the grammar of every
-/// duration (see [`duration`](crate::duration)).
+/// duration (see [`duration`](crate::duration)). `0ms` is a delay too: no time added, but the
+/// link is impaired from the start (on a kernel without netem, the relay carries it, so that a
+/// delay set at run time can take effect).
 pub fn parse_delay(text: &str) -> Result<u64, String> {
     let micros = crate::duration::parse_micros(text, "delay=50ms")?;
-    if !(1..=MAX_DELAY_US).contains(&micros) {
+    if micros > MAX_DELAY_US {
         return Err(format!(
-            "`delay={text}` is out of range: a delay is 1us to {} in whole microseconds",
+            "`delay={text}` is out of range: a delay is 0 to {} in whole microseconds",
             Delay(MAX_DELAY_US)
         ));
     }
@@ -307,7 +312,8 @@ mod tests {
         assert_eq!(parse_delay("1s"), Ok(1_000_000));
         assert_eq!(parse_delay("0.5m"), Ok(30_000_000));
         assert!(parse_delay("50").unwrap_err().contains("needs a unit"));
-        assert!(parse_delay("0ms").unwrap_err().contains("1us to 60s"));
+        assert_eq!(parse_delay("0ms"), Ok(0));
+        assert!(parse_delay("61s").unwrap_err().contains("0 to 60s"));
         assert!(parse_delay("61s").unwrap_err().contains("out of range"));
         assert!(
             parse_delay("1.5us")
@@ -345,6 +351,7 @@ mod tests {
         assert_eq!(Delay(50_000).to_string(), "50ms");
         assert_eq!(Delay(1_500).to_string(), "1.5ms");
         assert_eq!(Delay(999).to_string(), "999us");
+        assert_eq!(Delay(0).to_string(), "0ms");
         assert_eq!(Loss(5_000).to_string(), "0.5%");
         assert_eq!(Loss(1_000_000).to_string(), "100%");
         for rate in ["10mbit", "1.5mbit", "1234.567kbit", "32gbit", "1kbit"] {

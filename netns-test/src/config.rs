@@ -11,6 +11,7 @@
 //! | [`KEEP_ENV`] | a failed test keeps its network up for the user to enter | `1` (anything but `0` or nothing) |
 //! | [`CAPTURE_ENV`] | the packet capture of every test of the run | `off`, `on-failure`, `always`, each but `off` with `,both-ends` |
 //! | [`ARTIFACTS_ENV`] | where failed tests leave their folders | a directory |
+//! | [`IMPAIR_ENV`] | what carries `delay=` and `loss=` | `auto` (default: netem if the kernel has it, else the relay), `netem`, `relay` |
 //!
 //! Two more variables are the harness's own word to the test process it starts, not knobs:
 //! which test to run ([`CHILD_ENV`]) and its time limit ([`LIMIT_ENV`]).
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::failure::CaptureMode;
+use crate::kernel::relay::Choice;
 
 /// The environment variable that gives every test without a `timeout = "..."` a time limit:
 /// `NETNS_TEST_TIMEOUT=30s` (any duration: `500ms`, `1.5s`, `2m`).
@@ -39,6 +41,13 @@ pub const CAPTURE_ENV: &str = "NETNS_TEST_CAPTURE";
 /// The environment variable that chooses the base folder of the artifacts:
 /// `NETNS_TEST_ARTIFACTS=<dir>` puts a failed test's folder at `<dir>/<binary>/<test>/`.
 pub const ARTIFACTS_ENV: &str = "NETNS_TEST_ARTIFACTS";
+
+/// The environment variable that chooses what carries `delay=` and `loss=`:
+/// `NETNS_TEST_IMPAIR=auto|netem|relay`. `auto` (the default) uses the kernel's netem where it
+/// has it and the userspace relay where it does not; `relay` forces the relay even where netem
+/// exists (so that both paths can be tested on one machine); `netem` forces netem, and fails
+/// every test that needs it on a kernel without it.
+pub const IMPAIR_ENV: &str = "NETNS_TEST_IMPAIR";
 
 /// The environment variable that tells a re-executed test binary which test to run inside its
 /// sandbox.
@@ -74,6 +83,8 @@ pub(crate) struct Config {
     pub(crate) artifacts: Option<PathBuf>,
     /// [`REEXEC_ENV`]: every test re-executes the binary, even one run alone.
     pub(crate) reexec: bool,
+    /// [`IMPAIR_ENV`], or why it cannot be read (which fails every test that builds a network).
+    pub(crate) impair: Result<Choice, String>,
 }
 
 impl Config {
@@ -87,6 +98,7 @@ impl Config {
             capture: read_capture(std::env::var(CAPTURE_ENV)),
             artifacts: var(ARTIFACTS_ENV).map(PathBuf::from),
             reexec: var(REEXEC_ENV).is_some_and(|value| value != "0"),
+            impair: read_impair(std::env::var(IMPAIR_ENV)),
         }
     }
 
@@ -145,6 +157,15 @@ fn read_timeout(value: Result<String, std::env::VarError>) -> Result<Option<Dura
         Err(std::env::VarError::NotUnicode(_)) => Err(format!(
             "{TIMEOUT_ENV} is not valid UTF-8: write a duration such as `30s`"
         )),
+    }
+}
+
+fn read_impair(value: Result<String, std::env::VarError>) -> Result<Choice, String> {
+    match value {
+        Ok(text) => {
+            Choice::parse(Some(&text)).map_err(|message| format!("{IMPAIR_ENV}: {message}"))
+        }
+        Err(_) => Ok(Choice::Auto),
     }
 }
 
@@ -231,6 +252,20 @@ mod tests {
     }
 
     #[test]
+    fn the_impairment_path_is_auto_unless_asked() {
+        assert_eq!(
+            read_impair(Err(std::env::VarError::NotPresent)),
+            Ok(Choice::Auto)
+        );
+        assert_eq!(read_impair(Ok("relay".into())), Ok(Choice::Relay));
+        let error = read_impair(Ok("tc".into())).unwrap_err();
+        assert!(
+            error.starts_with("NETNS_TEST_IMPAIR: `tc` is not"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn timeouts_take_every_duration_and_say_what_is_wrong() {
         assert_eq!(
             read_timeout(Ok("1.5s".into())),
@@ -255,6 +290,7 @@ mod tests {
             capture,
             artifacts: None,
             reexec: false,
+            impair: Ok(Choice::Auto),
         };
         assert_eq!(
             config(Ok(None)).capture_mode(CaptureMode::OnFailure),
