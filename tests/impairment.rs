@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use netns_test::{Net, Node, netns_test};
 
@@ -28,6 +28,45 @@ fn rtts(node: &Node, to: &str, count: u32) -> Vec<f64> {
         .collect()
 }
 
+/// Makes `from` and `to` know each other's MAC addresses for good (a permanent neighbour
+/// entry each way), so that a measurement sends no ARP request, which a lossy link could lose
+/// and leave the neighbour unresolved for seconds.
+fn resolve(net: &Net, from: &str, to: &str) {
+    let mac = |node: &str| {
+        let output = net
+            .node(node)
+            .command("ip")
+            .args(["-o", "link", "show", "eth0"])
+            .output();
+        let text = String::from_utf8_lossy(&output.expect("ip link").stdout).into_owned();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let at = words
+            .iter()
+            .position(|w| *w == "link/ether")
+            .expect("a MAC address");
+        words[at + 1].to_string()
+    };
+    for (here, there) in [(from, to), (to, from)] {
+        let ip = net.node(there).ip().to_string();
+        let status = net
+            .node(here)
+            .command("ip")
+            .args([
+                "neigh",
+                "replace",
+                &ip,
+                "lladdr",
+                &mac(there),
+                "dev",
+                "eth0",
+            ])
+            .args(["nud", "permanent"])
+            .status()
+            .expect("ip neigh");
+        assert!(status.success(), "cannot add {there}'s address to {here}");
+    }
+}
+
 fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -35,13 +74,10 @@ fn median(values: &[f64]) -> f64 {
 }
 
 /// What `count` UDP datagrams numbered 0.. sent from `from` to `to` look like on arrival: the
-/// sequence numbers received, in the order they came. A ping first resolves the neighbours, so
-/// that no datagram waits for ARP; the receiver reads while the sender sends.
+/// sequence numbers received, in the order they came. The neighbours are set first (see
+/// [`resolve`]); the receiver reads while the sender sends.
 fn udp_stream(net: &Net, from: &str, to: &str, count: u32) -> Vec<u32> {
-    assert!(
-        !rtts(net.node(from), to, 1).is_empty(),
-        "{from} cannot reach {to}"
-    );
+    resolve(net, from, to);
     let receiver = net
         .node(to)
         .run(|| UdpSocket::bind("0.0.0.0:9000").expect("bind"));
@@ -66,6 +102,45 @@ fn udp_stream(net: &Net, from: &str, to: &str, count: u32) -> Vec<u32> {
             if seq % 20 == 19 {
                 std::thread::sleep(Duration::from_millis(1));
             }
+        }
+    });
+    receiving.join().expect("the receiver")
+}
+
+/// The one-way delays of `count` datagrams from `from` to `to`, in milliseconds, of those that
+/// arrived: each carries the time it was sent (both nodes share the machine's clock).
+fn one_way_ms(net: &Net, from: &str, to: &str, count: u32) -> Vec<f64> {
+    resolve(net, from, to);
+    let receiver = net
+        .node(to)
+        .run(|| UdpSocket::bind("0.0.0.0:9001").expect("bind"));
+    let receiving = net.node(to).spawn(move || {
+        receiver
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .expect("timeout");
+        let mut delays = Vec::new();
+        let mut buffer = [0u8; 16];
+        while let Ok((len, _)) = receiver.recv_from(&mut buffer) {
+            assert_eq!(len, 16, "a datagram of {len} bytes");
+            let sent = u128::from_be_bytes(buffer);
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            delays.push((now - sent) as f64 / 1e6);
+        }
+        delays
+    });
+    let target = format!("{to}:9001");
+    net.node(from).run(|| {
+        let socket = UdpSocket::bind("0.0.0.0:0").expect("bind");
+        for _ in 0..count {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            socket.send_to(&now.to_be_bytes(), &target).expect("send");
+            std::thread::sleep(Duration::from_millis(2));
         }
     });
     receiving.join().expect("the receiver")
@@ -182,6 +257,88 @@ fn the_relay_is_no_node(net: &Net) {
     let links = net.node("a").command("ip").args(["-o", "link"]).output();
     let links = String::from_utf8_lossy(&links.expect("ip link").stdout).into_owned();
     assert_eq!(links.lines().count(), 2, "{links}");
+}
+
+#[netns_test(topology = "a -- b [delay=30ms/1ms]")]
+fn each_direction_has_its_own_delay(net: &Net) {
+    let there = one_way_ms(net, "a", "b", 20);
+    let back = one_way_ms(net, "b", "a", 20);
+    assert!(there.len() >= 18 && back.len() >= 18, "{there:?} {back:?}");
+    assert!(
+        median(&there) >= 29.0 && median(&there) < 60.0,
+        "a to b: {there:?}"
+    );
+    assert!(
+        median(&back) >= 0.9 && median(&back) < 15.0,
+        "b to a: {back:?}"
+    );
+}
+
+#[netns_test(topology = "a -- b [delay=10ms, jitter=5ms]")]
+fn jitter_spreads_the_delay(net: &Net) {
+    let delays = one_way_ms(net, "a", "b", 100);
+    assert!(delays.len() >= 95, "{delays:?}");
+    let least = delays.iter().copied().fold(f64::INFINITY, f64::min);
+    let most = delays.iter().copied().fold(0.0, f64::max);
+    // Uniform in 5..15 ms: over 100 draws both ends are reached within a couple of ms.
+    assert!((4.9..8.0).contains(&least), "least {least}: {delays:?}");
+    assert!((12.0..40.0).contains(&most), "most {most}: {delays:?}");
+}
+
+#[netns_test(topology = "a -- b [duplicate=10%]")]
+fn duplicate_sends_about_the_share_set_twice(net: &Net) {
+    let received = udp_stream(net, "a", "b", 2000);
+    let twice = received.len() - 2000;
+    assert!((120..=300).contains(&twice), "{twice} duplicates of 2000");
+    let mut unique = received.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 2000, "a datagram was lost");
+}
+
+#[netns_test(topology = "a -- b [delay=10ms, reorder=20%]")]
+fn reorder_sends_about_the_share_set_ahead(net: &Net) {
+    let received = udp_stream(net, "a", "b", 2000);
+    assert_eq!(received.len(), 2000, "a datagram was lost");
+    let mut highest = 0;
+    let mut late = 0;
+    for &seq in &received {
+        if seq < highest {
+            late += 1;
+        }
+        highest = highest.max(seq);
+    }
+    // About 400 datagrams overtake the ones delayed before them; each pushes several late.
+    assert!(late >= 200, "only {late} of 2000 arrived after a later one");
+}
+
+#[netns_test(topology = "a -- b [loss=10%, burst=5]")]
+fn bursty_loss_loses_in_runs(net: &Net) {
+    let received = udp_stream(net, "a", "b", 2000);
+    let lost = 2000 - received.len();
+    // Bursts make the count vary about three times as much as independent losses.
+    assert!((60..=400).contains(&lost), "lost {lost} of 2000");
+    let runs = received
+        .windows(2)
+        .filter(|w| w[1] > w[0] + 1)
+        .count()
+        .max(1);
+    let mean = lost as f64 / runs as f64;
+    // Independent losses of 10% come in runs of 1.1 on average; bursts of 5 here.
+    assert!(mean >= 2.5, "{lost} losses in {runs} runs");
+}
+
+#[netns_test(topology = "a -- b [corrupt=10%]")]
+fn corrupted_datagrams_fail_their_checksums(net: &Net) {
+    let received = udp_stream(net, "a", "b", 2000);
+    // A flipped bit anywhere in the IP or UDP header or payload fails a checksum, so the
+    // receiver drops the datagram: about 10% are missing, and none arrives altered.
+    let lost = 2000 - received.len();
+    assert!((120..=300).contains(&lost), "lost {lost} of 2000");
+    assert!(
+        received.iter().all(|&seq| seq < 2000),
+        "an altered datagram arrived"
+    );
 }
 
 netns_test::main!();

@@ -175,6 +175,15 @@ mod validate;
 ///   | `rate=10mbit` | what each end sends, at most (a `tbf` qdisc per end) | `bit`, `kbit`, `mbit`, `gbit` per second, powers of 1000; decimals allowed (`1.5mbit`) | 1kbit to 32gbit |
 ///   | `delay=50ms` | added to every packet each end sends (a round trip gets it twice) | `us`, `ms`, `s` | 0 to 60s |
 ///   | `loss=1%` | the share of packets each end drops | percent, up to four decimals | 0.0001% to 100% |
+///   | `jitter=5ms` | the delay varies uniformly within this much either side, never below 0 | a duration | 0 to 60s |
+///   | `burst=4` | with `loss`, losses come in bursts this long on average (Gilbert-Elliott: a good state that loses nothing, a bad one that loses all) | packets | 1 to 1000 |
+///   | `duplicate=1%` | the share of packets sent twice | percent | 0% to 100% |
+///   | `reorder=25%` | the share of packets that skip the delay, overtaking those before them (needs a `delay`) | percent | 0% to 100% |
+///   | `corrupt=0.1%` | the share of packets with one bit flipped after the Ethernet header (checksums then catch it) | percent | 0% to 100% |
+///
+///   Every impairment (`delay` to `corrupt`) takes one value for both directions or two,
+///   `x/y`: `x` for what the left end of `a -- b` sends, `y` for what `b` sends, so
+///   `client -- isp [delay=40ms/10ms, loss=1%/0%]` has a slow, lossy uplink.
 ///
 ///   `delay` and `loss` use a `netem` qdisc where the kernel has `sch_netem`, and elsewhere a
 ///   relay: the link becomes two veth pairs through a hidden namespace where one thread per test

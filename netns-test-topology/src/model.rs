@@ -35,8 +35,11 @@ use crate::syntax::Role;
 ///            | "ipv6" "=" ( "on" | "off" )            (options only)
 ///            | "mtu" "=" bytes                        (68 to 65535, as in `mtu=1280`)
 ///            | "rate" "=" number ( "bit" | "kbit" | "mbit" | "gbit" )  (`rate=10mbit`)
-///            | "delay" "=" number ( "us" | "ms" | "s" )                (`delay=50ms`)
-///            | "loss" "=" number "%"                  (`loss=0.5%`)
+///            | "loss" "=" shares                      (`loss=0.5%`, `loss=1%/0%`)
+///            | "delay" "=" durations                   (`delay=40ms/10ms`: left end, right end)
+///            | "jitter" "=" durations                  (`jitter=5ms`)
+///            | "burst" "=" packets                     (`burst=4`, with `loss`)
+///            | ( "duplicate" | "reorder" | "corrupt" ) "=" shares  (`reorder=25%`)
 /// name       = letter { letter | digit | "_" | "-" }  (ASCII, at most 15 bytes)
 /// ```
 ///

@@ -1,4 +1,5 @@
-//! Link settings: `mtu=`, `rate=`, `delay=` and `loss=`, their units, and their canonical text.
+//! Link settings: `mtu=`, `rate=`, and the impairments `delay=`, `jitter=`, `loss=`, `burst=`,
+//! `duplicate=`, `reorder=`, `corrupt=`, their units, and their canonical text.
 //!
 //! Each value is read here, at parse time (so a bad one is a compile error on the topology
 //! string), into an integer in the unit the kernel wants, and printed back in the shortest exact
@@ -10,6 +11,12 @@
 //! | `rate` | `10mbit`, `1.5mbit`, `512kbit` | `bit`, `kbit`, `mbit`, `gbit` (powers of 1000) per second | 1kbit to 32gbit |
 //! | `delay` | `50ms`, `1.5ms`, `200us`, `1s`, `0ms` | `us`, `ms`, `s`, `m` (the grammar of every duration) | 0 to 60s |
 //! | `loss` | `1%`, `0.5%` | percent, up to four decimals | 0.0001% to 100% |
+//! | `jitter` | `5ms` | a duration | 0 to 60s |
+//! | `burst` | `4` | packets lost in a row, on average (with `loss`) | 1 to 1000 |
+//! | `duplicate`, `reorder`, `corrupt` | `1%` | percent, up to four decimals | 0% to 100% |
+//!
+//! Each impairment takes one value for both directions or two, `ab/ba`: `delay=50ms/5ms` delays
+//! what the left end of `a -- b` sends by 50 ms and what `b` sends by 5 ms.
 //!
 //! Byte rates (`bps`, `kbps`, `mbps`, `gbps`) are refused: `tc` reads `mbps` as *megabytes* per
 //! second, which is a classic way to get a link eight times faster than meant.
@@ -33,17 +40,86 @@ const MAX_DELAY_US: u64 = 60_000_000;
 /// A loss of 100%, in millionths.
 const ALL_LOST: u32 = 1_000_000;
 
-/// The settings of one link, applied to both of its ends. `None` leaves the kernel's default.
+/// A value for each direction of a link: `ab` for what the left end of `a -- b` sends (towards
+/// `b`), `ba` for what `b` sends. Written `20ms` (both the same) or `20ms/5ms` (`ab/ba`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Directed<T> {
+    /// What the left end sends.
+    pub ab: T,
+    /// What the right end sends.
+    pub ba: T,
+}
+
+impl<T: Copy> Directed<T> {
+    /// The same value both ways.
+    pub fn both(value: T) -> Directed<T> {
+        Directed {
+            ab: value,
+            ba: value,
+        }
+    }
+
+    /// The value for what end `b` of the link sends if `from_b`, else for what `a` sends.
+    pub fn from(&self, from_b: bool) -> T {
+        if from_b { self.ba } else { self.ab }
+    }
+}
+
+/// `20ms`, or `20ms/5ms` when the directions differ, with `show` writing one value.
+fn write_directed<T: Copy + PartialEq>(
+    f: &mut fmt::Formatter<'_>,
+    value: Directed<T>,
+    show: impl Fn(T) -> String,
+) -> fmt::Result {
+    if value.ab == value.ba {
+        f.write_str(&show(value.ab))
+    } else {
+        write!(f, "{}/{}", show(value.ab), show(value.ba))
+    }
+}
+
+/// Reads `x` or `x/y` with `parse`: the same value both ways, or one per direction.
+pub fn parse_directed<T: Copy>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Directed<T>, String> {
+    match text.split_once('/') {
+        None => parse(text).map(Directed::both),
+        Some((ab, ba)) if ba.contains('/') || ab.is_empty() || ba.is_empty() => Err(format!(
+            "`{text}` is not one value or two: write `x` for both directions or `x/y`, `x` for \
+             what the left end sends and `y` for what the right end sends"
+        )),
+        Some((ab, ba)) => Ok(Directed {
+            ab: parse(ab)?,
+            ba: parse(ba)?,
+        }),
+    }
+}
+
+/// The settings of one link. `None` leaves the kernel's default. The impairments (`delay`,
+/// `jitter`, `loss`, `burst`, `duplicate`, `reorder`, `corrupt`) have a value per direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LinkSettings {
     /// `mtu=`: the MTU of both ends, in bytes.
     pub mtu: Option<u32>,
     /// `rate=`: the most each end sends, in bits per second (a token bucket on each end).
     pub rate: Option<u64>,
-    /// `delay=`: added to every packet each end sends, in microseconds (netem).
-    pub delay_us: Option<u64>,
-    /// `loss=`: the share of packets each end drops, in millionths (netem).
-    pub loss_ppm: Option<u32>,
+    /// `delay=`: added to every packet, in microseconds.
+    pub delay_us: Option<Directed<u64>>,
+    /// `jitter=`: the delay varies uniformly within this much either side of `delay`, in
+    /// microseconds (never below zero).
+    pub jitter_us: Option<Directed<u64>>,
+    /// `loss=`: the share of packets dropped, in millionths.
+    pub loss_ppm: Option<Directed<u32>>,
+    /// `burst=`: with `loss=`, losses come in bursts of this many packets on average (a
+    /// Gilbert-Elliott model), rather than one by one.
+    pub burst: Option<Directed<u32>>,
+    /// `duplicate=`: the share of packets sent twice, in millionths.
+    pub duplicate_ppm: Option<Directed<u32>>,
+    /// `reorder=`: the share of packets sent at once, ahead of the delayed ones, in millionths.
+    pub reorder_ppm: Option<Directed<u32>>,
+    /// `corrupt=`: the share of packets with one bit flipped, in millionths.
+    pub corrupt_ppm: Option<Directed<u32>>,
 }
 
 impl LinkSettings {
@@ -53,8 +129,14 @@ impl LinkSettings {
     }
 
     /// `key=value` for each setting, in the order of the language (`mtu`, `rate`, `delay`,
-    /// `loss`), as the topology text would write them.
+    /// `jitter`, `loss`, `burst`, `duplicate`, `reorder`, `corrupt`), as the topology text would write them.
     pub fn entries(&self) -> Vec<String> {
+        struct Show<T>(Directed<T>, fn(T) -> String);
+        impl<T: Copy + PartialEq> fmt::Display for Show<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_directed(f, self.0, self.1)
+            }
+        }
         let mut entries = Vec::new();
         if let Some(mtu) = self.mtu {
             entries.push(format!("mtu={mtu}"));
@@ -62,13 +144,40 @@ impl LinkSettings {
         if let Some(rate) = self.rate {
             entries.push(format!("rate={}", Rate(rate)));
         }
-        if let Some(delay) = self.delay_us {
-            entries.push(format!("delay={}", Delay(delay)));
+        let delay = |us: u64| Delay(us).to_string();
+        let share = |ppm: u32| Loss(ppm).to_string();
+        if let Some(value) = self.delay_us {
+            entries.push(format!("delay={}", Show(value, delay)));
         }
-        if let Some(loss) = self.loss_ppm {
-            entries.push(format!("loss={}", Loss(loss)));
+        if let Some(value) = self.jitter_us {
+            entries.push(format!("jitter={}", Show(value, delay)));
+        }
+        if let Some(value) = self.loss_ppm {
+            entries.push(format!("loss={}", Show(value, share)));
+        }
+        if let Some(value) = self.burst {
+            entries.push(format!("burst={}", Show(value, |n: u32| n.to_string())));
+        }
+        if let Some(value) = self.duplicate_ppm {
+            entries.push(format!("duplicate={}", Show(value, share)));
+        }
+        if let Some(value) = self.reorder_ppm {
+            entries.push(format!("reorder={}", Show(value, share)));
+        }
+        if let Some(value) = self.corrupt_ppm {
+            entries.push(format!("corrupt={}", Show(value, share)));
         }
         entries
+    }
+
+    /// Whether any impairment (`delay`, `jitter`, `loss`, `duplicate`, `reorder`) is set.
+    pub fn impairs(&self) -> bool {
+        self.delay_us.is_some()
+            || self.jitter_us.is_some()
+            || self.loss_ppm.is_some()
+            || self.duplicate_ppm.is_some()
+            || self.reorder_ppm.is_some()
+            || self.corrupt_ppm.is_some()
     }
 }
 
@@ -262,6 +371,68 @@ pub fn parse_loss(text: &str) -> Result<u32, String> {
     }
 }
 
+/// Reads a share of packets in millionths, `0%` allowed: `1%`, `0.5%` (`duplicate=`,
+/// `reorder=`), with `key` for the message.
+fn parse_share(text: &str, key: &str) -> Result<u32, String> {
+    let Some(number) = text.strip_suffix('%') else {
+        return Err(format!(
+            "`{text}` is not a share of packets: write a percentage, as in `{key}=1%`"
+        ));
+    };
+    match scaled(number, 4) {
+        Some(ppm) if ppm <= u64::from(ALL_LOST) => Ok(ppm as u32),
+        Some(_) => Err(format!("`{key}={text}` is out of range: it is 0% to 100%")),
+        None => Err(format!(
+            "`{text}` is not a share of packets: write a percentage with at most four \
+             decimals, as in `{key}=0.5%`"
+        )),
+    }
+}
+
+/// Reads a duplicated share: `1%`.
+pub fn parse_duplicate(text: &str) -> Result<u32, String> {
+    parse_share(text, "duplicate")
+}
+
+/// Reads a corrupted share: `0.1%`.
+pub fn parse_corrupt(text: &str) -> Result<u32, String> {
+    parse_share(text, "corrupt")
+}
+
+/// Reads a reordered share: `25%`.
+pub fn parse_reorder(text: &str) -> Result<u32, String> {
+    parse_share(text, "reorder")
+}
+
+/// Reads a jitter in microseconds, in the grammar of every duration: `5ms`.
+pub fn parse_jitter(text: &str) -> Result<u64, String> {
+    let micros = crate::duration::parse_micros(text, "jitter=5ms")?;
+    if micros > MAX_DELAY_US {
+        return Err(format!(
+            "`jitter={text}` is out of range: a jitter is 0 to {}",
+            Delay(MAX_DELAY_US)
+        ));
+    }
+    Ok(micros)
+}
+
+/// The longest mean loss burst, in packets.
+const MAX_BURST: u32 = 1000;
+
+/// Reads a mean loss burst in packets: `4` (1 to 1000).
+pub fn parse_burst(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if (1..=MAX_BURST).contains(&n) => Ok(n),
+        Ok(_) => Err(format!(
+            "`burst={text}` is out of range: a mean burst is 1 to {MAX_BURST} packets"
+        )),
+        Err(_) => Err(format!(
+            "`{text}` is not a burst: write the mean number of packets lost in a row, as in \
+             `loss=2%, burst=4`"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,6 +514,50 @@ mod tests {
     }
 
     #[test]
+    fn directions_are_one_value_or_two() {
+        assert_eq!(
+            parse_directed("20ms", parse_delay),
+            Ok(Directed::both(20_000))
+        );
+        assert_eq!(
+            parse_directed("20ms/5ms", parse_delay),
+            Ok(Directed {
+                ab: 20_000,
+                ba: 5_000
+            })
+        );
+        assert!(
+            parse_directed("20ms/", parse_delay)
+                .unwrap_err()
+                .contains("not one value or two")
+        );
+        assert!(
+            parse_directed("1ms/2ms/3ms", parse_delay)
+                .unwrap_err()
+                .contains("`x/y`")
+        );
+        assert!(
+            parse_directed("1%/5", parse_loss)
+                .unwrap_err()
+                .contains("percentage")
+        );
+        assert_eq!(Directed { ab: 1, ba: 2 }.from(true), 2);
+    }
+
+    #[test]
+    fn shares_jitters_and_bursts_have_their_units() {
+        assert_eq!(parse_duplicate("1%"), Ok(10_000));
+        assert_eq!(parse_reorder("0%"), Ok(0));
+        assert!(parse_reorder("101%").unwrap_err().contains("0% to 100%"));
+        assert!(parse_duplicate("1").unwrap_err().contains("`duplicate=1%`"));
+        assert_eq!(parse_jitter("5ms"), Ok(5_000));
+        assert!(parse_jitter("5").unwrap_err().contains("needs a unit"));
+        assert_eq!(parse_burst("4"), Ok(4));
+        assert!(parse_burst("0").unwrap_err().contains("1 to 1000"));
+        assert!(parse_burst("4ms").unwrap_err().contains("not a burst"));
+    }
+
+    #[test]
     fn values_print_as_they_parse() {
         assert_eq!(Rate(10_000_000).to_string(), "10mbit");
         assert_eq!(Rate(1_500_000).to_string(), "1.5mbit");
@@ -363,13 +578,29 @@ mod tests {
         let all = LinkSettings {
             mtu: Some(1280),
             rate: Some(1_000_000),
-            delay_us: Some(10_000),
-            loss_ppm: Some(10_000),
+            delay_us: Some(Directed::both(10_000)),
+            jitter_us: Some(Directed { ab: 1_000, ba: 0 }),
+            loss_ppm: Some(Directed::both(10_000)),
+            burst: Some(Directed::both(4)),
+            duplicate_ppm: Some(Directed { ab: 0, ba: 5_000 }),
+            reorder_ppm: Some(Directed::both(250_000)),
+            corrupt_ppm: Some(Directed::both(1_000)),
         };
         assert_eq!(
             all.entries(),
-            ["mtu=1280", "rate=1mbit", "delay=10ms", "loss=1%"]
+            [
+                "mtu=1280",
+                "rate=1mbit",
+                "delay=10ms",
+                "jitter=1ms/0ms",
+                "loss=1%",
+                "burst=4",
+                "duplicate=0%/0.5%",
+                "reorder=25%",
+                "corrupt=0.1%"
+            ]
         );
+        assert!(all.impairs());
         assert!(LinkSettings::default().is_empty());
     }
 }

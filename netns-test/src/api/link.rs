@@ -31,7 +31,7 @@ use crate::kernel::apply::{Awaited, Built, SWITCHES, Watch, wait_until_ready};
 use crate::kernel::netlink::{self, Socket};
 use crate::kernel::qdisc::{self, Shape};
 use crate::kernel::relay::{self, Choice, Direction, Relay};
-use crate::topology::{self, LinkSettings, MAX_MTU, MIN_MTU, NodePlan, Place, Plan};
+use crate::topology::{self, Directed, LinkSettings, MAX_MTU, MIN_MTU, NodePlan, Place, Plan};
 use crate::{Error, Net, Node, Result};
 
 /// Every link of a network and the namespaces of their ends, shared by [`Net`] and its nodes.
@@ -318,9 +318,9 @@ impl Wiring {
             Shape::of(&kernel(&new)),
         );
         if old_shape != new_shape {
-            for end in &self.wires[wire].ends {
+            for (end, from_b) in self.wires[wire].ends.iter().zip([false, true]) {
                 let mut socket = self.socket(end)?;
-                let message = new_shape.message(end.index);
+                let message = new_shape.message(end.index, from_b);
                 let (feature, what) = match &message {
                     Some(_) => (new_shape.feature(), new_shape.describe()),
                     None => (None, format!("removing {}", old_shape.describe())),
@@ -518,7 +518,8 @@ impl Link<'_> {
     pub fn set_delay(&self, delay: &str) -> Result<()> {
         let delay =
             topology::parse_delay(delay).map_err(|problem| Error::InvalidSetting { problem })?;
-        self.wiring.reshape(self.wire, |s| s.delay_us = Some(delay))
+        self.wiring
+            .reshape(self.wire, |s| s.delay_us = Some(Directed::both(delay)))
     }
 
     /// Removes the link's delay, if it has one.
@@ -536,7 +537,8 @@ impl Link<'_> {
     pub fn set_loss(&self, loss: &str) -> Result<()> {
         let loss =
             topology::parse_loss(loss).map_err(|problem| Error::InvalidSetting { problem })?;
-        self.wiring.reshape(self.wire, |s| s.loss_ppm = Some(loss))
+        self.wiring
+            .reshape(self.wire, |s| s.loss_ppm = Some(Directed::both(loss)))
     }
 
     /// Removes the link's loss, if it has one.

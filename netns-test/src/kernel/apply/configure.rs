@@ -112,8 +112,8 @@ pub(super) fn shape_links(plan: &Plan, layout: &Layout, spaces: &mut [Space]) ->
             Some(_) => Shape::of(&relay::kernel_part(&veth.settings)),
             None => Shape::of(&veth.settings),
         };
-        for (end, index) in [(&veth.a, a), (&veth.b, b)] {
-            let Some(message) = shape.message(index) else {
+        for (end, index, from_b) in [(&veth.a, a, false), (&veth.b, b, true)] {
+            let Some(message) = shape.message(index, from_b) else {
                 continue;
             };
             let space = match end.place {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
-use super::impair::{Direction, Fate, Random};
+use super::impair::{self, Direction, Fate, LossState, Random};
 use super::sys::{self, Batch, Event, Poll, Timer};
 use crate::kernel::netns;
 
@@ -34,7 +34,7 @@ const FIRST_SOCKET: u64 = 2;
 pub(crate) struct Counts {
     /// Frames sent on (each copy of a duplicate counts).
     pub(crate) relayed: u64,
-    /// Frames dropped because a setting said so (`loss=`).
+    /// Frames dropped because a setting said so (`loss=`, or `corrupt=` on an offloaded burst).
     pub(crate) dropped: u64,
     /// Frames the relay lost by itself: too large, a full queue, or a failed send.
     pub(crate) lost: u64,
@@ -170,6 +170,8 @@ struct Engine {
     /// The thread's copy of the settings, and the generation it was copied at.
     settings: Vec<[Direction; 2]>,
     generation: u64,
+    /// Per socket, the loss state of the direction it receives.
+    loss: Vec<LossState>,
     random: Random,
     /// The timer is set for this time.
     armed: Option<u64>,
@@ -197,6 +199,7 @@ impl Engine {
         let seed = sys::now_ns() ^ (u64::from(std::process::id()) << 32);
         Ok(Engine {
             queued: vec![0; sockets.len()],
+            loss: vec![LossState::default(); sockets.len()],
             sockets,
             poll,
             timer,
@@ -275,26 +278,34 @@ impl Engine {
                     shared.lost.fetch_add(1, Ordering::Relaxed);
                     continue;
                 };
-                let after_ns = match direction.fate(&mut self.random) {
-                    Fate::Drop => {
-                        shared.dropped.fetch_add(1, Ordering::Relaxed);
-                        continue;
+                let (after_ns, copies) =
+                    match direction.fate(&mut self.loss[from], &mut self.random) {
+                        Fate::Drop => {
+                            shared.dropped.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        Fate::Send { after_ns, copies } => (after_ns, copies),
+                    };
+                if direction.corrupts(&mut self.random) && !impair::corrupt(frame, &mut self.random)
+                {
+                    shared.dropped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                for _ in 0..copies {
+                    if after_ns == 0 && self.queued[out] == 0 {
+                        send(shared, self.sockets[out].as_fd(), frame);
+                    } else if self.queued[out] >= QUEUE_LIMIT {
+                        shared.lost.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        self.queued[out] += 1;
+                        self.seq += 1;
+                        self.heap.push(Reverse(Queued {
+                            due: now + after_ns,
+                            seq: self.seq,
+                            out,
+                            frame: frame.to_vec(),
+                        }));
                     }
-                    Fate::Send { after_ns } => after_ns,
-                };
-                if after_ns == 0 && self.queued[out] == 0 {
-                    send(shared, self.sockets[out].as_fd(), frame);
-                } else if self.queued[out] >= QUEUE_LIMIT {
-                    shared.lost.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    self.queued[out] += 1;
-                    self.seq += 1;
-                    self.heap.push(Reverse(Queued {
-                        due: now + after_ns,
-                        seq: self.seq,
-                        out,
-                        frame: frame.to_vec(),
-                    }));
                 }
             }
             if count < BATCH {

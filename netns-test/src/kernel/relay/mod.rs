@@ -1,4 +1,5 @@
-//! The relay: `delay=` and `loss=` on a kernel without `sch_netem`, in userspace, rootless.
+//! The relay: `delay=`, `loss=` and the other impairments on a kernel without `sch_netem`, in
+//! userspace, rootless.
 //!
 //! # What it is
 //!
@@ -10,6 +11,16 @@
 //! the link's impairment (`impair.rs`) has decided whether to drop it and how long to hold it.
 //! The node ends keep the names, indexes, addresses and MTU of a plain link, so everything
 //! else (run-time faults, captures, reports) sees the same interfaces.
+//!
+//! # What it does to a frame
+//!
+//! Per direction (`a` to `b`, `b` to `a`), in this order (`impair.rs`): loss (independent, or
+//! in bursts by a two-state Gilbert-Elliott model with `burst=`), corruption (one random bit
+//! after the Ethernet header, after completing a checksum the kernel left to do; an offloaded
+//! TCP burst cannot be corrupted without splitting it, so one picked for corruption is dropped
+//! instead, which TCP sees as a loss), duplication (sent twice), then the delay: `delay=`
+//! plus a uniform draw within `jitter=` either side (never below zero), or none for the
+//! `reorder=` share, which overtakes the frames before it.
 //!
 //! # Choices
 //!
@@ -38,7 +49,8 @@
 //! - **One thread per test, not per link**, woken by `epoll` on every socket, the timer, and an
 //!   `eventfd` that stops it (when the network is dropped) or says the settings changed
 //!   (`Link::set_delay` and friends, at run time).
-//! - **Which links.** A link is relayed when its topology gives it a `delay=` or `loss=`
+//! - **Which links.** A link is relayed when its topology gives it any impairment (`delay=`,
+//!   `jitter=`, `loss=`, `duplicate=`, `reorder=`, `corrupt=`)
 //!   (`delay=0ms` reserves the relay for a link that gets its delay only at run time). `rate=`
 //!   stays the kernel's `tbf` on the node ends, relayed or not.
 //! - **Which path** ([`Choice`], from `NETNS_TEST_IMPAIR`): `auto` (the default) asks the
@@ -66,7 +78,7 @@ pub(crate) use impair::Direction;
 
 use crate::kernel::netlink::{self, Socket};
 use crate::kernel::qdisc::Shape;
-use crate::topology::LinkSettings;
+use crate::topology::{Directed, LinkSettings};
 use crate::{Error, Result};
 
 /// Which path carries `delay=` and `loss=`: the `NETNS_TEST_IMPAIR` knob.
@@ -107,16 +119,16 @@ impl fmt::Display for Choice {
 
 /// Whether a link with `settings` needs netem or the relay.
 pub(crate) fn impairs(settings: &LinkSettings) -> bool {
-    settings.delay_us.is_some() || settings.loss_ppm.is_some()
+    settings.impairs()
 }
 
 /// What the kernel still does on a relayed link: everything but the impairment (`rate=` and
 /// `mtu=`).
 pub(crate) fn kernel_part(settings: &LinkSettings) -> LinkSettings {
     LinkSettings {
-        delay_us: None,
-        loss_ppm: None,
-        ..*settings
+        mtu: settings.mtu,
+        rate: settings.rate,
+        ..LinkSettings::default()
     }
 }
 
@@ -124,10 +136,10 @@ pub(crate) fn kernel_part(settings: &LinkSettings) -> LinkSettings {
 /// in (the relay's own, still empty, so nothing else sees it).
 pub(crate) fn netem_present(socket: &mut Socket) -> Result<bool> {
     let probe = Shape::Netem(LinkSettings {
-        delay_us: Some(0),
+        delay_us: Some(Directed::both(0)),
         ..LinkSettings::default()
     });
-    let Some(message) = probe.message(netlink::LOOPBACK_INDEX) else {
+    let Some(message) = probe.message(netlink::LOOPBACK_INDEX, false) else {
         return Ok(false);
     };
     socket.qdisc(
@@ -169,8 +181,8 @@ mod tests {
         let settings = LinkSettings {
             mtu: Some(1400),
             rate: Some(1_000_000),
-            delay_us: Some(1000),
-            loss_ppm: None,
+            delay_us: Some(Directed::both(1000)),
+            ..LinkSettings::default()
         };
         assert!(impairs(&settings));
         assert!(!impairs(&kernel_part(&settings)));
