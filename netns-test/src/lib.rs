@@ -155,7 +155,7 @@ mod sandbox;
 pub use api::AsyncTask;
 #[cfg(target_os = "linux")]
 pub use api::{Interface, Link, Net, Node};
-pub use config::{ARTIFACTS_ENV, CAPTURE_ENV, KEEP_ENV, TIMEOUT_ENV, UNSUPPORTED_ENV};
+pub use config::{ARTIFACTS_ENV, CAPTURE_ENV, IMPAIR_ENV, KEEP_ENV, TIMEOUT_ENV, UNSUPPORTED_ENV};
 pub use error::{Error, Result};
 pub use netns_test_macros::netns_test;
 #[cfg(all(not(target_os = "linux"), feature = "tokio"))]
