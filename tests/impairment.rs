@@ -328,6 +328,16 @@ fn bursty_loss_loses_in_runs(net: &Net) {
     assert!(mean >= 2.5, "{lost} losses in {runs} runs");
 }
 
+#[netns_test(topology = "phone -- sat [profile=satellite]")]
+fn the_satellite_profile_takes_half_a_second_a_round_trip(net: &Net) {
+    // Without waiting for ARP, which would cost one more round trip.
+    resolve(net, "phone", "sat");
+    let rtts = rtts(net.node("phone"), "sat", 3);
+    assert!(!rtts.is_empty(), "no answer");
+    let least = rtts.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!((557.0..700.0).contains(&least), "round trips: {rtts:?}");
+}
+
 #[netns_test(topology = "a -- b [corrupt=10%]")]
 fn corrupted_datagrams_fail_their_checksums(net: &Net) {
     let received = udp_stream(net, "a", "b", 2000);

@@ -16,7 +16,7 @@ struct AttributeKind {
 }
 
 /// Every attribute a chain may carry.
-const ATTRIBUTES: [AttributeKind; 12] = [
+const ATTRIBUTES: [AttributeKind; 13] = [
     AttributeKind {
         key: "subnet",
         example: "subnet=10.0.100.0/24",
@@ -102,6 +102,14 @@ const ATTRIBUTES: [AttributeKind; 12] = [
         set: |a, v| {
             a.link.corrupt_ppm = Some(directed(v, settings::parse_corrupt)?);
             Ok(())
+        },
+    },
+    AttributeKind {
+        key: "profile",
+        example: "profile=lte",
+        set: |a, v| {
+            settings::apply_profile(v.value, &mut a.link)
+                .map_err(|message| Diagnostic::new(v.span, message))
         },
     },
 ];

@@ -416,6 +416,52 @@ pub fn parse_jitter(text: &str) -> Result<u64, String> {
     Ok(micros)
 }
 
+/// The access networks `profile=` knows: name, what it models, and where the numbers come from.
+///
+/// Each profile reads the left end of `a -- b` as the user's device: the first value of a pair
+/// is its uplink. Rates are left out: `rate=` is one value for both directions here, and these
+/// networks are asymmetric; add one after the profile if a test needs it.
+pub const PROFILES: [(&str, &str, &str); 2] = [
+    (
+        "lte",
+        "delay=45ms, jitter=15ms/5ms, loss=0.2%: a 4G/LTE mobile link",
+        "Loadero's network conditions, row \"4G\" (latency 45 ms, jitter 5 ms incoming / 15 ms \
+         outgoing, packet loss 0.2%; its 100/50 Mbit/s left out). The table does not say whether \
+         its latency is one way; the profile takes it one way, a round trip of 90 ms",
+    ),
+    (
+        "satellite",
+        "delay=279ms: a geostationary satellite hop",
+        "RFC 2488 section 2: 279.0 ms of propagation for one ground-satellite-ground hop from the \
+         edge of the satellite's view (239.6 ms directly below it), a round trip of at least 558 ms; \
+         no loss or jitter given",
+    ),
+];
+
+/// Sets what profile `name` says (see [`PROFILES`]) in `settings`; settings written after it
+/// in the same list override it.
+pub fn apply_profile(name: &str, settings: &mut LinkSettings) -> Result<(), String> {
+    match name {
+        "lte" => {
+            settings.delay_us = Some(Directed::both(45_000));
+            settings.jitter_us = Some(Directed {
+                ab: 15_000,
+                ba: 5_000,
+            });
+            settings.loss_ppm = Some(Directed::both(2_000));
+        }
+        "satellite" => settings.delay_us = Some(Directed::both(279_000)),
+        _ => {
+            let names: Vec<String> = PROFILES.iter().map(|(n, ..)| format!("`{n}`")).collect();
+            return Err(format!(
+                "`{name}` is not a profile: the profiles are {}",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The longest mean loss burst, in packets.
 const MAX_BURST: u32 = 1000;
 
@@ -555,6 +601,31 @@ mod tests {
         assert_eq!(parse_burst("4"), Ok(4));
         assert!(parse_burst("0").unwrap_err().contains("1 to 1000"));
         assert!(parse_burst("4ms").unwrap_err().contains("not a burst"));
+    }
+
+    #[test]
+    fn profiles_set_their_documented_values() {
+        let mut settings = LinkSettings::default();
+        apply_profile("lte", &mut settings).unwrap();
+        assert_eq!(
+            settings.entries(),
+            ["delay=45ms", "jitter=15ms/5ms", "loss=0.2%"]
+        );
+        let mut settings = LinkSettings::default();
+        apply_profile("satellite", &mut settings).unwrap();
+        assert_eq!(settings.entries(), ["delay=279ms"]);
+        assert_eq!(
+            apply_profile("dialup", &mut settings).unwrap_err(),
+            "`dialup` is not a profile: the profiles are `lte`, `satellite`"
+        );
+        for (name, meaning, _) in PROFILES {
+            let mut settings = LinkSettings::default();
+            apply_profile(name, &mut settings).unwrap();
+            assert!(
+                meaning.starts_with(&settings.entries().join(", ")),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -244,13 +244,21 @@ fn impairment_mistakes() {
 }
 
 #[test]
+fn unknown_profiles() {
+    assert_errors(
+        "a -- b [profile=«wlan»]",
+        &["`wlan` is not a profile: the profiles are `lte`, `satellite`"],
+    );
+}
+
+#[test]
 fn unknown_attributes() {
     assert_errors(
         "a -- b [«subnt»=10.0.0.0/24]",
         &[
             "unknown attribute `subnt`: did you mean `subnet`? valid attributes: `subnet`, \
            `subnet6`, `ipv6`, `mtu`, `rate`, `delay`, `loss`, `jitter`, `burst`, `duplicate`, \
-           `reorder`, `corrupt`",
+           `reorder`, `corrupt`, `profile`",
         ],
     );
     assert_errors(
@@ -258,7 +266,7 @@ fn unknown_attributes() {
         &[
             "unknown attribute `wobble`; valid attributes: `subnet`, `subnet6`, `ipv6`, \
              `mtu`, `rate`, `delay`, `loss`, `jitter`, `burst`, `duplicate`, `reorder`, \
-             `corrupt`",
+             `corrupt`, `profile`",
         ],
     );
     assert_errors(
