@@ -216,6 +216,47 @@ fn a_tcp_bulk_transfer_crosses_a_delayed_lossy_link(net: &Net) {
     assert_eq!(tcp_transfer(net, "a", "b", bytes), bytes);
 }
 
+#[netns_test(topology = "client -- server [delay=20ms, loss=2%]")]
+fn an_http_exchange_crosses_a_delayed_lossy_link(net: &Net) {
+    let listener = net
+        .node("server")
+        .run(|| TcpListener::bind("0.0.0.0:8080").expect("bind"));
+    let body = vec![b'x'; 1 << 20];
+    let serving = net.node("server").spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).expect("read the request");
+            request.push(byte[0]);
+        }
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).expect("write the head");
+        stream.write_all(&body).expect("write the body");
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let url = format!("http://{}:8080/file", net.node("server").ip());
+    let output = net
+        .node("client")
+        .command("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{size_download}",
+        ])
+        .args(["--max-time", "60", &url])
+        .output()
+        .expect("run curl");
+    let request = serving.join().expect("the server");
+    assert!(request.starts_with("GET /file HTTP/1.1"), "{request}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "200 1048576");
+}
+
 #[netns_test(topology = "a -- r -- b [delay=1ms]")]
 fn arp_and_neighbour_discovery_cross_the_link(net: &Net) {
     // IPv4 needs ARP across the delayed link, IPv6 neighbour discovery (multicast).

@@ -462,6 +462,43 @@ pub fn apply_profile(name: &str, settings: &mut LinkSettings) -> Result<(), Stri
     Ok(())
 }
 
+/// Checks the settings of one attribute list together: `jitter` and `reorder` need a `delay`
+/// to act on, `burst` a `loss`.
+pub fn check_together(settings: &LinkSettings) -> Result<(), String> {
+    let needs = [
+        (
+            settings.jitter_us.is_some(),
+            settings.delay_us.is_some(),
+            "jitter",
+            "varies the delay",
+            "delay=20ms, jitter=5ms",
+        ),
+        (
+            settings.reorder_ppm.is_some(),
+            settings.delay_us.is_some(),
+            "reorder",
+            "lets packets skip the delay",
+            "delay=20ms, reorder=25%",
+        ),
+        (
+            settings.burst.is_some(),
+            settings.loss_ppm.is_some(),
+            "burst",
+            "groups the losses",
+            "loss=2%, burst=4",
+        ),
+    ];
+    for (given, with, key, what, example) in needs {
+        if given && !with {
+            let other = example.split('=').next().unwrap_or_default();
+            return Err(format!(
+                "`{key}=` {what}, and this list has no `{other}=`: write both, as in `[{example}]`"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The longest mean loss burst, in packets.
 const MAX_BURST: u32 = 1000;
 

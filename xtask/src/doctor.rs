@@ -183,6 +183,7 @@ const TOOLS: &[(&str, &str, &str)] = &[
     ("tc", "iproute2", "qdiscs: rate limits, delay, loss"),
     ("nft", "nftables", "firewall rules inside nodes"),
     ("ping", "iputils-ping", "reachability checks"),
+    ("curl", "curl", "an HTTP exchange through an impaired link"),
     ("tshark", "tshark", "packet captures"),
     ("nsenter", "util-linux", "entering a node from a shell"),
     (

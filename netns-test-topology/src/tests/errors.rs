@@ -244,6 +244,32 @@ fn impairment_mistakes() {
 }
 
 #[test]
+fn impairments_that_need_another() {
+    assert_errors(
+        "a -- b «[jitter=5ms]»",
+        &[
+            "`jitter=` varies the delay, and this list has no `delay=`: write both, as in \
+           `[delay=20ms, jitter=5ms]`",
+        ],
+    );
+    assert_errors(
+        "a -- b «[reorder=25%]»",
+        &[
+            "`reorder=` lets packets skip the delay, and this list has no `delay=`: write both, \
+           as in `[delay=20ms, reorder=25%]`",
+        ],
+    );
+    assert_errors(
+        "a -- b «[burst=4]»",
+        &[
+            "`burst=` groups the losses, and this list has no `loss=`: write both, as in \
+           `[loss=2%, burst=4]`",
+        ],
+    );
+    assert!(Topology::parse("a -- b [profile=satellite, reorder=10%]").is_ok());
+}
+
+#[test]
 fn unknown_profiles() {
     assert_errors(
         "a -- b [profile=«wlan»]",
