@@ -71,9 +71,12 @@ use crate::syntax::Role;
 ///   `[ipv6=off]` leaves IPv6 out (no global IPv6 address, route or name).
 /// - **Link settings** apply to both ends of each link of their chain (on a link to a switch,
 ///   the node's interface and the bridge port): `mtu` in bytes; `rate` in bits per second, in
-///   powers of 1000 (a `tbf` token bucket on each end, so each direction is limited); `delay`
-///   and `loss` with a `netem` qdisc on each end (so a round trip sees the delay twice), which
-///   some kernels lack: the test then fails with `this kernel lacks sch_netem`. Byte rates
+///   powers of 1000 (a `tbf` token bucket on each end, so each direction is limited); the
+///   impairments (`delay`, `jitter`, `loss`, `burst`, `duplicate`, `reorder`, `corrupt`, or a
+///   `profile` of them) act on what each end sends (so a round trip sees the delay twice), one
+///   value for both directions or `x/y` (`x` for what the left end sends), by the kernel's
+///   netem where it has it and a userspace relay where it does not. `jitter` and `reorder`
+///   need a `delay` in the same list, `burst` a `loss`. Byte rates
 ///   (`mbps`) are refused, since `tc` reads them as bytes per second. Decimals are allowed
 ///   (`1.5mbit`, `0.5%`).
 /// - **Roles.** A node with two or more links is a router, and a node with fewer is a host,
