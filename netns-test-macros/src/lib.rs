@@ -137,7 +137,7 @@ mod validate;
 /// [ipv6=off]                                   no IPv6 in this network (on a line of its own)
 /// [ipv4=off]                                   no IPv4: an IPv6-only network (likewise)
 /// a -- b [mtu=1280, rate=10mbit]               link settings, on both ends of each link
-/// a -- b [delay=50ms, loss=0.5%]               netem (where the kernel has it)
+/// a -- b [delay=50ms, loss=0.5%]               netem, or a userspace relay where the kernel lacks it
 /// host -- ns1                                  `host` is the namespace the body starts in
 /// # a comment                                  to the end of the line
 /// ```
@@ -186,15 +186,29 @@ mod validate;
 ///   |---|---|---|---|
 ///   | `mtu=1280` | the MTU of both ends | bytes | 68 to 65535 |
 ///   | `rate=10mbit` | what each end sends, at most (a `tbf` qdisc per end) | `bit`, `kbit`, `mbit`, `gbit` per second, powers of 1000; decimals allowed (`1.5mbit`) | 1kbit to 32gbit |
-///   | `delay=50ms` | added to every packet each end sends (a round trip gets it twice) | `us`, `ms`, `s` | 1us to 60s |
+///   | `delay=50ms` | added to every packet each end sends (a round trip gets it twice) | `us`, `ms`, `s` | 0 to 60s |
 ///   | `loss=1%` | the share of packets each end drops | percent, up to four decimals | 0.0001% to 100% |
+///   | `jitter=5ms` | the delay varies uniformly within this much either side, never below 0 | a duration | 0 to 60s |
+///   | `burst=4` | with `loss`, losses come in bursts this long on average (Gilbert-Elliott: a good state that loses nothing, a bad one that loses all) | packets | 1 to 1000 |
+///   | `duplicate=1%` | the share of packets sent twice | percent | 0% to 100% |
+///   | `reorder=25%` | the share of packets that skip the delay, overtaking those before them (needs a `delay`) | percent | 0% to 100% |
+///   | `corrupt=0.1%` | the share of packets with one bit flipped after the Ethernet header (checksums then catch it) | percent | 0% to 100% |
 ///
-///   `delay` and `loss` use a `netem` qdisc: on a kernel without `sch_netem`, the test fails
-///   before its body runs with `this kernel lacks sch_netem, needed for ...`, naming the
-///   setting and the node, never silently. Byte rates (`10mbps`) are refused with a
+///   | `profile=lte` | an access network's settings at once, the left end as the user's device: `lte` (`delay=45ms, jitter=15ms/5ms, loss=0.2%`, from Loadero's 4G conditions), `satellite` (`delay=279ms`, RFC 2488's geostationary hop); settings after it override it | | |
+///
+///   Every impairment (`delay` to `corrupt`) takes one value for both directions or two,
+///   `x/y`: `x` for what the left end of `a -- b` sends, `y` for what `b` sends, so
+///   `client -- isp [delay=40ms/10ms, loss=1%/0%]` has a slow, lossy uplink.
+///
+///   `delay` and `loss` use a `netem` qdisc where the kernel has `sch_netem`, and elsewhere a
+///   relay: the link becomes two veth pairs through a hidden namespace where one thread per test
+///   moves every frame, delayed or dropped as set (`NETNS_TEST_IMPAIR=auto|netem|relay`
+///   chooses; `netem` on a kernel without it fails the test before its body with `this kernel
+///   lacks sch_netem, needed for ...`). The relay carries only links built with a `delay` or a
+///   `loss`: `delay=0ms` gives a link one that a test sets later with `Link::set_delay`. Byte rates (`10mbps`) are refused with a
 ///   suggestion, since `tc` reads them as bytes per second. At run time,
-///   `net.link("a", "b")` changes the link: `down`, `up`, `set_mtu`, `set_rate` (see
-///   `netns_test::Link`).
+///   `net.link("a", "b")` changes the link: `down`, `up`, `set_mtu`, `set_rate`, `set_delay`,
+///   `set_loss` (see `netns_test::Link`).
 /// - Errors: unknown or misspelled attributes, link settings out of range or in the wrong
 ///   unit, bad or overlapping subnets (either family), subnets too small for their segment,
 ///   addresses outside their subnet or used twice, conflicting `router`/`host` declarations,

@@ -16,7 +16,7 @@ struct AttributeKind {
 }
 
 /// Every attribute a chain may carry.
-const ATTRIBUTES: [AttributeKind; 8] = [
+const ATTRIBUTES: [AttributeKind; 14] = [
     AttributeKind {
         key: "subnet",
         example: "subnet=10.0.100.0/24",
@@ -64,7 +64,7 @@ const ATTRIBUTES: [AttributeKind; 8] = [
         key: "delay",
         example: "delay=50ms",
         set: |a, v| {
-            a.link.delay_us = Some(setting(v, settings::parse_delay)?);
+            a.link.delay_us = Some(directed(v, settings::parse_delay)?);
             Ok(())
         },
     },
@@ -72,11 +72,68 @@ const ATTRIBUTES: [AttributeKind; 8] = [
         key: "loss",
         example: "loss=1%",
         set: |a, v| {
-            a.link.loss_ppm = Some(setting(v, settings::parse_loss)?);
+            a.link.loss_ppm = Some(directed(v, settings::parse_loss)?);
             Ok(())
         },
     },
+    AttributeKind {
+        key: "jitter",
+        example: "jitter=5ms",
+        set: |a, v| {
+            a.link.jitter_us = Some(directed(v, settings::parse_jitter)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "burst",
+        example: "burst=4",
+        set: |a, v| {
+            a.link.burst = Some(directed(v, settings::parse_burst)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "duplicate",
+        example: "duplicate=1%",
+        set: |a, v| {
+            a.link.duplicate_ppm = Some(directed(v, settings::parse_duplicate)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "reorder",
+        example: "reorder=25%",
+        set: |a, v| {
+            a.link.reorder_ppm = Some(directed(v, settings::parse_reorder)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "corrupt",
+        example: "corrupt=0.1%",
+        set: |a, v| {
+            a.link.corrupt_ppm = Some(directed(v, settings::parse_corrupt)?);
+            Ok(())
+        },
+    },
+    AttributeKind {
+        key: "profile",
+        example: "profile=lte",
+        set: |a, v| {
+            settings::apply_profile(v.value, &mut a.link)
+                .map_err(|message| Diagnostic::new(v.span, message))
+        },
+    },
 ];
+
+/// Reads an impairment's value, one or one per direction (`20ms/5ms`), with `parse`.
+fn directed<T: Copy>(
+    value: Spanned<&str>,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<settings::Directed<T>, Diagnostic> {
+    settings::parse_directed(value.value, parse)
+        .map_err(|message| Diagnostic::new(value.span, message))
+}
 
 /// Reads a link setting's value with `parse`, reporting a problem on the value.
 fn setting<T>(value: Spanned<&str>, parse: fn(&str) -> Result<T, String>) -> Result<T, Diagnostic> {

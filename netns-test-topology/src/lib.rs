@@ -63,7 +63,8 @@ pub use plan::{
     BridgePlan, InterfacePlan, Ipv6RoutePlan, NodePlan, Place, Plan, RoutePlan, VethEnd, VethPlan,
 };
 pub use settings::{
-    Delay, LinkSettings, Loss, MAX_MTU, MIN_IPV6_MTU, MIN_MTU, Rate, parse_delay, parse_loss,
-    parse_mtu, parse_rate,
+    Delay, Directed, LinkSettings, Loss, MAX_MTU, MIN_IPV6_MTU, MIN_MTU, PROFILES, Rate,
+    apply_profile, parse_burst, parse_corrupt, parse_delay, parse_directed, parse_duplicate,
+    parse_jitter, parse_loss, parse_mtu, parse_rate, parse_reorder,
 };
 pub use suggest::{did_you_mean, unknown_node};

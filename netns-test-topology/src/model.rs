@@ -36,8 +36,11 @@ use crate::syntax::Role;
 ///            | "ipv4" "=" ( "on" | "off" )            (options only)
 ///            | "mtu" "=" bytes                        (68 to 65535, as in `mtu=1280`)
 ///            | "rate" "=" number ( "bit" | "kbit" | "mbit" | "gbit" )  (`rate=10mbit`)
-///            | "delay" "=" number ( "us" | "ms" | "s" )                (`delay=50ms`)
-///            | "loss" "=" number "%"                  (`loss=0.5%`)
+///            | "loss" "=" shares                      (`loss=0.5%`, `loss=1%/0%`)
+///            | "delay" "=" durations                   (`delay=40ms/10ms`: left end, right end)
+///            | "jitter" "=" durations                  (`jitter=5ms`)
+///            | "burst" "=" packets                     (`burst=4`, with `loss`)
+///            | ( "duplicate" | "reorder" | "corrupt" ) "=" shares  (`reorder=25%`)
 /// name       = letter { letter | digit | "_" | "-" }  (ASCII, at most 15 bytes)
 /// ```
 ///
@@ -72,9 +75,12 @@ use crate::syntax::Role;
 ///   are an error.
 /// - **Link settings** apply to both ends of each link of their chain (on a link to a switch,
 ///   the node's interface and the bridge port): `mtu` in bytes; `rate` in bits per second, in
-///   powers of 1000 (a `tbf` token bucket on each end, so each direction is limited); `delay`
-///   and `loss` with a `netem` qdisc on each end (so a round trip sees the delay twice), which
-///   some kernels lack: the test then fails with `this kernel lacks sch_netem`. Byte rates
+///   powers of 1000 (a `tbf` token bucket on each end, so each direction is limited); the
+///   impairments (`delay`, `jitter`, `loss`, `burst`, `duplicate`, `reorder`, `corrupt`, or a
+///   `profile` of them) act on what each end sends (so a round trip sees the delay twice), one
+///   value for both directions or `x/y` (`x` for what the left end sends), by the kernel's
+///   netem where it has it and a userspace relay where it does not. `jitter` and `reorder`
+///   need a `delay` in the same list, `burst` a `loss`. Byte rates
 ///   (`mbps`) are refused, since `tc` reads them as bytes per second. Decimals are allowed
 ///   (`1.5mbit`, `0.5%`).
 /// - **Roles.** A node with two or more links is a router, and a node with fewer is a host,

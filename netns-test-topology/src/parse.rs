@@ -473,6 +473,10 @@ impl<'t> Parser<'t, '_> {
                 Kind::CloseBracket => {
                     self.pos += 1;
                     attributes.span = open.start..token.span.end;
+                    if let Err(message) = crate::settings::check_together(&attributes.link) {
+                        let span = attributes.span.clone();
+                        self.diagnostics.push(Diagnostic::new(span, message));
+                    }
                     if entries == 0 {
                         let message = "empty attribute list `[]`: write an attribute, as in \
                                        `[subnet=10.0.100.0/24]`, or remove the brackets";

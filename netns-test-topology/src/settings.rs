@@ -1,4 +1,5 @@
-//! Link settings: `mtu=`, `rate=`, `delay=` and `loss=`, their units, and their canonical text.
+//! Link settings: `mtu=`, `rate=`, and the impairments `delay=`, `jitter=`, `loss=`, `burst=`,
+//! `duplicate=`, `reorder=`, `corrupt=`, their units, and their canonical text.
 //!
 //! Each value is read here, at parse time (so a bad one is a compile error on the topology
 //! string), into an integer in the unit the kernel wants, and printed back in the shortest exact
@@ -8,8 +9,14 @@
 //! |---|---|---|---|
 //! | `mtu` | `1280` | bytes | 68 to 65535 |
 //! | `rate` | `10mbit`, `1.5mbit`, `512kbit` | `bit`, `kbit`, `mbit`, `gbit` (powers of 1000) per second | 1kbit to 32gbit |
-//! | `delay` | `50ms`, `1.5ms`, `200us`, `1s` | `us`, `ms`, `s`, `m` (the grammar of every duration) | 1us to 60s |
+//! | `delay` | `50ms`, `1.5ms`, `200us`, `1s`, `0ms` | `us`, `ms`, `s`, `m` (the grammar of every duration) | 0 to 60s |
 //! | `loss` | `1%`, `0.5%` | percent, up to four decimals | 0.0001% to 100% |
+//! | `jitter` | `5ms` | a duration | 0 to 60s |
+//! | `burst` | `4` | packets lost in a row, on average (with `loss`) | 1 to 1000 |
+//! | `duplicate`, `reorder`, `corrupt` | `1%` | percent, up to four decimals | 0% to 100% |
+//!
+//! Each impairment takes one value for both directions or two, `ab/ba`: `delay=50ms/5ms` delays
+//! what the left end of `a -- b` sends by 50 ms and what `b` sends by 5 ms.
 //!
 //! Byte rates (`bps`, `kbps`, `mbps`, `gbps`) are refused: `tc` reads `mbps` as *megabytes* per
 //! second, which is a classic way to get a link eight times faster than meant.
@@ -36,17 +43,86 @@ const MAX_DELAY_US: u64 = 60_000_000;
 /// A loss of 100%, in millionths.
 const ALL_LOST: u32 = 1_000_000;
 
-/// The settings of one link, applied to both of its ends. `None` leaves the kernel's default.
+/// A value for each direction of a link: `ab` for what the left end of `a -- b` sends (towards
+/// `b`), `ba` for what `b` sends. Written `20ms` (both the same) or `20ms/5ms` (`ab/ba`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Directed<T> {
+    /// What the left end sends.
+    pub ab: T,
+    /// What the right end sends.
+    pub ba: T,
+}
+
+impl<T: Copy> Directed<T> {
+    /// The same value both ways.
+    pub fn both(value: T) -> Directed<T> {
+        Directed {
+            ab: value,
+            ba: value,
+        }
+    }
+
+    /// The value for what end `b` of the link sends if `from_b`, else for what `a` sends.
+    pub fn from(&self, from_b: bool) -> T {
+        if from_b { self.ba } else { self.ab }
+    }
+}
+
+/// `20ms`, or `20ms/5ms` when the directions differ, with `show` writing one value.
+fn write_directed<T: Copy + PartialEq>(
+    f: &mut fmt::Formatter<'_>,
+    value: Directed<T>,
+    show: impl Fn(T) -> String,
+) -> fmt::Result {
+    if value.ab == value.ba {
+        f.write_str(&show(value.ab))
+    } else {
+        write!(f, "{}/{}", show(value.ab), show(value.ba))
+    }
+}
+
+/// Reads `x` or `x/y` with `parse`: the same value both ways, or one per direction.
+pub fn parse_directed<T: Copy>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Directed<T>, String> {
+    match text.split_once('/') {
+        None => parse(text).map(Directed::both),
+        Some((ab, ba)) if ba.contains('/') || ab.is_empty() || ba.is_empty() => Err(format!(
+            "`{text}` is not one value or two: write `x` for both directions or `x/y`, `x` for \
+             what the left end sends and `y` for what the right end sends"
+        )),
+        Some((ab, ba)) => Ok(Directed {
+            ab: parse(ab)?,
+            ba: parse(ba)?,
+        }),
+    }
+}
+
+/// The settings of one link. `None` leaves the kernel's default. The impairments (`delay`,
+/// `jitter`, `loss`, `burst`, `duplicate`, `reorder`, `corrupt`) have a value per direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LinkSettings {
     /// `mtu=`: the MTU of both ends, in bytes.
     pub mtu: Option<u32>,
     /// `rate=`: the most each end sends, in bits per second (a token bucket on each end).
     pub rate: Option<u64>,
-    /// `delay=`: added to every packet each end sends, in microseconds (netem).
-    pub delay_us: Option<u64>,
-    /// `loss=`: the share of packets each end drops, in millionths (netem).
-    pub loss_ppm: Option<u32>,
+    /// `delay=`: added to every packet, in microseconds.
+    pub delay_us: Option<Directed<u64>>,
+    /// `jitter=`: the delay varies uniformly within this much either side of `delay`, in
+    /// microseconds (never below zero).
+    pub jitter_us: Option<Directed<u64>>,
+    /// `loss=`: the share of packets dropped, in millionths.
+    pub loss_ppm: Option<Directed<u32>>,
+    /// `burst=`: with `loss=`, losses come in bursts of this many packets on average (a
+    /// Gilbert-Elliott model), rather than one by one.
+    pub burst: Option<Directed<u32>>,
+    /// `duplicate=`: the share of packets sent twice, in millionths.
+    pub duplicate_ppm: Option<Directed<u32>>,
+    /// `reorder=`: the share of packets sent at once, ahead of the delayed ones, in millionths.
+    pub reorder_ppm: Option<Directed<u32>>,
+    /// `corrupt=`: the share of packets with one bit flipped, in millionths.
+    pub corrupt_ppm: Option<Directed<u32>>,
 }
 
 impl LinkSettings {
@@ -56,8 +132,14 @@ impl LinkSettings {
     }
 
     /// `key=value` for each setting, in the order of the language (`mtu`, `rate`, `delay`,
-    /// `loss`), as the topology text would write them.
+    /// `jitter`, `loss`, `burst`, `duplicate`, `reorder`, `corrupt`), as the topology text would write them.
     pub fn entries(&self) -> Vec<String> {
+        struct Show<T>(Directed<T>, fn(T) -> String);
+        impl<T: Copy + PartialEq> fmt::Display for Show<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_directed(f, self.0, self.1)
+            }
+        }
         let mut entries = Vec::new();
         if let Some(mtu) = self.mtu {
             entries.push(format!("mtu={mtu}"));
@@ -65,13 +147,40 @@ impl LinkSettings {
         if let Some(rate) = self.rate {
             entries.push(format!("rate={}", Rate(rate)));
         }
-        if let Some(delay) = self.delay_us {
-            entries.push(format!("delay={}", Delay(delay)));
+        let delay = |us: u64| Delay(us).to_string();
+        let share = |ppm: u32| Loss(ppm).to_string();
+        if let Some(value) = self.delay_us {
+            entries.push(format!("delay={}", Show(value, delay)));
         }
-        if let Some(loss) = self.loss_ppm {
-            entries.push(format!("loss={}", Loss(loss)));
+        if let Some(value) = self.jitter_us {
+            entries.push(format!("jitter={}", Show(value, delay)));
+        }
+        if let Some(value) = self.loss_ppm {
+            entries.push(format!("loss={}", Show(value, share)));
+        }
+        if let Some(value) = self.burst {
+            entries.push(format!("burst={}", Show(value, |n: u32| n.to_string())));
+        }
+        if let Some(value) = self.duplicate_ppm {
+            entries.push(format!("duplicate={}", Show(value, share)));
+        }
+        if let Some(value) = self.reorder_ppm {
+            entries.push(format!("reorder={}", Show(value, share)));
+        }
+        if let Some(value) = self.corrupt_ppm {
+            entries.push(format!("corrupt={}", Show(value, share)));
         }
         entries
+    }
+
+    /// Whether any impairment (`delay`, `jitter`, `loss`, `duplicate`, `reorder`) is set.
+    pub fn impairs(&self) -> bool {
+        self.delay_us.is_some()
+            || self.jitter_us.is_some()
+            || self.loss_ppm.is_some()
+            || self.duplicate_ppm.is_some()
+            || self.reorder_ppm.is_some()
+            || self.corrupt_ppm.is_some()
     }
 }
 
@@ -104,6 +213,9 @@ impl fmt::Display for Rate {
 
 impl fmt::Display for Delay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("0ms");
+        }
         write_scaled(f, self.0, &[(1_000_000, "s"), (1_000, "ms")], "us")
     }
 }
@@ -229,12 +341,14 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
 }
 
 /// Reads a delay in microseconds: `50ms`, `1.5ms`, `200us`, `1s`, in the grammar of every
-/// duration (see [`duration`](crate::duration)).
+/// duration (see [`duration`](crate::duration)). `0ms` is a delay too: no time added, but the
+/// link is impaired from the start (on a kernel without netem, the relay carries it, so that a
+/// delay set at run time can take effect).
 pub fn parse_delay(text: &str) -> Result<u64, String> {
     let micros = crate::duration::parse_micros(text, "delay=50ms")?;
-    if !(1..=MAX_DELAY_US).contains(&micros) {
+    if micros > MAX_DELAY_US {
         return Err(format!(
-            "`delay={text}` is out of range: a delay is 1us to {} in whole microseconds",
+            "`delay={text}` is out of range: a delay is 0 to {} in whole microseconds",
             Delay(MAX_DELAY_US)
         ));
     }
@@ -256,6 +370,151 @@ pub fn parse_loss(text: &str) -> Result<u32, String> {
         None => Err(format!(
             "`{text}` is not a loss: write a percentage with at most four decimals, as in \
              `loss=0.5%`"
+        )),
+    }
+}
+
+/// Reads a share of packets in millionths, `0%` allowed: `1%`, `0.5%` (`duplicate=`,
+/// `reorder=`), with `key` for the message.
+fn parse_share(text: &str, key: &str) -> Result<u32, String> {
+    let Some(number) = text.strip_suffix('%') else {
+        return Err(format!(
+            "`{text}` is not a share of packets: write a percentage, as in `{key}=1%`"
+        ));
+    };
+    match scaled(number, 4) {
+        Some(ppm) if ppm <= u64::from(ALL_LOST) => Ok(ppm as u32),
+        Some(_) => Err(format!("`{key}={text}` is out of range: it is 0% to 100%")),
+        None => Err(format!(
+            "`{text}` is not a share of packets: write a percentage with at most four \
+             decimals, as in `{key}=0.5%`"
+        )),
+    }
+}
+
+/// Reads a duplicated share: `1%`.
+pub fn parse_duplicate(text: &str) -> Result<u32, String> {
+    parse_share(text, "duplicate")
+}
+
+/// Reads a corrupted share: `0.1%`.
+pub fn parse_corrupt(text: &str) -> Result<u32, String> {
+    parse_share(text, "corrupt")
+}
+
+/// Reads a reordered share: `25%`.
+pub fn parse_reorder(text: &str) -> Result<u32, String> {
+    parse_share(text, "reorder")
+}
+
+/// Reads a jitter in microseconds, in the grammar of every duration: `5ms`.
+pub fn parse_jitter(text: &str) -> Result<u64, String> {
+    let micros = crate::duration::parse_micros(text, "jitter=5ms")?;
+    if micros > MAX_DELAY_US {
+        return Err(format!(
+            "`jitter={text}` is out of range: a jitter is 0 to {}",
+            Delay(MAX_DELAY_US)
+        ));
+    }
+    Ok(micros)
+}
+
+/// The access networks `profile=` knows: name, what it models, and where the numbers come from.
+///
+/// Each profile reads the left end of `a -- b` as the user's device: the first value of a pair
+/// is its uplink. Rates are left out: `rate=` is one value for both directions here, and these
+/// networks are asymmetric; add one after the profile if a test needs it.
+pub const PROFILES: [(&str, &str, &str); 2] = [
+    (
+        "lte",
+        "delay=45ms, jitter=15ms/5ms, loss=0.2%: a 4G/LTE mobile link",
+        "Loadero's network conditions, row \"4G\" (latency 45 ms, jitter 5 ms incoming / 15 ms \
+         outgoing, packet loss 0.2%; its 100/50 Mbit/s left out). The table does not say whether \
+         its latency is one way; the profile takes it one way, a round trip of 90 ms",
+    ),
+    (
+        "satellite",
+        "delay=279ms: a geostationary satellite hop",
+        "RFC 2488 section 2: 279.0 ms of propagation for one ground-satellite-ground hop from the \
+         edge of the satellite's view (239.6 ms directly below it), a round trip of at least 558 ms; \
+         no loss or jitter given",
+    ),
+];
+
+/// Sets what profile `name` says (see [`PROFILES`]) in `settings`; settings written after it
+/// in the same list override it.
+pub fn apply_profile(name: &str, settings: &mut LinkSettings) -> Result<(), String> {
+    match name {
+        "lte" => {
+            settings.delay_us = Some(Directed::both(45_000));
+            settings.jitter_us = Some(Directed {
+                ab: 15_000,
+                ba: 5_000,
+            });
+            settings.loss_ppm = Some(Directed::both(2_000));
+        }
+        "satellite" => settings.delay_us = Some(Directed::both(279_000)),
+        _ => {
+            let names: Vec<String> = PROFILES.iter().map(|(n, ..)| format!("`{n}`")).collect();
+            return Err(format!(
+                "`{name}` is not a profile: the profiles are {}",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the settings of one attribute list together: `jitter` and `reorder` need a `delay`
+/// to act on, `burst` a `loss`.
+pub fn check_together(settings: &LinkSettings) -> Result<(), String> {
+    let needs = [
+        (
+            settings.jitter_us.is_some(),
+            settings.delay_us.is_some(),
+            "jitter",
+            "varies the delay",
+            "delay=20ms, jitter=5ms",
+        ),
+        (
+            settings.reorder_ppm.is_some(),
+            settings.delay_us.is_some(),
+            "reorder",
+            "lets packets skip the delay",
+            "delay=20ms, reorder=25%",
+        ),
+        (
+            settings.burst.is_some(),
+            settings.loss_ppm.is_some(),
+            "burst",
+            "groups the losses",
+            "loss=2%, burst=4",
+        ),
+    ];
+    for (given, with, key, what, example) in needs {
+        if given && !with {
+            let other = example.split('=').next().unwrap_or_default();
+            return Err(format!(
+                "`{key}=` {what}, and this list has no `{other}=`: write both, as in `[{example}]`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The longest mean loss burst, in packets.
+const MAX_BURST: u32 = 1000;
+
+/// Reads a mean loss burst in packets: `4` (1 to 1000).
+pub fn parse_burst(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if (1..=MAX_BURST).contains(&n) => Ok(n),
+        Ok(_) => Err(format!(
+            "`burst={text}` is out of range: a mean burst is 1 to {MAX_BURST} packets"
+        )),
+        Err(_) => Err(format!(
+            "`{text}` is not a burst: write the mean number of packets lost in a row, as in \
+             `loss=2%, burst=4`"
         )),
     }
 }
@@ -310,7 +569,8 @@ mod tests {
         assert_eq!(parse_delay("1s"), Ok(1_000_000));
         assert_eq!(parse_delay("0.5m"), Ok(30_000_000));
         assert!(parse_delay("50").unwrap_err().contains("needs a unit"));
-        assert!(parse_delay("0ms").unwrap_err().contains("1us to 60s"));
+        assert_eq!(parse_delay("0ms"), Ok(0));
+        assert!(parse_delay("61s").unwrap_err().contains("0 to 60s"));
         assert!(parse_delay("61s").unwrap_err().contains("out of range"));
         assert!(
             parse_delay("1.5us")
@@ -340,6 +600,75 @@ mod tests {
     }
 
     #[test]
+    fn directions_are_one_value_or_two() {
+        assert_eq!(
+            parse_directed("20ms", parse_delay),
+            Ok(Directed::both(20_000))
+        );
+        assert_eq!(
+            parse_directed("20ms/5ms", parse_delay),
+            Ok(Directed {
+                ab: 20_000,
+                ba: 5_000
+            })
+        );
+        assert!(
+            parse_directed("20ms/", parse_delay)
+                .unwrap_err()
+                .contains("not one value or two")
+        );
+        assert!(
+            parse_directed("1ms/2ms/3ms", parse_delay)
+                .unwrap_err()
+                .contains("`x/y`")
+        );
+        assert!(
+            parse_directed("1%/5", parse_loss)
+                .unwrap_err()
+                .contains("percentage")
+        );
+        assert_eq!(Directed { ab: 1, ba: 2 }.from(true), 2);
+    }
+
+    #[test]
+    fn shares_jitters_and_bursts_have_their_units() {
+        assert_eq!(parse_duplicate("1%"), Ok(10_000));
+        assert_eq!(parse_reorder("0%"), Ok(0));
+        assert!(parse_reorder("101%").unwrap_err().contains("0% to 100%"));
+        assert!(parse_duplicate("1").unwrap_err().contains("`duplicate=1%`"));
+        assert_eq!(parse_jitter("5ms"), Ok(5_000));
+        assert!(parse_jitter("5").unwrap_err().contains("needs a unit"));
+        assert_eq!(parse_burst("4"), Ok(4));
+        assert!(parse_burst("0").unwrap_err().contains("1 to 1000"));
+        assert!(parse_burst("4ms").unwrap_err().contains("not a burst"));
+    }
+
+    #[test]
+    fn profiles_set_their_documented_values() {
+        let mut settings = LinkSettings::default();
+        apply_profile("lte", &mut settings).unwrap();
+        assert_eq!(
+            settings.entries(),
+            ["delay=45ms", "jitter=15ms/5ms", "loss=0.2%"]
+        );
+        let mut settings = LinkSettings::default();
+        apply_profile("satellite", &mut settings).unwrap();
+        assert_eq!(settings.entries(), ["delay=279ms"]);
+        assert_eq!(
+            apply_profile("dialup", &mut settings).unwrap_err(),
+            "`dialup` is not a profile: the profiles are `lte`, `satellite`"
+        );
+        for (name, meaning, _) in PROFILES {
+            let mut settings = LinkSettings::default();
+            apply_profile(name, &mut settings).unwrap();
+            assert!(
+                meaning.starts_with(&settings.entries().join(", ")),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn values_print_as_they_parse() {
         assert_eq!(Rate(10_000_000).to_string(), "10mbit");
         assert_eq!(Rate(1_500_000).to_string(), "1.5mbit");
@@ -348,6 +677,7 @@ mod tests {
         assert_eq!(Delay(50_000).to_string(), "50ms");
         assert_eq!(Delay(1_500).to_string(), "1.5ms");
         assert_eq!(Delay(999).to_string(), "999us");
+        assert_eq!(Delay(0).to_string(), "0ms");
         assert_eq!(Loss(5_000).to_string(), "0.5%");
         assert_eq!(Loss(1_000_000).to_string(), "100%");
         for rate in ["10mbit", "1.5mbit", "1234.567kbit", "32gbit", "1kbit"] {
@@ -359,13 +689,29 @@ mod tests {
         let all = LinkSettings {
             mtu: Some(1280),
             rate: Some(1_000_000),
-            delay_us: Some(10_000),
-            loss_ppm: Some(10_000),
+            delay_us: Some(Directed::both(10_000)),
+            jitter_us: Some(Directed { ab: 1_000, ba: 0 }),
+            loss_ppm: Some(Directed::both(10_000)),
+            burst: Some(Directed::both(4)),
+            duplicate_ppm: Some(Directed { ab: 0, ba: 5_000 }),
+            reorder_ppm: Some(Directed::both(250_000)),
+            corrupt_ppm: Some(Directed::both(1_000)),
         };
         assert_eq!(
             all.entries(),
-            ["mtu=1280", "rate=1mbit", "delay=10ms", "loss=1%"]
+            [
+                "mtu=1280",
+                "rate=1mbit",
+                "delay=10ms",
+                "jitter=1ms/0ms",
+                "loss=1%",
+                "burst=4",
+                "duplicate=0%/0.5%",
+                "reorder=25%",
+                "corrupt=0.1%"
+            ]
         );
+        assert!(all.impairs());
         assert!(LinkSettings::default().is_empty());
     }
 }

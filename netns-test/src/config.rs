@@ -12,6 +12,7 @@
 //! | [`CAPTURE_ENV`] | the packet capture of every test of the run | `off`, `on-failure`, `always`, each but `off` with `,both-ends` |
 //! | [`ARTIFACTS_ENV`] | where failed tests leave their folders | a directory |
 //! | [`DNS_ENV`] | the test's DNS responder for node names | `on` (default), `off` |
+//! | [`IMPAIR_ENV`] | what carries `delay=` and `loss=` | `auto` (default: netem if the kernel has it, else the relay), `netem`, `relay` |
 //!
 //! Without [`ARTIFACTS_ENV`], and for a test binary that is in no cargo target directory, the
 //! artifacts go to the first of `$XDG_STATE_HOME/netns-test`, `$HOME/.local/state/netns-test`
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::failure::CaptureMode;
+use crate::kernel::relay::Choice;
 
 /// The environment variable that gives every test without a `timeout = "..."` a time limit:
 /// `NETNS_TEST_TIMEOUT=30s` (any duration: `500ms`, `1.5s`, `2m`).
@@ -52,6 +54,12 @@ pub const ARTIFACTS_ENV: &str = "NETNS_TEST_ARTIFACTS";
 /// the node, where nothing answers unless the test runs a server there. The host's resolver
 /// configuration is not used either way.
 pub const DNS_ENV: &str = "NETNS_TEST_DNS";
+/// The environment variable that chooses what carries `delay=` and `loss=`:
+/// `NETNS_TEST_IMPAIR=auto|netem|relay`. `auto` (the default) uses the kernel's netem where it
+/// has it and the userspace relay where it does not; `relay` forces the relay even where netem
+/// exists (so that both paths can be tested on one machine); `netem` forces netem, and fails
+/// every test that needs it on a kernel without it.
+pub const IMPAIR_ENV: &str = "NETNS_TEST_IMPAIR";
 
 /// The environment variable that tells a re-executed test binary which test to run inside its
 /// sandbox.
@@ -91,6 +99,8 @@ pub(crate) struct Config {
     /// [`DNS_ENV`]: whether the DNS responder runs, or why the variable cannot be read.
     #[cfg(target_os = "linux")]
     pub(crate) dns: Result<crate::dns::Dns, String>,
+    /// [`IMPAIR_ENV`], or why it cannot be read (which fails every test that builds a network).
+    pub(crate) impair: Result<Choice, String>,
 }
 
 impl Config {
@@ -112,6 +122,7 @@ impl Config {
             reexec: var(REEXEC_ENV).is_some_and(|value| value != "0"),
             #[cfg(target_os = "linux")]
             dns: read_dns(std::env::var(DNS_ENV)),
+            impair: read_impair(std::env::var(IMPAIR_ENV)),
         }
     }
 
@@ -225,6 +236,15 @@ fn read_timeout(value: Result<String, std::env::VarError>) -> Result<Option<Dura
     }
 }
 
+fn read_impair(value: Result<String, std::env::VarError>) -> Result<Choice, String> {
+    match value {
+        Ok(text) => {
+            Choice::parse(Some(&text)).map_err(|message| format!("{IMPAIR_ENV}: {message}"))
+        }
+        Err(_) => Ok(Choice::Auto),
+    }
+}
+
 fn read_capture(value: Result<String, std::env::VarError>) -> Result<Option<CaptureMode>, String> {
     let Ok(value) = value else {
         return Ok(None);
@@ -321,6 +341,20 @@ mod tests {
     }
 
     #[test]
+    fn the_impairment_path_is_auto_unless_asked() {
+        assert_eq!(
+            read_impair(Err(std::env::VarError::NotPresent)),
+            Ok(Choice::Auto)
+        );
+        assert_eq!(read_impair(Ok("relay".into())), Ok(Choice::Relay));
+        let error = read_impair(Ok("tc".into())).unwrap_err();
+        assert!(
+            error.starts_with("NETNS_TEST_IMPAIR: `tc` is not"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn timeouts_take_every_duration_and_say_what_is_wrong() {
         assert_eq!(
             read_timeout(Ok("1.5s".into())),
@@ -366,6 +400,7 @@ mod tests {
             artifacts: ArtifactPlaces::default(),
             reexec: false,
             dns: Ok(crate::dns::Dns::On),
+            impair: Ok(Choice::Auto),
         };
         assert_eq!(
             config(Ok(None)).capture_mode(CaptureMode::OnFailure),

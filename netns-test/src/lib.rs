@@ -62,6 +62,13 @@
 //!   (testcontainers' wait strategies); a wait that times out says what the node listens on;
 //! - [`Net::link`] gives a [`Link`] to take down and up, or to change the MTU, rate, delay or
 //!   loss of, while the test runs; [`Node::disconnect`] cuts a node off;
+//! - link impairments (`delay=20ms`, `jitter=`, `loss=` with `burst=`, `duplicate=`,
+//!   `reorder=`, `corrupt=`, per direction as `delay=40ms/10ms`, or `profile=lte`) use the
+//!   kernel's netem where it has it and, where it does not, a relay: the link becomes two veth
+//!   pairs through a hidden namespace whose one thread per test moves and impairs the frames,
+//!   rootless, with no program or module to install. [`IMPAIR_ENV`]
+//!   (`NETNS_TEST_IMPAIR=auto|netem|relay`) chooses; `cargo xtask doctor` says which path a
+//!   machine uses;
 //! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run
 //!   futures on the node's own current-thread runtime, on a thread inside the node, and
 //!   `Node::tokio_command` is the async [`Node::command`]; `async fn` test bodies work;
@@ -198,7 +205,9 @@ mod sandbox;
 pub use api::AsyncTask;
 #[cfg(target_os = "linux")]
 pub use api::{Interface, Link, Net, Node};
-pub use config::{ARTIFACTS_ENV, CAPTURE_ENV, DNS_ENV, KEEP_ENV, TIMEOUT_ENV, UNSUPPORTED_ENV};
+pub use config::{
+    ARTIFACTS_ENV, CAPTURE_ENV, DNS_ENV, IMPAIR_ENV, KEEP_ENV, TIMEOUT_ENV, UNSUPPORTED_ENV,
+};
 pub use error::{Error, Result};
 pub use netns_test_macros::netns_test;
 #[cfg(all(not(target_os = "linux"), feature = "tokio"))]
@@ -227,7 +236,11 @@ pub mod __private {
     /// and mount namespaces itself. Without the DNS responder: the floor is the network alone.
     #[cfg(target_os = "linux")]
     pub fn build_net(topology: &str) -> crate::Result<crate::Net> {
-        crate::Net::build(topology, crate::dns::Dns::Off)
+        crate::Net::build(
+            topology,
+            crate::dns::Dns::Off,
+            crate::kernel::relay::Choice::Auto,
+        )
     }
 }
 

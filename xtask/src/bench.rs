@@ -32,6 +32,12 @@
 //! the difference of the medians (and the median of the paired differences): what the
 //! responder adds to a test.
 //!
+//! Then the link impairments, each case run once and printing its own figures: the round trip of
+//! `delay=20ms` (median, p99), the spread of `jitter=5ms`, `loss=10%` against the binomial 99%
+//! bounds over 2000 datagrams, the runs of `burst=5`, and bulk TCP through `delay=1ms` with the
+//! relay thread's CPU time per Gbit (a plain veth beside it). The `[delay=0ms]` row of the table
+//! against the `a -- b` row is what a relayed link adds to building a network.
+//!
 //! The numbers are for reading, not for asserting: these machines are shared and noisy.
 
 use std::path::PathBuf;
@@ -65,9 +71,13 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
     ]))?;
     let binary = target_dir()?.join("release/bench_fixture");
     let many = target_dir()?.join("release/bench_many_fixture");
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 5] = [
         ("process only (--list)", &["--list"]),
         ("empty test: `a -- b`, empty body", &["--exact", "empty"]),
+        (
+            "the same, `[delay=0ms]` (relayed here?)",
+            &["--exact", "relayed_empty"],
+        ),
         (
             "walkthrough 3 + one TCP round trip",
             &["--exact", "walkthrough_3"],
@@ -90,7 +100,9 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
             print_row("  the same, re-executed", &reexec, Some(&forked));
         }
     }
-    goals(&binary, &many, runs)
+    goals(&binary, &many, runs)?;
+    build_cost(&binary, runs)?;
+    impairments(&binary)
 }
 
 /// The goals' figures, each beside what it is compared with.
@@ -179,6 +191,78 @@ fn compare_dns(binary: &PathBuf, runs: usize) -> Result<()> {
         difference * 1000.0,
         paired[runs / 2] * 1000.0
     );
+    Ok(())
+}
+
+/// What a relayed link adds to building a network: the time from launch to the body (no
+/// teardown) of `a -- b` and of `a -- b [delay=0ms]`, medians.
+fn build_cost(binary: &PathBuf, runs: usize) -> Result<()> {
+    let mut medians = Vec::new();
+    for case in ["plain_empty", "relayed_empty"] {
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let launch = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_nanos();
+            let output = Command::new(binary)
+                .args(["--exact", case, "--nocapture"])
+                .env("BENCH_LAUNCH_NS", launch.to_string())
+                .stdin(Stdio::null())
+                .output()
+                .with_context(|| format!("cannot run {}", binary.display()))?;
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let ns: u64 = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("to-body-ns: "))
+                .and_then(|v| v.parse().ok())
+                .with_context(|| format!("`{case}` printed no time:\n{stdout}"))?;
+            times.push(Duration::from_nanos(ns));
+        }
+        times.sort();
+        medians.push(times[times.len() / 2]);
+    }
+    println!(
+        "\nlaunch to body (no teardown), median: `a -- b` {}, `a -- b [delay=0ms]` {}: a relayed \
+         link adds {:.2} ms to building (goal <= 1 ms)",
+        ms(medians[0]),
+        ms(medians[1]),
+        (medians[1].as_secs_f64() - medians[0].as_secs_f64()) * 1000.0
+    );
+    Ok(())
+}
+
+/// The impairment cases, run once each: their bodies measure and print `bench: ` lines.
+fn impairments(binary: &PathBuf) -> Result<()> {
+    let impair = std::env::var("NETNS_TEST_IMPAIR").unwrap_or_else(|_| "auto".to_string());
+    println!(
+        "
+link impairment (NETNS_TEST_IMPAIR={impair}; `doctor` says which path that is):"
+    );
+    let cases = [
+        "delay_accuracy",
+        "jitter_accuracy",
+        "loss_accuracy",
+        "burst_accuracy",
+        "tcp_delayed",
+        "tcp_plain",
+    ];
+    for case in cases {
+        let output = Command::new(binary)
+            .args(["--exact", case, "--nocapture"])
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {}", binary.display()))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            bail!(
+                "`bench_fixture --exact {case}` failed:\n{stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        for line in stdout.lines().filter_map(|l| l.strip_prefix("bench: ")) {
+            println!("  {line}");
+        }
+    }
     Ok(())
 }
 

@@ -6,6 +6,9 @@
 //!   fresh user namespace when rootless), so nothing on the host changes and no packet leaves; a
 //!   link kind stacked on a parent (vlan, macvlan, ipvlan) counts only once a ping crosses it
 //!   between two namespaces;
+//! - link impairment: which path carries `delay=`, `loss=` and the rest here (the kernel's netem
+//!   or the userspace relay) and why, then a real round trip across a delayed, duplicating link
+//!   built as a test would build it ([`netns_test::run`]);
 //! - the programs tests and examples run, with the Debian package that provides each.
 
 use std::process::{Command, Stdio};
@@ -180,6 +183,7 @@ const TOOLS: &[(&str, &str, &str)] = &[
     ("tc", "iproute2", "qdiscs: rate limits, delay, loss"),
     ("nft", "nftables", "firewall rules inside nodes"),
     ("ping", "iputils-ping", "reachability checks"),
+    ("curl", "curl", "an HTTP exchange through an impaired link"),
     ("tshark", "tshark", "packet captures"),
     ("nsenter", "util-linux", "entering a node from a shell"),
     (
@@ -198,6 +202,8 @@ pub(crate) fn doctor() -> Result<()> {
             features("link kinds", LINK_KINDS, prefix);
             println!();
             features("qdiscs", QDISCS, prefix);
+            println!();
+            impairment(prefix);
         }
         None => println!(
             "link kinds and qdiscs: not probed (no namespace can be made here to try them in)"
@@ -206,6 +212,91 @@ pub(crate) fn doctor() -> Result<()> {
     println!();
     tools();
     Ok(())
+}
+
+/// Says which path carries the link impairments here and why, and checks it with a round trip.
+fn impairment(prefix: &[&str]) {
+    println!("link impairment (delay, jitter, loss, duplicate, reorder, corrupt):");
+    let asked = std::env::var(netns_test::IMPAIR_ENV).unwrap_or_default();
+    let asked = if asked.trim().is_empty() {
+        "auto".to_string()
+    } else {
+        asked.trim().to_string()
+    };
+    let netem = QDISCS
+        .iter()
+        .find(|f| f.name == "netem")
+        .expect("netem is a probed qdisc");
+    let has_netem = match try_feature(netem, prefix) {
+        Outcome::Works => Ok(()),
+        Outcome::Missing(why) | Outcome::Fails(why) => Err(why),
+        Outcome::CannotProbe(error) => Err(error.to_string()),
+    };
+    let (path, why) = match (asked.as_str(), &has_netem) {
+        ("auto", Ok(())) => ("netem", "the kernel has sch_netem".to_string()),
+        ("auto", Err(why)) => (
+            "relay",
+            format!("the kernel lacks sch_netem ({why}); the relay needs nothing more"),
+        ),
+        ("relay", _) => ("relay", format!("{} asks for it", netns_test::IMPAIR_ENV)),
+        ("netem", Ok(())) => ("netem", format!("{} asks for it", netns_test::IMPAIR_ENV)),
+        ("netem", Err(why)) => (
+            "none",
+            format!(
+                "{} asks for netem, which this kernel lacks ({why}): every test with a delay \
+                 or loss fails; unset it to use the relay",
+                netns_test::IMPAIR_ENV
+            ),
+        ),
+        (other, _) => (
+            "none",
+            format!(
+                "{}=`{other}` is not `auto`, `netem` or `relay`: every test fails",
+                netns_test::IMPAIR_ENV
+            ),
+        ),
+    };
+    println!(
+        "  {}={asked}: {path}, because {why}",
+        netns_test::IMPAIR_ENV
+    );
+    if path == "none" {
+        return;
+    }
+    // One real exchange across an impaired link, built as a test builds it.
+    let checked = netns_test::run("a -- b [delay=5ms, duplicate=100%]", |net| {
+        let receiver = net
+            .node("b")
+            .run(|| std::net::UdpSocket::bind("0.0.0.0:9000"))
+            .map_err(|e| e.to_string())?;
+        receiver
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .map_err(|e| e.to_string())?;
+        let start = std::time::Instant::now();
+        net.node("a")
+            .run(|| {
+                let socket = std::net::UdpSocket::bind("0.0.0.0:0")?;
+                socket.send_to(b"doctor", "b:9000")
+            })
+            .map_err(|e| e.to_string())?;
+        let mut buffer = [0u8; 16];
+        let mut copies = 0u32;
+        while copies < 2 && receiver.recv_from(&mut buffer).is_ok() {
+            copies += 1;
+        }
+        Ok::<_, String>((copies, start.elapsed().as_micros() as u64))
+    });
+    match checked {
+        Ok(Ok((2, micros))) => println!(
+            "  checked: a datagram crossed `delay=5ms, duplicate=100%` twice, within {:.1} ms",
+            micros as f64 / 1000.0
+        ),
+        Ok(Ok((copies, _))) => println!(
+            "  FAILED: a datagram sent across `delay=5ms, duplicate=100%` arrived {copies} times, not twice"
+        ),
+        Ok(Err(error)) => println!("  FAILED: {error}"),
+        Err(error) => println!("  FAILED: cannot build a network with a delay: {error}"),
+    }
 }
 
 /// Reports whether tests can make their sandbox, and returns the `unshare` arguments that make a

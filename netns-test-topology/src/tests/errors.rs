@@ -213,19 +213,86 @@ fn bad_names() {
 }
 
 #[test]
+fn impairment_mistakes() {
+    assert_errors(
+        "a -- b [delay=«20ms/»]",
+        &[
+            "`20ms/` is not one value or two: write `x` for both directions or `x/y`, `x` for \
+             what the left end sends and `y` for what the right end sends",
+        ],
+    );
+    assert_errors(
+        "a -- b [delay=«1ms/2ms/3ms»]",
+        &[
+            "`1ms/2ms/3ms` is not one value or two: write `x` for both directions or `x/y`, \
+             `x` for what the left end sends and `y` for what the right end sends",
+        ],
+    );
+    assert_errors(
+        "a -- b [loss=«1%/2»]",
+        &["`2` is not a loss: write a percentage, as in `loss=1%` or `loss=0.5%`"],
+    );
+    assert_errors(
+        "a -- b [jitter=«5», burst=«0», duplicate=«1», reorder=«150%»]",
+        &[
+            "`5` needs a unit: `us`, `ms`, `s` or `m`, as in `jitter=5ms`",
+            "`burst=0` is out of range: a mean burst is 1 to 1000 packets",
+            "`1` is not a share of packets: write a percentage, as in `duplicate=1%`",
+            "`reorder=150%` is out of range: it is 0% to 100%",
+        ],
+    );
+}
+
+#[test]
+fn impairments_that_need_another() {
+    assert_errors(
+        "a -- b «[jitter=5ms]»",
+        &[
+            "`jitter=` varies the delay, and this list has no `delay=`: write both, as in \
+           `[delay=20ms, jitter=5ms]`",
+        ],
+    );
+    assert_errors(
+        "a -- b «[reorder=25%]»",
+        &[
+            "`reorder=` lets packets skip the delay, and this list has no `delay=`: write both, \
+           as in `[delay=20ms, reorder=25%]`",
+        ],
+    );
+    assert_errors(
+        "a -- b «[burst=4]»",
+        &[
+            "`burst=` groups the losses, and this list has no `loss=`: write both, as in \
+           `[loss=2%, burst=4]`",
+        ],
+    );
+    assert!(Topology::parse("a -- b [profile=satellite, reorder=10%]").is_ok());
+}
+
+#[test]
+fn unknown_profiles() {
+    assert_errors(
+        "a -- b [profile=«wlan»]",
+        &["`wlan` is not a profile: the profiles are `lte`, `satellite`"],
+    );
+}
+
+#[test]
 fn unknown_attributes() {
     assert_errors(
         "a -- b [«subnt»=10.0.0.0/24]",
         &[
             "unknown attribute `subnt`: did you mean `subnet`? valid attributes: `subnet`, \
-           `subnet6`, `ipv6`, `ipv4`, `mtu`, `rate`, `delay`, `loss`",
+           `subnet6`, `ipv6`, `ipv4`, `mtu`, `rate`, `delay`, `loss`, `jitter`, `burst`, `duplicate`, \
+           `reorder`, `corrupt`, `profile`",
         ],
     );
     assert_errors(
-        "a -- b [«jitter»=9ms]",
+        "a -- b [«wobble»=9ms]",
         &[
-            "unknown attribute `jitter`; valid attributes: `subnet`, `subnet6`, `ipv6`, \
-             `ipv4`, `mtu`, `rate`, `delay`, `loss`",
+            "unknown attribute `wobble`; valid attributes: `subnet`, `subnet6`, `ipv6`, `ipv4`, \
+             `mtu`, `rate`, `delay`, `loss`, `jitter`, `burst`, `duplicate`, `reorder`, \
+             `corrupt`, `profile`",
         ],
     );
     assert_errors(

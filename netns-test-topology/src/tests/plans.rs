@@ -254,7 +254,10 @@ fn link_settings_go_to_every_link_of_their_chain() {
     let mtus: Vec<Option<u32>> = plan.veths.iter().map(|v| v.settings.mtu).collect();
     assert_eq!(mtus, [Some(1280), Some(1280), None, None]);
     assert_eq!(plan.veths[1].settings.rate, Some(1_000_000));
-    assert_eq!(plan.veths[3].settings.delay_us, Some(5_000));
+    assert_eq!(
+        plan.veths[3].settings.delay_us,
+        Some(crate::Directed::both(5_000))
+    );
     assert_eq!(plan.veths[3].settings.rate, None);
 }
 

@@ -15,10 +15,12 @@
 //! The settings a link has (`mtu=`, `rate=`, `delay=`, `loss=` from the topology, and what was
 //! changed since) are kept with the network, so that [`Link::set_rate`] on a link with a
 //! `delay=` keeps the delay: each end's root qdisc is rebuilt from all of them (see
-//! `qdisc.rs`).
+//! `qdisc.rs`). On a link the relay carries (a kernel without netem, see the kernel's
+//! `relay/`), the delay and loss go to the relay instead, from its next frame on, and the rate
+//! stays the ends' `tbf`.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_REPLACE};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -28,8 +30,9 @@ use rtnetlink::LinkUnspec;
 use crate::kernel::apply::{Awaited, Built, SWITCHES, Watch, wait_until_ready};
 use crate::kernel::netlink::{self, Socket};
 use crate::kernel::qdisc::{self, Shape};
+use crate::kernel::relay::{self, Choice, Direction, Relay};
 use crate::topology::{
-    self, LinkSettings, MAX_MTU, MIN_IPV6_MTU, MIN_MTU, NodePlan, Place, Plan, RoutePlan,
+    self, Directed, LinkSettings, MAX_MTU, MIN_IPV6_MTU, MIN_MTU, NodePlan, Place, Plan, RoutePlan,
 };
 use crate::{Error, Net, Node, Result};
 
@@ -46,6 +49,10 @@ pub(crate) struct Wiring {
     wires: Vec<Wire>,
     /// The current settings of each wire.
     settings: Mutex<Vec<LinkSettings>>,
+    /// The relay of the relayed wires, if any (see the kernel's `relay/`).
+    relay: Option<Arc<Relay>>,
+    /// What was asked to carry `delay=` and `loss=`.
+    impair: Choice,
 }
 
 /// One veth pair.
@@ -54,6 +61,8 @@ struct Wire {
     ends: [End; 2],
     /// `client -- gateway`, `pc1 -- lan`.
     name: String,
+    /// Its number in the relay, if the relay carries its delay and loss.
+    relayed: Option<usize>,
 }
 
 /// One end of a veth pair.
@@ -91,8 +100,9 @@ impl Wiring {
             Place::Node(n) => format!("node `{}` {ifname}", plan.nodes[*n].name),
             Place::Bridge(n) => format!("switch `{}` port {ifname}", switches[*n]),
         };
-        let wires = (plan.veths.iter().zip(&built.veths))
-            .map(|(veth, &(a, b))| Wire {
+        let wires = (plan.veths.iter().zip(&built.veths).zip(&built.relayed))
+            .map(|((veth, &(a, b)), &relayed)| Wire {
+                relayed,
                 name: format!("{} -- {}", name_of(&veth.a.place), name_of(&veth.b.place)),
                 ends: [
                     End {
@@ -118,6 +128,8 @@ impl Wiring {
             switch_ns,
             wires,
             settings,
+            relay: built.relay.clone(),
+            impair: built.impair,
         })
     }
 
@@ -283,26 +295,74 @@ impl Wiring {
             .collect()
     }
 
+    /// Changes the settings of `wire` with `change`: on a relayed wire, the relay's directions
+    /// and the kernel's `tbf`; else both ends' root qdisc, if its shape changed. The settings
+    /// are kept only if that worked.
     fn reshape(&self, wire: usize, change: impl FnOnce(&mut LinkSettings)) -> Result<()> {
         let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
         let mut new = settings[wire];
         change(&mut new);
-        let (old_shape, new_shape) = (Shape::of(&settings[wire]), Shape::of(&new));
+        let relayed = self.wires[wire].relayed.zip(self.relay.as_ref());
+        let kernel = |s: &LinkSettings| match relayed {
+            Some(_) => relay::kernel_part(s),
+            None => *s,
+        };
+        if relayed.is_none()
+            && relay::impairs(&new)
+            && !relay::impairs(&settings[wire])
+            && self.impair == Choice::Relay
+        {
+            return Err(Error::InvalidSetting {
+                problem: self.not_relayed(wire, &new, "NETNS_TEST_IMPAIR=relay asks for the relay"),
+            });
+        }
+        let (old_shape, new_shape) = (
+            Shape::of(&kernel(&settings[wire])),
+            Shape::of(&kernel(&new)),
+        );
         if old_shape != new_shape {
-            for end in &self.wires[wire].ends {
+            for (end, from_b) in self.wires[wire].ends.iter().zip([false, true]) {
                 let mut socket = self.socket(end)?;
-                let message = new_shape.message(end.index);
+                let message = new_shape.message(end.index, from_b);
                 let (feature, what) = match &message {
                     Some(_) => (new_shape.feature(), new_shape.describe()),
                     None => (None, format!("removing {}", old_shape.describe())),
                 };
                 let message = message.unwrap_or_else(|| qdisc::delete_root(end.index));
                 socket.qdisc(message, feature, format!("{what} on {}", end.label));
-                socket.flush()?;
+                socket.flush().map_err(|error| match error {
+                    Error::KernelLacks {
+                        feature: "sch_netem",
+                        needed_for,
+                        source,
+                    } => Error::KernelLacks {
+                        feature: "sch_netem",
+                        needed_for: format!(
+                            "{needed_for} ({})",
+                            self.not_relayed(wire, &new, "the relay stands in for it")
+                        ),
+                        source,
+                    },
+                    other => other,
+                })?;
             }
+        }
+        if let Some((slot, relay)) = relayed {
+            relay.set(slot, Direction::of(&new));
         }
         settings[wire] = new;
         Ok(())
+    }
+
+    /// Why a wire built without an impairment cannot get one from the relay at run time.
+    fn not_relayed(&self, wire: usize, new: &LinkSettings, why: &str) -> String {
+        format!(
+            "{why}, but it carries only links built with a delay or a loss, and link `{}` was \
+             built without; give it `delay=0ms` in the topology to have it relayed from the \
+             start (now: {})",
+            self.wires[wire].name,
+            new.entries().join(", ")
+        )
     }
 }
 
@@ -471,11 +531,14 @@ impl Link<'_> {
     /// # Errors
     ///
     /// [`Error::InvalidSetting`] for a bad delay; [`Error::KernelLacks`] naming `sch_netem`
-    /// where the kernel has no netem (the link is then left as it was).
+    /// where the kernel has no netem and the link was built without a delay or loss, so that
+    /// the relay does not carry it (the message says to give it `delay=0ms` in the topology);
+    /// the link is then left as it was.
     pub fn set_delay(&self, delay: &str) -> Result<()> {
         let delay =
             topology::parse_delay(delay).map_err(|problem| Error::InvalidSetting { problem })?;
-        self.wiring.reshape(self.wire, |s| s.delay_us = Some(delay))
+        self.wiring
+            .reshape(self.wire, |s| s.delay_us = Some(Directed::both(delay)))
     }
 
     /// Removes the link's delay, if it has one.
@@ -493,7 +556,8 @@ impl Link<'_> {
     pub fn set_loss(&self, loss: &str) -> Result<()> {
         let loss =
             topology::parse_loss(loss).map_err(|problem| Error::InvalidSetting { problem })?;
-        self.wiring.reshape(self.wire, |s| s.loss_ppm = Some(loss))
+        self.wiring
+            .reshape(self.wire, |s| s.loss_ppm = Some(Directed::both(loss)))
     }
 
     /// Removes the link's loss, if it has one.

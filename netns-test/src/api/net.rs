@@ -19,6 +19,7 @@ use std::thread::{self, JoinHandle};
 use super::link::Wiring;
 use crate::dns::{self, Dns};
 use crate::kernel::apply::{self, Built};
+use crate::kernel::relay::Choice;
 use crate::kernel::{mounts, netns, report, snapshot};
 use crate::sandbox as sys;
 use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
@@ -41,16 +42,17 @@ pub struct Net {
 
 impl Net {
     /// Builds the network of `topology` around the calling thread, whose namespace becomes the
-    /// `host` node, with node names answered over DNS unless `dns` is off. Must run inside the
-    /// test's sandbox (as the test process does).
-    pub(crate) fn build(topology: &str, dns: Dns) -> Result<Net> {
+    /// `host` node, with node names answered over DNS unless `dns` is off, and `impair`
+    /// carrying its `delay=` and `loss=`. Must run inside the test's sandbox (as the test
+    /// process does).
+    pub(crate) fn build(topology: &str, dns: Dns, impair: Choice) -> Result<Net> {
         let topology = Topology::parse(topology)?;
         let host = netns::current().map_err(|source| Error::Io {
             what: "cannot open the network namespace of the calling thread".to_string(),
             source: source.into(),
         })?;
         mounts::make_private()?;
-        let built = apply::apply(topology.plan())?;
+        let built = apply::apply(topology.plan(), impair)?;
         let wiring = Arc::new(Wiring::new(topology.plan(), &built)?);
         let nodes = topology
             .plan()
@@ -157,6 +159,15 @@ impl Net {
             for line in settings {
                 let _ = writeln!(text, "  {line}");
             }
+        }
+        if let Some(relay) = &self.built.relay {
+            let counts = relay.counts();
+            let _ = writeln!(
+                text,
+                "relay (delay and loss in userspace): {} frames relayed, {} dropped by `loss=`, \
+                 {} lost by the relay itself",
+                counts.relayed, counts.dropped, counts.lost
+            );
         }
         text
     }

@@ -78,7 +78,14 @@ pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>, config: &Config
             return SETUP_FAILED;
         }
     };
-    let net = match Net::build(case.topology, dns) {
+    let impair = match config.impair.clone() {
+        Ok(impair) => impair,
+        Err(message) => {
+            eprintln!("netns-test: cannot build the network of this test: {message}");
+            return SETUP_FAILED;
+        }
+    };
+    let net = match Net::build(case.topology, dns, impair) {
         Ok(net) => net,
         Err(error) => {
             eprintln!(

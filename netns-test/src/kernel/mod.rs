@@ -6,6 +6,7 @@
 //! - `netns.rs`: network namespaces as owned fds, and threads entering them;
 //! - `mounts.rs`: the test's private `/run`, `/proc`, `/etc/hosts` and `/etc/resolv.conf`;
 //! - `qdisc.rs`: the `tbf` and `netem` queueing disciplines behind link settings;
+//! - `relay/`: `delay=` and `loss=` in userspace where the kernel has no netem;
 //! - `sockets.rs`: what a namespace listens on and the processes in it (waiting, reports);
 //! - `report.rs`, `snapshot.rs`: the network as the kernel sees it, for the failure report and
 //!   the node files.
@@ -19,6 +20,7 @@ pub(crate) mod mounts;
 pub(crate) mod netlink;
 pub(crate) mod netns;
 pub(crate) mod qdisc;
+pub(crate) mod relay;
 pub(crate) mod report;
 pub(crate) mod snapshot;
 pub(crate) mod sockets;

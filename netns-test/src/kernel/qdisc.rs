@@ -34,7 +34,7 @@ use netlink_packet_core::DefaultNla;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::tc::{TcAttribute, TcHandle, TcHeader, TcMessage};
 
-use crate::topology::{Delay, LinkSettings, Loss, Rate};
+use crate::topology::{Directed, LinkSettings, Rate};
 
 /// `TCA_OPTIONS`.
 const TCA_OPTIONS: u16 = 2;
@@ -46,6 +46,18 @@ const TCA_TBF_BURST: u16 = 6;
 const TCA_NETEM_RATE: u16 = 6;
 /// `TCA_NETEM_LATENCY64`: the delay in nanoseconds (`s64`).
 const TCA_NETEM_LATENCY64: u16 = 10;
+/// `TCA_NETEM_JITTER64`: the jitter in nanoseconds (`s64`).
+const TCA_NETEM_JITTER64: u16 = 11;
+/// `TCA_NETEM_REORDER`: `struct tc_netem_reorder` (probability, correlation).
+const TCA_NETEM_REORDER: u16 = 3;
+/// `TCA_NETEM_CORRUPT`: `struct tc_netem_corrupt` (probability, correlation).
+const TCA_NETEM_CORRUPT: u16 = 4;
+/// `TCA_NETEM_LOSS`: the loss model, nested.
+const TCA_NETEM_LOSS: u16 = 5;
+/// `NETEM_LOSS_GE`: `struct tc_netem_gemodel` (p, r, h, k1).
+const NETEM_LOSS_GE: u16 = 2;
+/// `NLA_F_NESTED`.
+const NLA_F_NESTED: u16 = 1 << 15;
 /// `TC_LINKLAYER_ETHERNET`: the rate counts whole bytes, no ATM cells (and needs no rate table).
 const TC_LINKLAYER_ETHERNET: u8 = 1;
 /// Nanoseconds per scheduler tick (`PSCHED_SHIFT` is 6).
@@ -74,20 +86,13 @@ pub(crate) enum Shape {
 
 impl Shape {
     pub(crate) fn of(settings: &LinkSettings) -> Shape {
-        match settings {
-            LinkSettings {
-                delay_us: None,
-                loss_ppm: None,
-                rate: None,
-                ..
-            } => Shape::None,
-            LinkSettings {
-                delay_us: None,
-                loss_ppm: None,
-                rate: Some(rate),
-                ..
-            } => Shape::Tbf { rate: *rate },
-            _ => Shape::Netem(*settings),
+        match (settings.impairs(), settings.rate) {
+            (false, None) => Shape::None,
+            (false, Some(rate)) => Shape::Tbf { rate },
+            (true, _) => Shape::Netem(LinkSettings {
+                mtu: None,
+                ..*settings
+            }),
         }
     }
 
@@ -106,15 +111,11 @@ impl Shape {
             Shape::None => "no rate, delay or loss".to_string(),
             Shape::Tbf { rate } => format!("`rate={}`", Rate(*rate)),
             Shape::Netem(settings) => {
-                let mut parts = Vec::new();
-                if let Some(delay) = settings.delay_us {
-                    parts.push(format!("delay={}", Delay(delay)));
-                }
-                if let Some(loss) = settings.loss_ppm {
-                    parts.push(format!("loss={}", Loss(loss)));
-                }
-                if let Some(rate) = settings.rate {
-                    parts.push(format!("rate={}", Rate(rate)));
+                // The impairments, then the rate netem also carries.
+                let mut parts = settings.entries();
+                if let Some(rate) = parts.iter().position(|p| p.starts_with("rate=")) {
+                    let rate = parts.remove(rate);
+                    parts.push(rate);
                 }
                 format!("`{}`", parts.join(", "))
             }
@@ -122,12 +123,13 @@ impl Shape {
     }
 
     /// The request that makes it the root qdisc of link `index`, replacing whatever is there;
-    /// `None` for [`Shape::None`] (see [`delete_root`]).
-    pub(crate) fn message(&self, index: u32) -> Option<RouteNetlinkMessage> {
+    /// `None` for [`Shape::None`] (see [`delete_root`]). `from_b` says the end is the link's
+    /// `b` end, whose direction's values netem then takes.
+    pub(crate) fn message(&self, index: u32, from_b: bool) -> Option<RouteNetlinkMessage> {
         let (kind, options) = match self {
             Shape::None => return None,
             Shape::Tbf { rate } => ("tbf", tbf_options(*rate)),
-            Shape::Netem(settings) => ("netem", netem_options(settings)),
+            Shape::Netem(settings) => ("netem", netem_options(settings, from_b)),
         };
         let mut message = root(index);
         message.attributes = vec![
@@ -207,15 +209,36 @@ fn tbf_options(rate: u64) -> Vec<u8> {
     options
 }
 
-/// `TCA_OPTIONS` of `netem`: `struct tc_netem_qopt`, then attributes (not nested in it).
-fn netem_options(settings: &LinkSettings) -> Vec<u8> {
-    let delay_ns = settings.delay_us.unwrap_or(0) * 1000;
-    let loss = settings.loss_ppm.map_or(0, |ppm| {
-        (u128::from(ppm) * u128::from(u32::MAX) / 1_000_000) as u32
-    });
+/// A probability in millionths, scaled to `u32::MAX`, as `tc` sends it.
+fn probability(ppm: u32) -> u32 {
+    (u128::from(ppm) * u128::from(u32::MAX) / 1_000_000) as u32
+}
+
+/// `TCA_OPTIONS` of `netem` for the end that sends direction `from_b`: `struct tc_netem_qopt`,
+/// then attributes (not nested in it).
+fn netem_options(settings: &LinkSettings, from_b: bool) -> Vec<u8> {
+    let us = |value: Option<Directed<u64>>| value.map(|v| v.from(from_b));
+    let ppm = |value: Option<Directed<u32>>| value.map(|v| v.from(from_b)).unwrap_or(0);
+    let delay_ns = us(settings.delay_us).unwrap_or(0) * 1000;
+    let jitter_ns = us(settings.jitter_us).unwrap_or(0) * 1000;
+    let burst = settings.burst.map_or(1, |b| b.from(from_b));
+    let loss_ppm = ppm(settings.loss_ppm);
+    let bursty = burst > 1 && loss_ppm > 0 && loss_ppm < 1_000_000;
+    let loss = if bursty { 0 } else { probability(loss_ppm) };
+    let reorder = ppm(settings.reorder_ppm);
+    // netem reorders only with a gap: every `gap`-th packet may go at once; 1 lets any.
+    let gap = u32::from(reorder > 0);
+    let ticks = |ns: u64| (ns / NS_PER_TICK).min(u64::from(u32::MAX)) as u32;
+    let duplicate = probability(ppm(settings.duplicate_ppm));
     let mut options = Vec::new();
-    let legacy_latency = (delay_ns / NS_PER_TICK).min(u64::from(u32::MAX)) as u32;
-    for field in [legacy_latency, NETEM_LIMIT, loss, 0, 0, 0] {
+    for field in [
+        ticks(delay_ns),
+        NETEM_LIMIT,
+        loss,
+        gap,
+        duplicate,
+        ticks(jitter_ns),
+    ] {
         // latency, limit, loss, gap, duplicate, jitter
         options.extend_from_slice(&field.to_ne_bytes());
     }
@@ -225,6 +248,38 @@ fn netem_options(settings: &LinkSettings) -> Vec<u8> {
             TCA_NETEM_LATENCY64,
             &(delay_ns as i64).to_ne_bytes(),
         );
+    }
+    if settings.jitter_us.is_some() {
+        nla(
+            &mut options,
+            TCA_NETEM_JITTER64,
+            &(jitter_ns as i64).to_ne_bytes(),
+        );
+    }
+    if reorder > 0 {
+        let mut value = probability(reorder).to_ne_bytes().to_vec();
+        value.extend_from_slice(&0u32.to_ne_bytes()); // correlation
+        nla(&mut options, TCA_NETEM_REORDER, &value);
+    }
+    let corrupt = ppm(settings.corrupt_ppm);
+    if corrupt > 0 {
+        let mut value = probability(corrupt).to_ne_bytes().to_vec();
+        value.extend_from_slice(&0u32.to_ne_bytes()); // correlation
+        nla(&mut options, TCA_NETEM_CORRUPT, &value);
+    }
+    if bursty {
+        // Gilbert-Elliott: p (good to bad), r (bad to good), h = 0 (the bad state loses
+        // everything), k1 = 1 (the good state loses nothing); see the relay's `impair.rs`.
+        let r = 1_000_000 / burst;
+        let p = (u64::from(loss_ppm) * u64::from(r) / (1_000_000 - u64::from(loss_ppm)))
+            .min(1_000_000) as u32;
+        let mut model = Vec::with_capacity(16);
+        for field in [probability(p), probability(r), 0, u32::MAX] {
+            model.extend_from_slice(&field.to_ne_bytes());
+        }
+        let mut nested = Vec::new();
+        nla(&mut nested, NETEM_LOSS_GE, &model);
+        nla(&mut options, TCA_NETEM_LOSS | NLA_F_NESTED, &nested);
     }
     if let Some(rate) = settings.rate {
         let mut value = Vec::with_capacity(16);
@@ -257,8 +312,14 @@ mod tests {
         settings.rate = Some(1_000_000);
         assert_eq!(Shape::of(&settings), Shape::Tbf { rate: 1_000_000 });
         assert_eq!(Shape::of(&settings).describe(), "`rate=1mbit`");
-        settings.delay_us = Some(50_000);
-        assert_eq!(Shape::of(&settings), Shape::Netem(settings));
+        settings.delay_us = Some(Directed::both(50_000));
+        assert_eq!(
+            Shape::of(&settings),
+            Shape::Netem(LinkSettings {
+                mtu: None,
+                ..settings
+            })
+        );
         assert_eq!(Shape::of(&settings).feature(), Some("sch_netem"));
         assert_eq!(Shape::of(&settings).describe(), "`delay=50ms, rate=1mbit`");
     }
@@ -290,12 +351,12 @@ mod tests {
     #[test]
     fn netem_options_are_the_qopt_then_attributes() {
         let settings = LinkSettings {
-            delay_us: Some(50_000),
-            loss_ppm: Some(10_000),
+            delay_us: Some(Directed::both(50_000)),
+            loss_ppm: Some(Directed::both(10_000)),
             rate: Some(8_000_000),
             ..LinkSettings::default()
         };
-        let options = netem_options(&settings);
+        let options = netem_options(&settings, false);
         assert_eq!(options.len(), 24 + 12 + 20);
         assert_eq!(u32_at(&options, 0), 50_000_000 / 64);
         assert_eq!(u32_at(&options, 4), 1000);
@@ -310,18 +371,72 @@ mod tests {
         assert_eq!(u16_at(&options, 38), TCA_NETEM_RATE);
         assert_eq!(u32_at(&options, 40), 1_000_000);
         // Loss alone: the qopt only.
-        let loss = netem_options(&LinkSettings {
-            loss_ppm: Some(1_000_000),
-            ..LinkSettings::default()
-        });
+        let loss = netem_options(
+            &LinkSettings {
+                loss_ppm: Some(Directed::both(1_000_000)),
+                ..LinkSettings::default()
+            },
+            true,
+        );
         assert_eq!(loss.len(), 24);
         assert_eq!(u32_at(&loss, 8), u32::MAX);
     }
 
     #[test]
+    fn netem_takes_the_direction_of_its_end_and_every_impairment() {
+        let settings = LinkSettings {
+            delay_us: Some(Directed {
+                ab: 20_000,
+                ba: 5_000,
+            }),
+            jitter_us: Some(Directed::both(1_000)),
+            loss_ppm: Some(Directed::both(100_000)),
+            burst: Some(Directed::both(4)),
+            duplicate_ppm: Some(Directed::both(10_000)),
+            reorder_ppm: Some(Directed::both(250_000)),
+            ..LinkSettings::default()
+        };
+        let a = netem_options(&settings, false);
+        let b = netem_options(&settings, true);
+        assert_eq!(u32_at(&a, 0), 20_000_000 / 64);
+        assert_eq!(u32_at(&b, 0), 5_000_000 / 64);
+        // Bursty: the random loss is 0, the model carries it; gap 1 for the reorder.
+        assert_eq!(u32_at(&a, 8), 0);
+        assert_eq!(u32_at(&a, 12), 1);
+        assert_eq!(u32_at(&a, 16), probability(10_000));
+        assert_eq!(u32_at(&a, 20), 1_000_000 / 64);
+        // Then LATENCY64, JITTER64, REORDER, LOSS (nested GE), in that order.
+        let mut at = 24;
+        let mut kinds = Vec::new();
+        while at < a.len() {
+            kinds.push(u16_at(&a, at + 2));
+            at += (u16_at(&a, at) as usize).next_multiple_of(4);
+        }
+        assert_eq!(
+            kinds,
+            [
+                TCA_NETEM_LATENCY64,
+                TCA_NETEM_JITTER64,
+                TCA_NETEM_REORDER,
+                TCA_NETEM_LOSS | NLA_F_NESTED
+            ]
+        );
+        // The GE model: r = 1/4, p = 0.1 * 0.25 / 0.9; h = 0, k1 = 1.
+        let model = &a[a.len() - 16..];
+        assert_eq!(u32_at(model, 0), probability(27_777));
+        assert_eq!(u32_at(model, 4), probability(250_000));
+        assert_eq!(u32_at(model, 8), 0);
+        assert_eq!(u32_at(model, 12), u32::MAX);
+        assert_eq!(
+            Shape::of(&settings).describe(),
+            "`delay=20ms/5ms, jitter=1ms, loss=10%, burst=4, duplicate=1%, reorder=25%`"
+        );
+    }
+
+    #[test]
     fn messages_replace_the_root_qdisc_of_the_link() {
         let Some(RouteNetlinkMessage::NewQueueDiscipline(message)) =
-            Shape::Tbf { rate: 1_000_000 }.message(7)
+            Shape::Tbf { rate: 1_000_000 }.message(7, false)
         else {
             panic!("not a new qdisc");
         };
@@ -329,7 +444,7 @@ mod tests {
         assert_eq!(message.header.parent, TcHandle::ROOT);
         assert_eq!(message.header.handle, TcHandle::UNSPEC);
         assert_eq!(message.attributes[0], TcAttribute::Kind("tbf".to_string()));
-        assert!(Shape::None.message(7).is_none());
+        assert!(Shape::None.message(7, false).is_none());
         let RouteNetlinkMessage::DelQueueDiscipline(delete) = delete_root(7) else {
             panic!("not a qdisc deletion");
         };

@@ -132,6 +132,11 @@ impl Node {
         match self.never {}
     }
 
+    /// The node's first IPv4 address, or `None` if it has none.
+    pub fn try_ip(&self) -> Option<Ipv4Addr> {
+        match self.never {}
+    }
+
     /// The IPv6 address of the node's first interface.
     pub fn ipv6(&self) -> Ipv6Addr {
         match self.never {}
@@ -300,6 +305,11 @@ impl Interface {
 
     /// Its IPv4 address and prefix.
     pub fn ipv4(&self) -> Ipv4Cidr {
+        match self.never {}
+    }
+
+    /// Its IPv4 address and prefix; `None` with `[ipv4=off]`.
+    pub fn try_ipv4(&self) -> Option<Ipv4Cidr> {
         match self.never {}
     }
 

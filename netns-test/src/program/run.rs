@@ -173,7 +173,11 @@ where
                 format!("cannot enter a fresh sandbox: {error}").encode(&mut answer);
             }
         },
-        Ok(()) => match Net::build(text, dns) {
+        Ok(()) => match crate::config::Config::from_env()
+            .impair
+            .map_err(|problem| Error::InvalidSetting { problem })
+            .and_then(|impair| Net::build(text, dns, impair))
+        {
             Err(error) => {
                 answer.push(TAG_SETUP);
                 format!("cannot build the network: {}", error_chain(&error)).encode(&mut answer);

@@ -7,7 +7,8 @@
 //! capture of output.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
 
 use netns_test::{Net, netns_test};
 use netns_test_suites::support::seed::{SEED, round_trip};
@@ -74,6 +75,242 @@ async fn walkthrough_3_async(net: &Net) {
         })
         .await;
     serving.await;
+}
+
+/// `empty` with a relayed link (on a kernel without netem, or with `NETNS_TEST_IMPAIR=relay`):
+/// what a relayed link adds to a test.
+#[netns_test(topology = "a -- b [delay=0ms]")]
+fn relayed_empty() {
+    time_to_body();
+}
+
+/// `empty`, printing the time from the launch (`BENCH_LAUNCH_NS`, set by `cargo xtask bench`)
+/// to the body: harness, sandbox and network, without the teardown.
+#[netns_test(topology = "a -- b")]
+fn plain_empty() {
+    time_to_body();
+}
+
+fn time_to_body() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    if let Some(launch) = std::env::var("BENCH_LAUNCH_NS")
+        .ok()
+        .and_then(|v| v.parse::<u128>().ok())
+    {
+        println!("to-body-ns: {}", now - launch);
+    }
+}
+
+// The cases below measure the impairments and print `bench: ` lines, which `cargo xtask bench`
+// shows; they run once each, with `--nocapture`.
+
+/// Sorted round-trip times of `count` UDP echoes from `a` to `b`, in milliseconds.
+fn udp_rtts(net: &Net, count: usize) -> Vec<f64> {
+    let server = net
+        .node("b")
+        .run(|| UdpSocket::bind("0.0.0.0:9000").unwrap());
+    let echo = net.node("b").spawn(move || {
+        server
+            .set_read_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
+        let mut buffer = [0u8; 64];
+        while let Ok((len, from)) = server.recv_from(&mut buffer) {
+            server.send_to(&buffer[..len], from).unwrap();
+        }
+    });
+    let mut rtts = net.node("a").run(|| {
+        let socket = UdpSocket::bind("0.0.0.0:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
+        socket.connect("b:9000").unwrap();
+        let mut rtts = Vec::with_capacity(count);
+        let mut buffer = [0u8; 64];
+        for i in 0..count as u32 {
+            let start = Instant::now();
+            socket.send(&i.to_be_bytes()).unwrap();
+            // Skip a late answer to an earlier one.
+            while let Ok(len) = socket.recv(&mut buffer) {
+                if buffer[..len] == i.to_be_bytes() {
+                    rtts.push(start.elapsed().as_secs_f64() * 1000.0);
+                    break;
+                }
+            }
+        }
+        rtts
+    });
+    echo.join().unwrap();
+    rtts.sort_by(f64::total_cmp);
+    rtts
+}
+
+fn at(sorted: &[f64], share: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * share) as usize]
+}
+
+/// The round trip of `delay=20ms` (40 ms expected): median and 99th percentile.
+#[netns_test(topology = "a -- b [delay=20ms]")]
+fn delay_accuracy(net: &Net) {
+    let rtts = udp_rtts(net, 300);
+    println!(
+        "bench: delay=20ms: round trip median {:.2} ms, p99 {:.2} ms over {} (goal 40 within 2, p99 within 5)",
+        at(&rtts, 0.5),
+        at(&rtts, 0.99),
+        rtts.len()
+    );
+}
+
+/// The spread of `delay=20ms, jitter=5ms`: uniform within 5 ms each way, so a round trip's
+/// standard deviation is 5 / sqrt(3) * sqrt(2) = 4.08 ms.
+#[netns_test(topology = "a -- b [delay=20ms, jitter=5ms]")]
+fn jitter_accuracy(net: &Net) {
+    let rtts = udp_rtts(net, 300);
+    let mean = rtts.iter().sum::<f64>() / rtts.len() as f64;
+    let sd = (rtts.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / rtts.len() as f64).sqrt();
+    println!(
+        "bench: delay=20ms, jitter=5ms: round trip mean {mean:.2} ms, standard deviation {sd:.2} ms \
+         (expected 4.08 ms; goal within 20%: {})",
+        if (sd - 4.08).abs() <= 0.816 {
+            "yes"
+        } else {
+            "NO"
+        }
+    );
+}
+
+/// Datagrams of a one-way stream of `count` from `a` to `b` that arrived, by sequence number.
+fn arrivals(net: &Net, count: u32) -> Vec<bool> {
+    let receiver = net
+        .node("b")
+        .run(|| UdpSocket::bind("0.0.0.0:9001").unwrap());
+    let receiving = net.node("b").spawn(move || {
+        receiver
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut arrived = vec![false; count as usize];
+        let mut buffer = [0u8; 16];
+        while let Ok((_, _)) = receiver.recv_from(&mut buffer) {
+            arrived[u32::from_be_bytes(buffer[..4].try_into().unwrap()) as usize] = true;
+        }
+        arrived
+    });
+    // Resolve the neighbours first: a lost ARP request would look like a burst of loss.
+    let _ = net
+        .node("a")
+        .command("ping")
+        .args(["-c", "5", "-i", "0.05", "b"])
+        .output();
+    net.node("a").run(|| {
+        let socket = UdpSocket::bind("0.0.0.0:0").unwrap();
+        for seq in 0..count {
+            socket.send_to(&seq.to_be_bytes(), "b:9001").unwrap();
+            if seq % 20 == 19 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    receiving.join().unwrap()
+}
+
+/// `loss=10%` over 2000 datagrams against the binomial 99% bounds.
+#[netns_test(topology = "a -- b [loss=10%]")]
+fn loss_accuracy(net: &Net) {
+    let arrived = arrivals(net, 2000);
+    let lost = arrived.iter().filter(|a| !**a).count();
+    // 2000 * 0.1 = 200, standard deviation sqrt(2000 * 0.1 * 0.9) = 13.42; 99%: 2.576 of them.
+    let (low, high) = (200.0 - 2.576 * 13.42, 200.0 + 2.576 * 13.42);
+    let inside = (low..=high).contains(&(lost as f64));
+    println!(
+        "bench: loss=10%: {lost} of 2000 lost; binomial 99% bounds {low:.0} to {high:.0}: {}",
+        if inside { "inside" } else { "OUTSIDE" }
+    );
+}
+
+/// Runs of losses with `burst=5`: mean run length (independent 10% losses give 1.11).
+#[netns_test(topology = "a -- b [loss=10%, burst=5]")]
+fn burst_accuracy(net: &Net) {
+    let arrived = arrivals(net, 2000);
+    let lost = arrived.iter().filter(|a| !**a).count();
+    let runs = arrived.windows(2).filter(|w| w[0] && !w[1]).count().max(1);
+    println!(
+        "bench: loss=10%, burst=5: {lost} of 2000 lost in {runs} runs, {:.2} on average (set 5)",
+        lost as f64 / runs as f64
+    );
+}
+
+/// The relay thread's CPU time so far, in seconds, if this process has one.
+fn relay_cpu_seconds() -> Option<f64> {
+    let ticks = 100.0; // USER_HZ
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = task.ok()?.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim() == "netns-relay" {
+            let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            return Some((utime + stime) / ticks);
+        }
+    }
+    None
+}
+
+/// Bulk TCP from `a` to `b` for about two seconds: Gbit/s, and the relay's CPU per Gbit.
+fn throughput(net: &Net, label: &str) {
+    let listener = net
+        .node("b")
+        .run(|| TcpListener::bind("0.0.0.0:7000").unwrap());
+    let receiver = net.node("b").spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        loop {
+            match stream.read(&mut buffer).unwrap() {
+                0 => break total,
+                n => total += n as u64,
+            }
+        }
+    });
+    let cpu_before = relay_cpu_seconds();
+    let start = Instant::now();
+    net.node("a").run(|| {
+        let mut stream = TcpStream::connect("b:7000").unwrap();
+        let chunk = vec![7u8; 1 << 20];
+        while start.elapsed() < Duration::from_secs(2) {
+            stream.write_all(&chunk).unwrap();
+        }
+    });
+    let bytes = receiver.join().unwrap();
+    let seconds = start.elapsed().as_secs_f64();
+    let gbit = bytes as f64 * 8.0 / 1e9;
+    let cpu = relay_cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| {
+            format!(
+                "; relay thread {:.2} CPU s, {:.3} CPU s per Gbit",
+                after - before,
+                (after - before) / gbit
+            )
+        })
+        .unwrap_or_default();
+    println!(
+        "bench: {label}: {:.2} Gbit/s ({:.0} MB in {seconds:.2} s){cpu}",
+        gbit / seconds,
+        bytes as f64 / 1e6
+    );
+}
+
+#[netns_test(topology = "a -- b [delay=1ms]")]
+fn tcp_delayed(net: &Net) {
+    throughput(net, "TCP through delay=1ms (goal >= 1 Gbit/s)");
+}
+
+#[netns_test(topology = "a -- b")]
+fn tcp_plain(net: &Net) {
+    throughput(net, "TCP through a plain veth, for comparison");
 }
 
 fn main() -> std::process::ExitCode {

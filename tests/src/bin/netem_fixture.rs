@@ -1,6 +1,7 @@
-//! Tests with `delay=` and `loss=`, which need the kernel's `sch_netem`. `tests/netem.rs` runs
-//! them: where the kernel has netem they must pass (and so show that the delay and the loss
-//! are there); where it lacks it they must fail before the body runs, saying so.
+//! Tests with `delay=` and `loss=`. `tests/netem.rs` runs them on each path
+//! (`NETNS_TEST_IMPAIR`): on the relay and on `auto` they must pass (and so show that the delay
+//! and the loss are there); forced onto netem, they pass where the kernel has it and fail before
+//! the body where it lacks it, saying so.
 
 use netns_test::{Net, netns_test};
 
@@ -35,9 +36,10 @@ fn loss(net: &Net) {
     );
 }
 
-/// Where the kernel has netem, a delay set and cleared while the test runs shows in the round
-/// trip; where it lacks it, the call fails naming it, and the link is left as it was.
-#[netns_test(topology = "a -- b")]
+/// A delay set and cleared while the test runs shows in the round trip; where the path cannot
+/// do it (netem forced on a kernel without it), the call fails naming netem, and the link is
+/// left as it was.
+#[netns_test(topology = "a -- b [delay=0ms]")]
 fn delay_at_run_time(net: &Net) {
     let link = net.link("a", "b");
     match link.set_delay("50ms") {
@@ -53,7 +55,10 @@ fn delay_at_run_time(net: &Net) {
         }
         Err(error) => {
             assert!(ping_ms(net).is_some(), "the link stopped carrying traffic");
-            assert_eq!(link.settings().delay_us, None);
+            assert_eq!(
+                link.settings().delay_us,
+                Some(netns_test::topology::Directed::both(0))
+            );
             println!("the link still carries traffic");
             panic!("{error}");
         }
@@ -61,7 +66,7 @@ fn delay_at_run_time(net: &Net) {
 }
 
 /// As [`delay_at_run_time`], with a loss of every packet.
-#[netns_test(topology = "a -- b")]
+#[netns_test(topology = "a -- b [delay=0ms]")]
 fn loss_at_run_time(net: &Net) {
     let link = net.link("a", "b");
     match link.set_loss("100%") {
@@ -76,6 +81,24 @@ fn loss_at_run_time(net: &Net) {
         Err(error) => {
             assert!(ping_ms(net).is_some(), "the link stopped carrying traffic");
             assert_eq!(link.settings().loss_ppm, None);
+            println!("the link still carries traffic");
+            panic!("{error}");
+        }
+    }
+}
+
+/// A link built without a delay or loss, given one at run time: netem can (where the kernel has
+/// it); the relay cannot, and the call says how to write the topology instead.
+#[netns_test(topology = "a -- b")]
+fn delay_at_run_time_on_a_plain_link(net: &Net) {
+    let link = net.link("a", "b");
+    match link.set_delay("50ms") {
+        Ok(()) => {
+            let rtt = ping_ms(net).expect("the ping is answered");
+            assert!(rtt >= 100.0, "a round trip took {rtt} ms");
+        }
+        Err(error) => {
+            assert!(ping_ms(net).is_some(), "the link stopped carrying traffic");
             println!("the link still carries traffic");
             panic!("{error}");
         }

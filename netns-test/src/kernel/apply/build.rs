@@ -2,12 +2,14 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+use std::sync::Arc;
 
 use super::configure::{configure, shape_links};
 use super::links::{Layout, create_links, first_free_index};
-use super::ready::{Watch, expected_up, wait_until_ready};
+use super::ready::{Awaited, Watch, expected_up, wait_until_ready};
 use crate::kernel::netlink::{self, Socket};
 use crate::kernel::netns::{self, Entered};
+use crate::kernel::relay::{self, Choice, Direction, Relay};
 use crate::topology::{NodePlan, Plan};
 use crate::{Error, Result};
 
@@ -27,6 +29,16 @@ const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
 /// larger of `all` and the link's own, and `all` is 0 in a new namespace.
 const IPV6_DEFAULT_ACCEPT_DAD: &str = "/proc/sys/net/ipv6/conf/default/accept_dad";
 
+/// The name the hidden namespace of the relay goes by in errors.
+pub(crate) const RELAY: &str = "relay";
+
+/// IPv6 off in the relay's namespace, for the links made there: its ends must send nothing of
+/// their own (no link-local address, router solicitation or MLD report).
+const IPV6_DISABLE: [&str; 2] = [
+    "/proc/sys/net/ipv6/conf/all/disable_ipv6",
+    "/proc/sys/net/ipv6/conf/default/disable_ipv6",
+];
+
 /// The namespaces of a built network.
 #[derive(Debug)]
 pub(crate) struct Built {
@@ -37,6 +49,12 @@ pub(crate) struct Built {
     pub switches: Option<OwnedFd>,
     /// The interface indexes `(a, b)` of the ends of each of [`Plan::veths`].
     pub veths: Vec<(u32, u32)>,
+    /// The relay, if any link is relayed (see `kernel/relay`).
+    pub relay: Option<Arc<Relay>>,
+    /// Per [`Plan::veths`], its number in the relay, if it is relayed.
+    pub relayed: Vec<Option<usize>>,
+    /// What was asked to carry `delay=` and `loss=`.
+    pub impair: Choice,
 }
 
 /// Builds the network of `plan` and waits until every link is up.
@@ -44,8 +62,12 @@ pub(crate) struct Built {
 /// Must be called on a thread whose network namespace is the test's `host` namespace, as uid 0
 /// of a user namespace that owns it. On return, with `Ok` or not, the thread is still there.
 /// On error, whatever was created goes away with the namespace fds, which are dropped.
-pub(crate) fn apply(plan: &Plan) -> Result<Built> {
+///
+/// `impair` chooses how links with `delay=` or `loss=` get them: the kernel's netem, or the
+/// relay (see `kernel/relay`).
+pub(crate) fn apply(plan: &Plan, impair: Choice) -> Result<Built> {
     let mut built = create_namespaces(plan)?;
+    built.impair = impair;
     if !plan.nodes.iter().any(|node| node.is_host) {
         // The body starts here even when the topology does not name `host`: its loopback works.
         loopback_up_here()?;
@@ -54,11 +76,33 @@ pub(crate) fn apply(plan: &Plan) -> Result<Built> {
     if plan.nodes.is_empty() {
         return Ok(built);
     }
-    let layout = Layout::new(plan, first_free_index(&mut spaces)?);
+    let mut relay_space = relay_space(plan, impair)?;
+    let relayed: Vec<bool> = (plan.veths.iter())
+        .map(|veth| relay_space.is_some() && relay::impairs(&veth.settings))
+        .collect();
+    let layout = Layout::new(plan, first_free_index(&mut spaces)?, &relayed);
 
-    create_links(plan, &built, &layout, &mut spaces[0].socket)?;
+    let relay_fd = relay_space.as_ref().map(|(fd, _)| fd.as_fd());
+    create_links(plan, &built, &layout, relay_fd, &mut spaces[0].socket)?;
     configure(plan, &layout, &mut spaces)?;
     shape_links(plan, &layout, &mut spaces)?;
+    let mut relay_awaited = Vec::new();
+    if let Some((fd, socket)) = &mut relay_space {
+        let (relay, awaited) = start_relay(plan, &layout, fd, socket)?;
+        built.relay = Some(Arc::new(relay));
+        relay_awaited = awaited;
+        let mut number = 0;
+        built.relayed = (layout.relays.iter())
+            .map(|ends| {
+                ends.map(|_| {
+                    number += 1;
+                    number - 1
+                })
+            })
+            .collect();
+    } else {
+        built.relayed = vec![None; plan.veths.len()];
+    }
     let mut watches: Vec<Watch<'_>> = (spaces.iter_mut().zip(expected_up(plan, &layout)))
         .map(|(space, awaited)| Watch {
             socket: &mut space.socket,
@@ -66,9 +110,87 @@ pub(crate) fn apply(plan: &Plan) -> Result<Built> {
             awaited,
         })
         .collect();
+    if let Some((_, socket)) = &mut relay_space {
+        watches.push(Watch {
+            socket,
+            space: RELAY,
+            awaited: relay_awaited,
+        });
+    }
     wait_until_ready(&mut watches)?;
     built.veths = layout.veths;
     Ok(built)
+}
+
+/// The relay's namespace with a socket in it, if `plan` has a link to impair and `impair`
+/// sends it to the relay: always for [`Choice::Relay`], never for [`Choice::Netem`], and for
+/// [`Choice::Auto`] if the kernel refuses a netem qdisc on the namespace's `lo`.
+fn relay_space(plan: &Plan, impair: Choice) -> Result<Option<(OwnedFd, Socket)>> {
+    if impair == Choice::Netem || !plan.veths.iter().any(|v| relay::impairs(&v.settings)) {
+        return Ok(None);
+    }
+    let fd = netns::create().map_err(|source| Error::CreateNamespace {
+        node: RELAY.to_string(),
+        source,
+    })?;
+    let entered_error = |source| Error::EnterNamespace {
+        node: RELAY.to_string(),
+        source,
+    };
+    let entered = Entered::new(fd.as_fd()).map_err(entered_error)?;
+    let socket = Socket::open().map_err(|source| Error::Netlink {
+        what: "opening a netlink socket in the relay's namespace".to_string(),
+        source,
+    });
+    let sysctls = IPV6_DISABLE.iter().try_for_each(|path| {
+        std::fs::write(path, "1").map_err(|source| Error::Sysctl {
+            node: RELAY.to_string(),
+            path: Path::new(path).to_path_buf(),
+            source,
+        })
+    });
+    entered.leave().map_err(entered_error)?;
+    sysctls?;
+    let mut socket = socket?;
+    if impair == Choice::Auto && relay::netem_present(&mut socket)? {
+        return Ok(None);
+    }
+    Ok(Some((fd, socket)))
+}
+
+/// Sets the relay's ends up and starts its thread on them; returns it and the ends to wait for.
+fn start_relay(
+    plan: &Plan,
+    layout: &Layout,
+    fd: &OwnedFd,
+    socket: &mut Socket,
+) -> Result<(Relay, Vec<Awaited>)> {
+    let mut links = Vec::new();
+    let mut settings = Vec::new();
+    let mut awaited = Vec::new();
+    for (k, (veth, ends)) in plan.veths.iter().zip(&layout.relays).enumerate() {
+        let Some((a, b)) = *ends else {
+            continue;
+        };
+        for (index, side_b) in [(a, false), (b, true)] {
+            let label = format!("relay end {} of link {}", relay::end_name(k, side_b), k);
+            socket.set_link(netlink::up_message(index), format!("setting {label} up"));
+            awaited.push(Awaited::new(index, label, false));
+        }
+        links.push((a, b));
+        settings.push(Direction::of(&veth.settings));
+    }
+    socket.flush()?;
+    let namespace = fd.try_clone().map_err(|source| Error::Io {
+        what: "cannot duplicate the fd of the relay's namespace".to_string(),
+        source,
+    })?;
+    let relay = Relay::start(namespace, links, settings).map_err(|source| Error::Io {
+        what: "cannot start the relay that impairs links (packet sockets in its namespace)"
+            .to_string(),
+        source,
+    })?;
+    Ok((relay, awaited))
 }
 
 /// Sets `lo` up in the calling thread's namespace.
@@ -125,6 +247,9 @@ fn create_namespaces(plan: &Plan) -> Result<Built> {
         nodes,
         switches,
         veths: Vec::new(),
+        relay: None,
+        relayed: Vec::new(),
+        impair: Choice::Auto,
     })
 }
 

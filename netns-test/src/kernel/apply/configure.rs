@@ -7,6 +7,7 @@ use std::io;
 use super::links::{Layout, describe_end, peers};
 use crate::kernel::netlink;
 use crate::kernel::qdisc::Shape;
+use crate::kernel::relay;
 use crate::topology::{Place, Plan};
 use crate::{Error, Result};
 
@@ -102,10 +103,14 @@ pub(super) fn configure(plan: &Plan, layout: &Layout, spaces: &mut [Space]) -> R
 pub(super) fn shape_links(plan: &Plan, layout: &Layout, spaces: &mut [Space]) -> Result<()> {
     let switches = plan.nodes.len();
     let mut queued = vec![false; spaces.len()];
-    for (veth, &(a, b)) in plan.veths.iter().zip(&layout.veths) {
-        let shape = Shape::of(&veth.settings);
-        for (end, index) in [(&veth.a, a), (&veth.b, b)] {
-            let Some(message) = shape.message(index) else {
+    for ((veth, &(a, b)), relayed) in plan.veths.iter().zip(&layout.veths).zip(&layout.relays) {
+        // A relayed link's delay and loss are the relay's; the kernel keeps its rate.
+        let shape = match relayed {
+            Some(_) => Shape::of(&relay::kernel_part(&veth.settings)),
+            None => Shape::of(&veth.settings),
+        };
+        for (end, index, from_b) in [(&veth.a, a, false), (&veth.b, b, true)] {
+            let Some(message) = shape.message(index, from_b) else {
                 continue;
             };
             let space = match end.place {

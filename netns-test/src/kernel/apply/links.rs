@@ -5,7 +5,8 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use super::build::{Built, Space};
 use crate::kernel::netlink::{self, Socket, VethSpec};
-use crate::topology::{Place, Plan, VethEnd, VethPlan};
+use crate::kernel::relay;
+use crate::topology::{MAX_MTU, Place, Plan, VethEnd, VethPlan};
 use crate::{Error, Result};
 
 /// The lowest interface index above every index in use in any of the namespaces.
@@ -28,17 +29,34 @@ pub(super) struct Layout {
     pub(super) bridges: Vec<u32>,
     /// One `(a, b)` per [`Plan::veths`].
     pub(super) veths: Vec<(u32, u32)>,
+    /// Per [`Plan::veths`], for a relayed link, the indexes of the relay's two ends (facing
+    /// `a`, facing `b`) in the relay's namespace.
+    pub(super) relays: Vec<Option<(u32, u32)>>,
 }
 
 impl Layout {
-    /// Numbers the bridges, then both ends of each veth in order, from `first`.
-    pub(super) fn new(plan: &Plan, first: u32) -> Layout {
+    /// Numbers the bridges, then both ends of each veth in order, from `first`, then the relay
+    /// ends of the veths for which `relayed` is true.
+    pub(super) fn new(plan: &Plan, first: u32, relayed: &[bool]) -> Layout {
         let bridges: Vec<u32> = (0..plan.bridges.len() as u32).map(|i| first + i).collect();
         let after = first + bridges.len() as u32;
         let veths = (0..plan.veths.len() as u32)
             .map(|i| (after + 2 * i, after + 2 * i + 1))
             .collect();
-        Layout { bridges, veths }
+        let mut next = after + 2 * plan.veths.len() as u32;
+        let relays = (0..plan.veths.len())
+            .map(|i| {
+                relayed.get(i).copied().unwrap_or(false).then(|| {
+                    next += 2;
+                    (next - 2, next - 1)
+                })
+            })
+            .collect();
+        Layout {
+            bridges,
+            veths,
+            relays,
+        }
     }
 
     /// The index of interface `ifname` of node `node`.
@@ -89,11 +107,13 @@ fn namespace_of<'a>(built: &'a Built, place: &Place) -> BorrowedFd<'a> {
     }
 }
 
-/// Creates every bridge and veth pair, from one socket, in one batch.
+/// Creates every bridge and veth pair, from one socket, in one batch; a relayed link as two
+/// pairs, each from a node's (or bridge's) end to the relay's namespace `relay`.
 pub(super) fn create_links(
     plan: &Plan,
     built: &Built,
     layout: &Layout,
+    relay: Option<BorrowedFd<'_>>,
     socket: &mut Socket,
 ) -> Result<()> {
     for (bridge, &index) in plan.bridges.iter().zip(&layout.bridges) {
@@ -107,7 +127,20 @@ pub(super) fn create_links(
             ),
         );
     }
-    for (veth, &(a_index, b_index)) in plan.veths.iter().zip(&layout.veths) {
+    for (k, (veth, &(a_index, b_index))) in plan.veths.iter().zip(&layout.veths).enumerate() {
+        if let (Some((relay_a, relay_b)), Some(relay)) = (layout.relays[k], relay) {
+            create_relayed(
+                plan,
+                built,
+                veth,
+                k,
+                [(a_index, relay_a), (b_index, relay_b)],
+                layout,
+                relay,
+                socket,
+            );
+            continue;
+        }
         let (main, peer, b_is_main) = main_and_peer(veth);
         let (main_index, peer_index) = if b_is_main {
             (b_index, a_index)
@@ -127,6 +160,7 @@ pub(super) fn create_links(
             peer_index,
             peer_ns: namespace_of(built, &peer.place),
             mtu: veth.settings.mtu,
+            peer_mtu: veth.settings.mtu,
         };
         socket.create_link(
             spec.message(),
@@ -139,6 +173,53 @@ pub(super) fn create_links(
         );
     }
     socket.flush()
+}
+
+/// Queues the two pairs of relayed link `k`: each end of `veth` (created up, and enslaved if it
+/// is a bridge port) paired with the relay's end facing it, in the relay's namespace, down, and
+/// with the largest MTU, so that only the node ends' MTU counts. `indexes` are `(end, relay's
+/// end)` for `a`, then `b`.
+#[allow(clippy::too_many_arguments)]
+fn create_relayed(
+    plan: &Plan,
+    built: &Built,
+    veth: &VethPlan,
+    k: usize,
+    indexes: [(u32, u32); 2],
+    layout: &Layout,
+    relay: BorrowedFd<'_>,
+    socket: &mut Socket,
+) {
+    for (side_b, (end, (index, relay_index))) in [
+        (false, (&veth.a, indexes[0])),
+        (true, (&veth.b, indexes[1])),
+    ] {
+        let name = relay::end_name(k, side_b);
+        let spec = VethSpec {
+            name: &end.ifname,
+            index,
+            ns: namespace_of(built, &end.place),
+            controller: match end.place {
+                Place::Bridge(n) => Some(layout.bridges[n]),
+                Place::Node(_) => None,
+            },
+            peer: &name,
+            peer_index: relay_index,
+            peer_ns: relay,
+            mtu: veth.settings.mtu,
+            peer_mtu: Some(MAX_MTU),
+        };
+        socket.create_link(
+            spec.message(),
+            "veth",
+            format!(
+                "creating the veth pair {} -- relay {name} of link {} -- {}",
+                describe_end(plan, end),
+                describe_end(plan, &veth.a),
+                describe_end(plan, &veth.b)
+            ),
+        );
+    }
 }
 
 /// The peer end of every veth (see [`main_and_peer`]) with its index.

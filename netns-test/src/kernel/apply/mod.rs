@@ -31,6 +31,9 @@
 //!   with a socket in each and the nodes' sysctls;
 //! - `links.rs`: the interface indexes of every link, and creating every bridge and veth pair;
 //! - `configure.rs`: addresses, routes, bridge ports and qdiscs, one batch per namespace;
+//!   a link with `delay=` or `loss=` on a kernel without netem (or with `NETNS_TEST_IMPAIR=relay`)
+//!   is two pairs through the relay's hidden namespace (`kernel/relay`), created by `links.rs`
+//!   and started by `build.rs`;
 //! - `ready.rs`: waiting until links are ready, here and when a link comes back up at run time.
 
 mod build;

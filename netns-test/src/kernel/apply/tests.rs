@@ -72,9 +72,10 @@ fn plan() -> Plan {
 #[test]
 fn indexes_are_unique_and_start_at_the_first_free_one() {
     let plan = plan();
-    let layout = Layout::new(&plan, 5);
+    let layout = Layout::new(&plan, 5, &[]);
     assert_eq!(layout.bridges, [5]);
     assert_eq!(layout.veths, [(6, 7), (8, 9), (10, 11)]);
+    assert_eq!(layout.relays, [None, None, None]);
     assert_eq!(layout.interface(&plan, 0, "eth0"), Some(6));
     assert_eq!(layout.interface(&plan, 0, "eth1"), Some(10));
     assert_eq!(layout.interface(&plan, 1, "eth0"), Some(8));
@@ -83,9 +84,17 @@ fn indexes_are_unique_and_start_at_the_first_free_one() {
 }
 
 #[test]
+fn relay_ends_are_numbered_after_every_veth() {
+    let plan = plan();
+    let layout = Layout::new(&plan, 5, &[false, true, true]);
+    assert_eq!(layout.veths, [(6, 7), (8, 9), (10, 11)]);
+    assert_eq!(layout.relays, [None, Some((12, 13)), Some((14, 15))]);
+}
+
+#[test]
 fn every_veth_end_is_awaited_in_its_namespace() {
     let plan = plan();
-    let expected = expected_up(&plan, &Layout::new(&plan, 2));
+    let expected = expected_up(&plan, &Layout::new(&plan, 2, &[]));
     let labels: Vec<Vec<&str>> = expected
         .iter()
         .map(|space| space.iter().map(|a| a.label.as_str()).collect())

@@ -34,8 +34,10 @@ pub(crate) struct VethSpec<'a> {
     pub peer: &'a str,
     pub peer_index: u32,
     pub peer_ns: BorrowedFd<'a>,
-    /// The MTU of both ends; the kernel's default (1500) if `None`.
+    /// The MTU of the main end; the kernel's default (1500) if `None`.
     pub mtu: Option<u32>,
+    /// The MTU of the peer.
+    pub peer_mtu: Option<u32>,
 }
 
 impl VethSpec<'_> {
@@ -43,7 +45,7 @@ impl VethSpec<'_> {
         let mut peer = LinkUnspec::new_with_name(self.peer)
             .index(self.peer_index)
             .setns_by_fd(self.peer_ns.as_raw_fd());
-        if let Some(mtu) = self.mtu {
+        if let Some(mtu) = self.peer_mtu {
             peer = peer.mtu(mtu);
         }
         let peer = peer.build();
@@ -177,6 +179,7 @@ mod tests {
             peer_index: 8,
             peer_ns: b.as_fd(),
             mtu: Some(1280),
+            peer_mtu: Some(1280),
         };
         let (header, message) = round_trip(RouteNetlinkMessage::NewLink(spec.message()));
         assert_eq!(header.sequence_number, 42);
