@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::failure::CaptureMode;
+#[cfg(target_os = "linux")]
 use crate::kernel::relay::Choice;
 
 /// The environment variable that gives every test without a `timeout = "..."` a time limit:
@@ -100,6 +101,7 @@ pub(crate) struct Config {
     #[cfg(target_os = "linux")]
     pub(crate) dns: Result<crate::dns::Dns, String>,
     /// [`IMPAIR_ENV`], or why it cannot be read (which fails every test that builds a network).
+    #[cfg(target_os = "linux")]
     pub(crate) impair: Result<Choice, String>,
 }
 
@@ -122,6 +124,7 @@ impl Config {
             reexec: var(REEXEC_ENV).is_some_and(|value| value != "0"),
             #[cfg(target_os = "linux")]
             dns: read_dns(std::env::var(DNS_ENV)),
+            #[cfg(target_os = "linux")]
             impair: read_impair(std::env::var(IMPAIR_ENV)),
         }
     }
@@ -236,6 +239,7 @@ fn read_timeout(value: Result<String, std::env::VarError>) -> Result<Option<Dura
     }
 }
 
+#[cfg(target_os = "linux")]
 fn read_impair(value: Result<String, std::env::VarError>) -> Result<Choice, String> {
     match value {
         Ok(text) => {
@@ -340,6 +344,7 @@ mod tests {
         assert!(message.contains("is `yes`"), "{message}");
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_impairment_path_is_auto_unless_asked() {
         assert_eq!(
@@ -400,6 +405,7 @@ mod tests {
             artifacts: ArtifactPlaces::default(),
             reexec: false,
             dns: Ok(crate::dns::Dns::On),
+            #[cfg(target_os = "linux")]
             impair: Ok(Choice::Auto),
         };
         assert_eq!(

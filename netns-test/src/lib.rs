@@ -242,6 +242,12 @@ pub mod __private {
             crate::kernel::relay::Choice::Auto,
         )
     }
+
+    /// Elsewhere there is no network to build: [`Error::NeedsLinux`](crate::Error::NeedsLinux).
+    #[cfg(not(target_os = "linux"))]
+    pub fn build_net(_topology: &str) -> crate::Result<crate::Net> {
+        Err(crate::Error::NeedsLinux)
+    }
 }
 
 /// Defines `main` for a test target with `harness = false`: it lists, filters and runs every
