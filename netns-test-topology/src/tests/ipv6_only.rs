@@ -161,7 +161,8 @@ fn ipv4_is_an_option_of_the_whole_topology() {
         "a -- b [«ipv»=off]",
         &[
             "unknown attribute `ipv`: did you mean `ipv6`? valid attributes: `subnet`, \
-             `subnet6`, `ipv6`, `ipv4`, `mtu`, `rate`, `delay`, `loss`",
+             `subnet6`, `ipv6`, `ipv4`, `mtu`, `rate`, `delay`, `loss`, `jitter`, `burst`, \
+             `duplicate`, `reorder`, `corrupt`, `profile`",
         ],
     );
 }
