@@ -20,6 +20,8 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("tshark", "tshark"),
     ("script", "bsdutils"),
     ("dig", "bind9-dnsutils"),
+    ("curl", "curl"),
+    ("python3", "python3"),
 ];
 
 /// The user the second run of the suite runs as. Runs at the same time share this user (making
