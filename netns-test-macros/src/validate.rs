@@ -174,7 +174,7 @@ mod tests {
     fn errors_in_a_file_name_the_file_and_line() {
         let messages = messages(&TopologySource::File(literal("testdata/bad.topo")));
         assert_eq!(messages.len(), 2, "{messages:#?}");
-        assert!(messages[0].starts_with("testdata/bad.topo:2:19: unknown attribute `jitter`"));
+        assert!(messages[0].starts_with("testdata/bad.topo:2:19: unknown attribute `wobble`"));
         assert!(messages[1].starts_with("testdata/bad.topo:3:1: `server -- server`"));
     }
 
