@@ -270,6 +270,15 @@ fn arp_and_neighbour_discovery_cross_the_link(net: &Net) {
     assert!(neighbours.contains("lladdr"), "{neighbours}");
 }
 
+#[netns_test(topology = "switch lan; pc1 -- lan [delay=10ms]; pc2 -- lan")]
+fn a_delayed_link_to_a_switch_delays_what_crosses_it(net: &Net) {
+    // The relay's end facing a bridge port is made down and set up apart from the others.
+    let slow = rtts(net.node("pc1"), "pc2", 3);
+    assert_eq!(slow.len(), 3, "round trips to pc2: {slow:?}");
+    let least = slow.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(least >= 19.0, "10 ms each way through the switch: {slow:?}");
+}
+
 #[netns_test(topology = "a -- b [delay=0ms]")]
 fn delay_and_loss_change_at_run_time(net: &Net) {
     let link = net.link("a", "b");
