@@ -15,8 +15,9 @@
 //! | `burst` | `4` | packets lost in a row, on average (with `loss`) | 1 to 1000 |
 //! | `duplicate`, `reorder`, `corrupt` | `1%` | percent, up to four decimals | 0% to 100% |
 //!
-//! Each impairment takes one value for both directions or two, `ab/ba`: `delay=50ms/5ms` delays
-//! what the left end of `a -- b` sends by 50 ms and what `b` sends by 5 ms.
+//! `rate` and each impairment take one value for both directions or two, `ab/ba`:
+//! `delay=50ms/5ms` delays what the left end of `a -- b` sends by 50 ms and what `b` sends by
+//! 5 ms, and `rate=10mbit/1mbit` lets `a` send 10 Mbit/s and `b` 1 Mbit/s.
 //!
 //! Byte rates (`bps`, `kbps`, `mbps`, `gbps`) are refused: `tc` reads `mbps` as *megabytes* per
 //! second, which is a classic way to get a link eight times faster than meant.
@@ -99,14 +100,16 @@ pub fn parse_directed<T: Copy>(
     }
 }
 
-/// The settings of one link. `None` leaves the kernel's default. The impairments (`delay`,
-/// `jitter`, `loss`, `burst`, `duplicate`, `reorder`, `corrupt`) have a value per direction.
+/// The settings of one link. `None` leaves the kernel's default. `rate` and the impairments
+/// (`delay`, `jitter`, `loss`, `burst`, `duplicate`, `reorder`, `corrupt`) have a value per
+/// direction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LinkSettings {
     /// `mtu=`: the MTU of both ends, in bytes.
     pub mtu: Option<u32>,
-    /// `rate=`: the most each end sends, in bits per second (a token bucket on each end).
-    pub rate: Option<u64>,
+    /// `rate=`: the most each end sends, in bits per second (a token bucket on each end), per
+    /// direction.
+    pub rate: Option<Directed<u64>>,
     /// `delay=`: added to every packet, in microseconds.
     pub delay_us: Option<Directed<u64>>,
     /// `jitter=`: the delay varies uniformly within this much either side of `delay`, in
@@ -144,8 +147,11 @@ impl LinkSettings {
         if let Some(mtu) = self.mtu {
             entries.push(format!("mtu={mtu}"));
         }
-        if let Some(rate) = self.rate {
-            entries.push(format!("rate={}", Rate(rate)));
+        if let Some(value) = self.rate {
+            entries.push(format!(
+                "rate={}",
+                Show(value, |bits| Rate(bits).to_string())
+            ));
         }
         let delay = |us: u64| Delay(us).to_string();
         let share = |ppm: u32| Loss(ppm).to_string();
@@ -688,7 +694,10 @@ mod tests {
         }
         let all = LinkSettings {
             mtu: Some(1280),
-            rate: Some(1_000_000),
+            rate: Some(Directed {
+                ab: 10_000_000,
+                ba: 1_000_000,
+            }),
             delay_us: Some(Directed::both(10_000)),
             jitter_us: Some(Directed { ab: 1_000, ba: 0 }),
             loss_ppm: Some(Directed::both(10_000)),
@@ -701,7 +710,7 @@ mod tests {
             all.entries(),
             [
                 "mtu=1280",
-                "rate=1mbit",
+                "rate=10mbit/1mbit",
                 "delay=10ms",
                 "jitter=1ms/0ms",
                 "loss=1%",

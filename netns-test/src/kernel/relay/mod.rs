@@ -192,13 +192,16 @@ mod tests {
     fn a_relayed_link_keeps_its_rate_in_the_kernel() {
         let settings = LinkSettings {
             mtu: Some(1400),
-            rate: Some(1_000_000),
+            rate: Some(Directed {
+                ab: 1_000_000,
+                ba: 2_000_000,
+            }),
             delay_us: Some(Directed::both(1000)),
             ..LinkSettings::default()
         };
         assert!(impairs(&settings));
         assert!(!impairs(&kernel_part(&settings)));
-        assert_eq!(kernel_part(&settings).rate, Some(1_000_000));
+        assert_eq!(kernel_part(&settings).rate, settings.rate);
         assert_eq!(end_name(3, true), "r3b");
     }
 }
