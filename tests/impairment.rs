@@ -388,6 +388,35 @@ fn the_satellite_profile_takes_half_a_second_a_round_trip(net: &Net) {
     assert!((557.0..700.0).contains(&least), "round trips: {rtts:?}");
 }
 
+#[netns_test(topology = "laptop -- ap [profile=wifi]")]
+fn the_wifi_profile_spreads_round_trips_around_20_ms(net: &Net) {
+    resolve(net, "laptop", "ap");
+    let mut rtts = rtts(net.node("laptop"), "ap", 30);
+    assert!(rtts.len() >= 28, "round trips: {rtts:?}");
+    rtts.sort_by(f64::total_cmp);
+    // 0 to 20 ms each way, uniformly: a round trip of 0 to 40 ms, 20 ms in the middle.
+    let (least, most) = (rtts[0], rtts[rtts.len() - 1]);
+    assert!((12.0..28.0).contains(&median(&rtts)), "{rtts:?}");
+    assert!(most - least > 10.0, "round trips barely vary: {rtts:?}");
+    assert!(most < 60.0, "{rtts:?}");
+}
+
+#[netns_test(topology = "phone -- tower [profile=lte]")]
+fn the_lte_profile_gives_the_phone_a_slower_uplink(net: &Net) {
+    let qdisc = |node: &str| {
+        let output = (net.node(node).command("tc"))
+            .args(["qdisc", "show", "dev", "eth0"])
+            .output();
+        String::from_utf8_lossy(&output.expect("tc").stdout).into_owned()
+    };
+    assert!(qdisc("phone").contains("rate 50Mbit"), "{}", qdisc("phone"));
+    assert!(
+        qdisc("tower").contains("rate 100Mbit"),
+        "{}",
+        qdisc("tower")
+    );
+}
+
 #[netns_test(topology = "a -- b [corrupt=10%]")]
 fn corrupted_datagrams_fail_their_checksums(net: &Net) {
     let received = udp_stream(net, "a", "b", 2000);

@@ -194,7 +194,7 @@ mod validate;
 ///   | `reorder=25%` | the share of packets that skip the delay, overtaking those before them (needs a `delay`) | percent | 0% to 100% |
 ///   | `corrupt=0.1%` | the share of packets with one bit flipped after the Ethernet header (checksums then catch it) | percent | 0% to 100% |
 ///
-///   | `profile=lte` | an access network's settings at once, the left end as the user's device: `lte` (`delay=45ms, jitter=15ms/5ms, loss=0.2%`, from Loadero's 4G conditions), `satellite` (`delay=279ms`, RFC 2488's geostationary hop); settings after it override it | | |
+///   | `profile=lte` | an access network's settings at once, the left end as the user's device: `lte` (`rate=50mbit/100mbit, delay=45ms, jitter=15ms/5ms, loss=0.2%`, from Loadero's 4G conditions), `satellite` (`delay=279ms`, RFC 2488's geostationary hop), `wifi` (`delay=10ms, jitter=10ms`, from Sui et al.'s measurements of campus Wi-Fi hops, INFOCOM 2016); each source is in `topology::PROFILES`; settings after it override it | | |
 ///
 ///   `rate` and every impairment (`delay` to `corrupt`) take one value for both directions or
 ///   two, `x/y`: `x` for what the left end of `a -- b` sends, `y` for what `b` sends, so

@@ -291,7 +291,7 @@ fn impairments_that_need_another() {
 fn unknown_profiles() {
     assert_errors(
         "a -- b [profile=«wlan»]",
-        &["`wlan` is not a profile: the profiles are `lte`, `satellite`"],
+        &["`wlan` is not a profile: the profiles are `lte`, `satellite`, `wifi`"],
     );
 }
 
