@@ -54,7 +54,8 @@
 //!   in it; the relay's ends are the main ends of their pairs, created up, so nothing more is
 //!   sent for them (but for an end facing a bridge port, which must be the main end to be
 //!   enslaved); the thread binds its sockets while links come up. A relayed link adds about
-//!   0.6 ms to building a network here (`cargo xtask bench`).
+//!   0.6 ms to building a network on an idle machine here (`cargo xtask bench`); with both
+//!   cores busy, about 3 ms, most of it the relay's thread waiting for a core.
 //! - **Closed after the test.** Releasing a packet socket waits for an RCU grace period
 //!   (10 to 16 ms here); the relay gives its sockets' last references to an `io_uring` that is
 //!   never used for I/O and closes it, so the kernel releases them in a worker of its own and
