@@ -270,6 +270,15 @@ fn arp_and_neighbour_discovery_cross_the_link(net: &Net) {
     assert!(neighbours.contains("lladdr"), "{neighbours}");
 }
 
+#[netns_test(topology = "switch lan; pc1 -- lan [delay=10ms]; pc2 -- lan")]
+fn a_delayed_link_to_a_switch_delays_what_crosses_it(net: &Net) {
+    // The relay's end facing a bridge port is made down and set up apart from the others.
+    let slow = rtts(net.node("pc1"), "pc2", 3);
+    assert_eq!(slow.len(), 3, "round trips to pc2: {slow:?}");
+    let least = slow.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(least >= 19.0, "10 ms each way through the switch: {slow:?}");
+}
+
 #[netns_test(topology = "a -- b [delay=0ms]")]
 fn delay_and_loss_change_at_run_time(net: &Net) {
     let link = net.link("a", "b");
@@ -377,6 +386,35 @@ fn the_satellite_profile_takes_half_a_second_a_round_trip(net: &Net) {
     assert!(!rtts.is_empty(), "no answer");
     let least = rtts.iter().copied().fold(f64::INFINITY, f64::min);
     assert!((557.0..700.0).contains(&least), "round trips: {rtts:?}");
+}
+
+#[netns_test(topology = "laptop -- ap [profile=wifi]")]
+fn the_wifi_profile_spreads_round_trips_around_20_ms(net: &Net) {
+    resolve(net, "laptop", "ap");
+    let mut rtts = rtts(net.node("laptop"), "ap", 30);
+    assert!(rtts.len() >= 28, "round trips: {rtts:?}");
+    rtts.sort_by(f64::total_cmp);
+    // 0 to 20 ms each way, uniformly: a round trip of 0 to 40 ms, 20 ms in the middle.
+    let (least, most) = (rtts[0], rtts[rtts.len() - 1]);
+    assert!((12.0..28.0).contains(&median(&rtts)), "{rtts:?}");
+    assert!(most - least > 10.0, "round trips barely vary: {rtts:?}");
+    assert!(most < 60.0, "{rtts:?}");
+}
+
+#[netns_test(topology = "phone -- tower [profile=lte]")]
+fn the_lte_profile_gives_the_phone_a_slower_uplink(net: &Net) {
+    let qdisc = |node: &str| {
+        let output = (net.node(node).command("tc"))
+            .args(["qdisc", "show", "dev", "eth0"])
+            .output();
+        String::from_utf8_lossy(&output.expect("tc").stdout).into_owned()
+    };
+    assert!(qdisc("phone").contains("rate 50Mbit"), "{}", qdisc("phone"));
+    assert!(
+        qdisc("tower").contains("rate 100Mbit"),
+        "{}",
+        qdisc("tower")
+    );
 }
 
 #[netns_test(topology = "a -- b [corrupt=10%]")]

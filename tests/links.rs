@@ -205,6 +205,47 @@ fn a_rate_limit_limits(net: &Net) {
     );
 }
 
+/// The rate of the token bucket on `node`'s `eth0`, as `tc` shows it.
+fn tbf_rate(node: &Node) -> String {
+    let qdisc = run(node, "tc", &["qdisc", "show", "dev", "eth0"]);
+    let text = String::from_utf8_lossy(&qdisc.stdout).into_owned();
+    let rate = text.split_whitespace().skip_while(|w| *w != "rate").nth(1);
+    rate.unwrap_or_else(|| panic!("no rate on {}: {text}", node.name()))
+        .to_string()
+}
+
+#[netns_test(topology = "phone -- tower [rate=10mbit/1mbit]")]
+fn a_rate_per_direction_limits_each_direction_to_its_own(net: &Net) {
+    assert_eq!(tbf_rate(net.node("phone")), "10Mbit");
+    assert_eq!(tbf_rate(net.node("tower")), "1Mbit");
+    // 250 kB: at 1 Mbit/s at least 1.4 s after the bucket's 66 kB; at 10 Mbit/s about 0.2 s.
+    let up = transfer(net, "phone", "tower", 250_000);
+    let down = transfer(net, "tower", "phone", 250_000);
+    println!("250 kB at 10mbit: {up:?}, back at 1mbit: {down:?}");
+    assert!(down > Duration::from_millis(1200), "{down:?}");
+    assert!(up > Duration::from_millis(100), "{up:?}");
+    assert!(up * 3 < down, "phone to tower {up:?}, back {down:?}");
+}
+
+#[netns_test(topology = "a -- b")]
+fn set_rate_takes_a_rate_per_direction(net: &Net) {
+    let link = net.link("b", "a");
+    link.set_rate("1mbit/10mbit").unwrap();
+    // The first value is for what the left end of the topology's `a -- b` sends.
+    assert_eq!(tbf_rate(net.node("a")), "1Mbit");
+    assert_eq!(tbf_rate(net.node("b")), "10Mbit");
+    let report = net.report();
+    assert!(
+        report.ends_with("link settings now:\n  a -- b: rate=1mbit/10mbit\n"),
+        "{report}"
+    );
+    let error = link.set_rate("1mbit/").unwrap_err();
+    assert!(
+        error.to_string().contains("is not one value or two"),
+        "{error}"
+    );
+}
+
 /// A token bucket drops a packet larger than itself: the bucket holds the largest packet.
 #[netns_test(topology = "a -- b [mtu=65535, rate=10mbit]")]
 fn a_rate_limited_link_carries_its_largest_packets(net: &Net) {
@@ -216,7 +257,10 @@ fn a_rate_limited_link_carries_its_largest_packets(net: &Net) {
 fn set_rate_limits_at_run_time_and_clear_rate_lifts_the_limit(net: &Net) {
     let link = net.link("a", "b");
     link.set_rate("1mbit").unwrap();
-    assert_eq!(link.settings().rate, Some(1_000_000));
+    assert_eq!(
+        link.settings().rate,
+        Some(netns_test::topology::Directed::both(1_000_000))
+    );
     let report = net.report();
     assert!(
         report.ends_with("link settings now:\n  a -- b: rate=1mbit\n"),

@@ -185,7 +185,7 @@ mod validate;
 ///   | attribute | meaning | units | range |
 ///   |---|---|---|---|
 ///   | `mtu=1280` | the MTU of both ends | bytes | 68 to 65535 |
-///   | `rate=10mbit` | what each end sends, at most (a `tbf` qdisc per end) | `bit`, `kbit`, `mbit`, `gbit` per second, powers of 1000; decimals allowed (`1.5mbit`) | 1kbit to 32gbit |
+///   | `rate=10mbit` | what each end sends, at most (a `tbf` qdisc per end, or netem's rate where netem impairs the link) | `bit`, `kbit`, `mbit`, `gbit` per second, powers of 1000; decimals allowed (`1.5mbit`) | 1kbit to 32gbit |
 ///   | `delay=50ms` | added to every packet each end sends (a round trip gets it twice) | `us`, `ms`, `s` | 0 to 60s |
 ///   | `loss=1%` | the share of packets each end drops | percent, up to four decimals | 0.0001% to 100% |
 ///   | `jitter=5ms` | the delay varies uniformly within this much either side, never below 0 | a duration | 0 to 60s |
@@ -194,11 +194,12 @@ mod validate;
 ///   | `reorder=25%` | the share of packets that skip the delay, overtaking those before them (needs a `delay`) | percent | 0% to 100% |
 ///   | `corrupt=0.1%` | the share of packets with one bit flipped after the Ethernet header (checksums then catch it) | percent | 0% to 100% |
 ///
-///   | `profile=lte` | an access network's settings at once, the left end as the user's device: `lte` (`delay=45ms, jitter=15ms/5ms, loss=0.2%`, from Loadero's 4G conditions), `satellite` (`delay=279ms`, RFC 2488's geostationary hop); settings after it override it | | |
+///   | `profile=lte` | an access network's settings at once, the left end as the user's device: `lte` (`rate=50mbit/100mbit, delay=45ms, jitter=15ms/5ms, loss=0.2%`, from Loadero's 4G conditions), `satellite` (`delay=279ms`, RFC 2488's geostationary hop), `wifi` (`delay=10ms, jitter=10ms`, from Sui et al.'s measurements of campus Wi-Fi hops, INFOCOM 2016); each source is in `topology::PROFILES`; settings after it override it | | |
 ///
-///   Every impairment (`delay` to `corrupt`) takes one value for both directions or two,
-///   `x/y`: `x` for what the left end of `a -- b` sends, `y` for what `b` sends, so
-///   `client -- isp [delay=40ms/10ms, loss=1%/0%]` has a slow, lossy uplink.
+///   `rate` and every impairment (`delay` to `corrupt`) take one value for both directions or
+///   two, `x/y`: `x` for what the left end of `a -- b` sends, `y` for what `b` sends, so
+///   `client -- isp [delay=40ms/10ms, loss=1%/0%]` has a slow, lossy uplink and
+///   `client -- isp [rate=2mbit/20mbit]` a slow one (`Link::set_rate` takes the same).
 ///
 ///   `delay` and `loss` use a `netem` qdisc where the kernel has `sch_netem`, and elsewhere a
 ///   relay: the link becomes two veth pairs through a hidden namespace where one thread per test

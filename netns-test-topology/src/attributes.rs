@@ -56,7 +56,7 @@ const ATTRIBUTES: [AttributeKind; 14] = [
         key: "rate",
         example: "rate=10mbit",
         set: |a, v| {
-            a.link.rate = Some(setting(v, settings::parse_rate)?);
+            a.link.rate = Some(directed(v, settings::parse_rate)?);
             Ok(())
         },
     },

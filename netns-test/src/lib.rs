@@ -63,7 +63,8 @@
 //! - [`Net::link`] gives a [`Link`] to take down and up, or to change the MTU, rate, delay or
 //!   loss of, while the test runs; [`Node::disconnect`] cuts a node off;
 //! - link impairments (`delay=20ms`, `jitter=`, `loss=` with `burst=`, `duplicate=`,
-//!   `reorder=`, `corrupt=`, per direction as `delay=40ms/10ms`, or `profile=lte`) use the
+//!   `reorder=`, `corrupt=`, per direction as `delay=40ms/10ms` like `rate=2mbit/20mbit`, or
+//!   `profile=lte`, `satellite` or `wifi`, whose sources `topology::PROFILES` names) use the
 //!   kernel's netem where it has it and, where it does not, a relay: the link becomes two veth
 //!   pairs through a hidden namespace whose one thread per test moves and impairs the frames,
 //!   rootless, with no program or module to install. [`IMPAIR_ENV`]

@@ -33,7 +33,8 @@
 //! responder adds to a test.
 //!
 //! Then the link impairments, each case run once and printing its own figures: the round trip of
-//! `delay=20ms` (median, p99), the spread of `jitter=5ms`, `loss=10%` against the binomial 99%
+//! `delay=20ms` (median, p99), the spread of `jitter=5ms` (less the machine's own spread, from a
+//! `delay=20ms` link without jitter measured in turns with it), `loss=10%` against the binomial 99%
 //! bounds over 2000 datagrams, the runs of `burst=5`, and bulk TCP through `delay=1ms` with the
 //! relay thread's CPU time per Gbit (a plain veth beside it). The `[delay=0ms]` row of the table
 //! against the `a -- b` row is what a relayed link adds to building a network.

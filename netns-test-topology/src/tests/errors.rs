@@ -229,6 +229,24 @@ fn impairment_mistakes() {
         ],
     );
     assert_errors(
+        "a -- b [rate=«10mbit/2mbps»]",
+        &[
+            "`2mbps` is ambiguous: `tc` reads `mbps` as bytes per second; write `2mbit` for \
+             bits per second",
+        ],
+    );
+    assert_errors(
+        "a -- b [rate=«/1mbit»]",
+        &[
+            "`/1mbit` is not one value or two: write `x` for both directions or `x/y`, `x` for \
+             what the left end sends and `y` for what the right end sends",
+        ],
+    );
+    assert_errors(
+        "a -- b [rate=«1mbit/33gbit»]",
+        &["`rate=33gbit` is out of range: a rate is 1kbit to 32gbit"],
+    );
+    assert_errors(
         "a -- b [loss=«1%/2»]",
         &["`2` is not a loss: write a percentage, as in `loss=1%` or `loss=0.5%`"],
     );
@@ -273,7 +291,7 @@ fn impairments_that_need_another() {
 fn unknown_profiles() {
     assert_errors(
         "a -- b [profile=«wlan»]",
-        &["`wlan` is not a profile: the profiles are `lte`, `satellite`"],
+        &["`wlan` is not a profile: the profiles are `lte`, `satellite`, `wifi`"],
     );
 }
 

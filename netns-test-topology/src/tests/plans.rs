@@ -253,12 +253,31 @@ fn link_settings_go_to_every_link_of_their_chain() {
         plan_of("switch lan; {a b} -- lan [mtu=1280, rate=1mbit]; lan -- c; c -- d [delay=5ms]");
     let mtus: Vec<Option<u32>> = plan.veths.iter().map(|v| v.settings.mtu).collect();
     assert_eq!(mtus, [Some(1280), Some(1280), None, None]);
-    assert_eq!(plan.veths[1].settings.rate, Some(1_000_000));
+    assert_eq!(
+        plan.veths[1].settings.rate,
+        Some(crate::Directed::both(1_000_000))
+    );
     assert_eq!(
         plan.veths[3].settings.delay_us,
         Some(crate::Directed::both(5_000))
     );
     assert_eq!(plan.veths[3].settings.rate, None);
+}
+
+#[test]
+fn a_rate_can_differ_per_direction() {
+    let plan = plan_of("phone -- tower [rate=10mbit/1.5mbit]; tower -- net [rate=1gbit]");
+    assert_eq!(
+        plan.veths[0].settings.rate,
+        Some(crate::Directed {
+            ab: 10_000_000,
+            ba: 1_500_000
+        })
+    );
+    assert_eq!(
+        plan.veths[1].settings.rate,
+        Some(crate::Directed::both(1_000_000_000))
+    );
 }
 
 #[test]

@@ -512,11 +512,14 @@ impl Link<'_> {
     }
 
     /// Limits what each end sends to `rate`, written as in the topology: `"1mbit"`,
-    /// `"512kbit"`, `"1.5mbit"` (`bit`, `kbit`, `mbit`, `gbit`; powers of 1000). Replaces a
-    /// previous rate, and keeps a `delay=` or `loss=` the link has.
+    /// `"512kbit"`, `"1.5mbit"` (`bit`, `kbit`, `mbit`, `gbit`; powers of 1000), or one rate
+    /// per direction, `"10mbit/1mbit"`: the first for what the end written on the left of
+    /// the link in the topology (`a` in `a -- b`) sends, the second for what the right end
+    /// sends, whichever order `net.link` was given its nodes in.
+    /// Replaces a previous rate, and keeps a `delay=` or `loss=` the link has.
     pub fn set_rate(&self, rate: &str) -> Result<()> {
-        let rate =
-            topology::parse_rate(rate).map_err(|problem| Error::InvalidSetting { problem })?;
+        let rate = topology::parse_directed(rate, topology::parse_rate)
+            .map_err(|problem| Error::InvalidSetting { problem })?;
         self.wiring.reshape(self.wire, |s| s.rate = Some(rate))
     }
 

@@ -34,7 +34,7 @@ use netlink_packet_core::DefaultNla;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::tc::{TcAttribute, TcHandle, TcHeader, TcMessage};
 
-use crate::topology::{Directed, LinkSettings, Rate};
+use crate::topology::{Directed, LinkSettings};
 
 /// `TCA_OPTIONS`.
 const TCA_OPTIONS: u16 = 2;
@@ -78,8 +78,8 @@ const NETEM_LIMIT: u32 = 1000;
 pub(crate) enum Shape {
     /// No qdisc of ours: the kernel's default.
     None,
-    /// `tbf` at this many bits per second.
-    Tbf { rate: u64 },
+    /// `tbf` at this many bits per second: `rate.ab` on end `a`, `rate.ba` on end `b`.
+    Tbf { rate: Directed<u64> },
     /// `netem` with these settings.
     Netem(LinkSettings),
 }
@@ -109,7 +109,13 @@ impl Shape {
     pub(crate) fn describe(&self) -> String {
         match self {
             Shape::None => "no rate, delay or loss".to_string(),
-            Shape::Tbf { rate } => format!("`rate={}`", Rate(*rate)),
+            Shape::Tbf { rate } => {
+                let settings = LinkSettings {
+                    rate: Some(*rate),
+                    ..LinkSettings::default()
+                };
+                format!("`{}`", settings.entries().join(", "))
+            }
             Shape::Netem(settings) => {
                 // The impairments, then the rate netem also carries.
                 let mut parts = settings.entries();
@@ -128,7 +134,7 @@ impl Shape {
     pub(crate) fn message(&self, index: u32, from_b: bool) -> Option<RouteNetlinkMessage> {
         let (kind, options) = match self {
             Shape::None => return None,
-            Shape::Tbf { rate } => ("tbf", tbf_options(*rate)),
+            Shape::Tbf { rate } => ("tbf", tbf_options(rate.from(from_b))),
             Shape::Netem(settings) => ("netem", netem_options(settings, from_b)),
         };
         let mut message = root(index);
@@ -283,7 +289,7 @@ fn netem_options(settings: &LinkSettings, from_b: bool) -> Vec<u8> {
     }
     if let Some(rate) = settings.rate {
         let mut value = Vec::with_capacity(16);
-        value.extend_from_slice(&bytes_per_second(rate).to_ne_bytes());
+        value.extend_from_slice(&bytes_per_second(rate.from(from_b)).to_ne_bytes());
         value.extend_from_slice(&[0; 12]); // packet_overhead, cell_size, cell_overhead
         nla(&mut options, TCA_NETEM_RATE, &value);
     }
@@ -309,8 +315,13 @@ mod tests {
             ..LinkSettings::default()
         };
         assert_eq!(Shape::of(&settings), Shape::None);
-        settings.rate = Some(1_000_000);
-        assert_eq!(Shape::of(&settings), Shape::Tbf { rate: 1_000_000 });
+        settings.rate = Some(Directed::both(1_000_000));
+        assert_eq!(
+            Shape::of(&settings),
+            Shape::Tbf {
+                rate: Directed::both(1_000_000)
+            }
+        );
         assert_eq!(Shape::of(&settings).describe(), "`rate=1mbit`");
         settings.delay_us = Some(Directed::both(50_000));
         assert_eq!(
@@ -353,7 +364,7 @@ mod tests {
         let settings = LinkSettings {
             delay_us: Some(Directed::both(50_000)),
             loss_ppm: Some(Directed::both(10_000)),
-            rate: Some(8_000_000),
+            rate: Some(Directed::both(8_000_000)),
             ..LinkSettings::default()
         };
         let options = netem_options(&settings, false);
@@ -435,9 +446,10 @@ mod tests {
 
     #[test]
     fn messages_replace_the_root_qdisc_of_the_link() {
-        let Some(RouteNetlinkMessage::NewQueueDiscipline(message)) =
-            Shape::Tbf { rate: 1_000_000 }.message(7, false)
-        else {
+        let Some(RouteNetlinkMessage::NewQueueDiscipline(message)) = (Shape::Tbf {
+            rate: Directed::both(1_000_000),
+        })
+        .message(7, false) else {
             panic!("not a new qdisc");
         };
         assert_eq!(message.header.index, 7);
@@ -449,5 +461,35 @@ mod tests {
             panic!("not a qdisc deletion");
         };
         assert_eq!(delete.header.parent, TcHandle::ROOT);
+    }
+
+    #[test]
+    fn each_end_gets_the_rate_of_what_it_sends() {
+        let shape = Shape::Tbf {
+            rate: Directed {
+                ab: 10_000_000,
+                ba: 1_000_000,
+            },
+        };
+        assert_eq!(shape.describe(), "`rate=10mbit/1mbit`");
+        let options = |from_b| {
+            let Some(RouteNetlinkMessage::NewQueueDiscipline(message)) = shape.message(7, from_b)
+            else {
+                panic!("not a new qdisc");
+            };
+            message.attributes[1].clone()
+        };
+        let tbf = |rate| TcAttribute::Other(DefaultNla::new(TCA_OPTIONS, tbf_options(rate)));
+        assert_eq!(options(false), tbf(10_000_000));
+        assert_eq!(options(true), tbf(1_000_000));
+        let netem = LinkSettings {
+            delay_us: Some(Directed::both(1_000)),
+            rate: Some(Directed {
+                ab: 8_000_000,
+                ba: 800_000,
+            }),
+            ..LinkSettings::default()
+        };
+        assert_ne!(netem_options(&netem, false), netem_options(&netem, true));
     }
 }

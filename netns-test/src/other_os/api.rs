@@ -225,7 +225,7 @@ impl Link<'_> {
         match self.never {}
     }
 
-    /// Limits the rate of both ends.
+    /// Limits the rate of both ends (`"1mbit"`, or `"10mbit/1mbit"` per direction).
     pub fn set_rate(&self, _rate: &str) -> Result<()> {
         match self.never {}
     }

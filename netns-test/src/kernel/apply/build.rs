@@ -2,15 +2,15 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use super::configure::{configure, shape_links};
 use super::links::{Layout, create_links, first_free_index};
 use super::ready::{Awaited, Watch, expected_up, wait_until_ready};
 use crate::kernel::netlink::{self, Socket};
 use crate::kernel::netns::{self, Entered};
-use crate::kernel::relay::{self, Choice, Direction, Relay};
-use crate::topology::{NodePlan, Plan};
+use crate::kernel::relay::{self, Choice, Direction, Relay, Starting};
+use crate::topology::{NodePlan, Place, Plan};
 use crate::{Error, Result};
 
 /// The name the hidden namespace of the bridges goes by in errors.
@@ -66,6 +66,8 @@ pub(crate) struct Built {
 /// `impair` chooses how links with `delay=` or `loss=` get them: the kernel's netem, or the
 /// relay (see `kernel/relay`).
 pub(crate) fn apply(plan: &Plan, impair: Choice) -> Result<Built> {
+    // The relay's namespace is made on the relay's own thread, while this one makes the rest.
+    let relay_setup = spawn_relay(plan, impair)?;
     let mut built = create_namespaces(plan)?;
     built.impair = impair;
     if !plan.nodes.iter().any(|node| node.is_host) {
@@ -76,21 +78,22 @@ pub(crate) fn apply(plan: &Plan, impair: Choice) -> Result<Built> {
     if plan.nodes.is_empty() {
         return Ok(built);
     }
-    let mut relay_space = relay_space(plan, impair)?;
+    let mut relay_space = match relay_setup {
+        Some(setup) => setup.wait()?,
+        None => None,
+    };
     let relayed: Vec<bool> = (plan.veths.iter())
         .map(|veth| relay_space.is_some() && relay::impairs(&veth.settings))
         .collect();
     let layout = Layout::new(plan, first_free_index(&mut spaces)?, &relayed);
 
-    let relay_fd = relay_space.as_ref().map(|(fd, _)| fd.as_fd());
+    let relay_fd = relay_space.as_ref().map(|space| space.fd.as_fd());
     create_links(plan, &built, &layout, relay_fd, &mut spaces[0].socket)?;
     configure(plan, &layout, &mut spaces)?;
     shape_links(plan, &layout, &mut spaces)?;
     let mut relay_awaited = Vec::new();
-    if let Some((fd, socket)) = &mut relay_space {
-        let (relay, awaited) = start_relay(plan, &layout, fd, socket)?;
-        built.relay = Some(Arc::new(relay));
-        relay_awaited = awaited;
+    if let Some(space) = &mut relay_space {
+        relay_awaited = start_relay(plan, &layout, space)?;
         let mut number = 0;
         built.relayed = (layout.relays.iter())
             .map(|ends| {
@@ -110,87 +113,127 @@ pub(crate) fn apply(plan: &Plan, impair: Choice) -> Result<Built> {
             awaited,
         })
         .collect();
-    if let Some((_, socket)) = &mut relay_space {
+    if let Some(space) = &mut relay_space {
         watches.push(Watch {
-            socket,
+            socket: &mut space.socket,
             space: RELAY,
             awaited: relay_awaited,
         });
     }
     wait_until_ready(&mut watches)?;
+    if let Some(space) = relay_space {
+        let relay = space.thread.finish(space.fd).map_err(|source| Error::Io {
+            what: "cannot start the relay that impairs links (packet sockets in its namespace)"
+                .to_string(),
+            source,
+        })?;
+        built.relay = Some(Arc::new(relay));
+    }
     built.veths = layout.veths;
     Ok(built)
 }
 
-/// The relay's namespace with a socket in it, if `plan` has a link to impair and `impair`
-/// sends it to the relay: always for [`Choice::Relay`], never for [`Choice::Netem`], and for
-/// [`Choice::Auto`] if the kernel refuses a netem qdisc on the namespace's `lo`.
-fn relay_space(plan: &Plan, impair: Choice) -> Result<Option<(OwnedFd, Socket)>> {
+/// The relay's namespace, a socket in it, and its thread, waiting for the links.
+struct RelaySpace {
+    fd: OwnedFd,
+    socket: Socket,
+    thread: Starting,
+}
+
+/// The relay's thread making its namespace (see [`relay_setup`]).
+struct RelaySetup {
+    thread: Starting,
+    made: mpsc::Receiver<Result<Option<(OwnedFd, Socket)>>>,
+}
+
+impl RelaySetup {
+    /// The relay's namespace once its thread has made it, or `None` if the links go to netem.
+    fn wait(self) -> Result<Option<RelaySpace>> {
+        let made = self.made.recv().map_err(|_| Error::Io {
+            what: "the relay's thread ended before it made the relay's namespace".to_string(),
+            source: std::io::Error::other("thread ended"),
+        })??;
+        Ok(made.map(|(fd, socket)| RelaySpace {
+            fd,
+            socket,
+            thread: self.thread,
+        }))
+    }
+}
+
+/// Starts the relay's thread, making the relay's namespace, if `plan` has a link to impair and
+/// `impair` may send it to the relay (not [`Choice::Netem`]).
+fn spawn_relay(plan: &Plan, impair: Choice) -> Result<Option<RelaySetup>> {
     if impair == Choice::Netem || !plan.veths.iter().any(|v| relay::impairs(&v.settings)) {
         return Ok(None);
     }
+    let (thread, made) =
+        Starting::spawn(move || relay_setup(impair)).map_err(|source| Error::Io {
+            what: "cannot start the relay's thread".to_string(),
+            source,
+        })?;
+    Ok(Some(RelaySetup { thread, made }))
+}
+
+/// On the relay's thread: makes the relay's namespace, moves the thread into it for good, turns
+/// IPv6 off there and opens a socket in it. Returns `None` for [`Choice::Auto`] if the kernel
+/// takes a netem qdisc on the namespace's `lo`: then netem impairs the links.
+fn relay_setup(impair: Choice) -> Result<Option<(OwnedFd, Socket)>> {
     let fd = netns::create().map_err(|source| Error::CreateNamespace {
         node: RELAY.to_string(),
         source,
     })?;
-    let entered_error = |source| Error::EnterNamespace {
+    netns::enter(fd.as_fd()).map_err(|source| Error::EnterNamespace {
         node: RELAY.to_string(),
         source,
-    };
-    let entered = Entered::new(fd.as_fd()).map_err(entered_error)?;
-    let socket = Socket::open().map_err(|source| Error::Netlink {
+    })?;
+    let mut socket = Socket::open().map_err(|source| Error::Netlink {
         what: "opening a netlink socket in the relay's namespace".to_string(),
         source,
-    });
-    let sysctls = IPV6_DISABLE.iter().try_for_each(|path| {
+    })?;
+    for path in IPV6_DISABLE {
         std::fs::write(path, "1").map_err(|source| Error::Sysctl {
             node: RELAY.to_string(),
             path: Path::new(path).to_path_buf(),
             source,
-        })
-    });
-    entered.leave().map_err(entered_error)?;
-    sysctls?;
-    let mut socket = socket?;
+        })?;
+    }
     if impair == Choice::Auto && relay::netem_present(&mut socket)? {
         return Ok(None);
     }
     Ok(Some((fd, socket)))
 }
 
-/// Sets the relay's ends up and starts its thread on them; returns it and the ends to wait for.
-fn start_relay(
-    plan: &Plan,
-    layout: &Layout,
-    fd: &OwnedFd,
-    socket: &mut Socket,
-) -> Result<(Relay, Vec<Awaited>)> {
+/// Sets up the relay's ends that were made down (those facing a bridge port: see
+/// `create_relayed`) and has the relay's thread open its sockets on every end; returns the
+/// ends to wait for.
+fn start_relay(plan: &Plan, layout: &Layout, space: &mut RelaySpace) -> Result<Vec<Awaited>> {
     let mut links = Vec::new();
     let mut settings = Vec::new();
     let mut awaited = Vec::new();
+    let mut queued = false;
     for (k, (veth, ends)) in plan.veths.iter().zip(&layout.relays).enumerate() {
         let Some((a, b)) = *ends else {
             continue;
         };
-        for (index, side_b) in [(a, false), (b, true)] {
+        for (index, side_b, end) in [(a, false, &veth.a), (b, true, &veth.b)] {
             let label = format!("relay end {} of link {}", relay::end_name(k, side_b), k);
-            socket.set_link(netlink::up_message(index), format!("setting {label} up"));
+            if matches!(end.place, Place::Bridge(_)) {
+                space
+                    .socket
+                    .set_link(netlink::up_message(index), format!("setting {label} up"));
+                queued = true;
+            }
             awaited.push(Awaited::new(index, label, false));
         }
         links.push((a, b));
         settings.push(Direction::of(&veth.settings));
     }
-    socket.flush()?;
-    let namespace = fd.try_clone().map_err(|source| Error::Io {
-        what: "cannot duplicate the fd of the relay's namespace".to_string(),
-        source,
-    })?;
-    let relay = Relay::start(namespace, links, settings).map_err(|source| Error::Io {
-        what: "cannot start the relay that impairs links (packet sockets in its namespace)"
-            .to_string(),
-        source,
-    })?;
-    Ok((relay, awaited))
+    if queued {
+        space.socket.flush()?;
+    }
+    space.thread.start(links, settings);
+    Ok(awaited)
 }
 
 /// Sets `lo` up in the calling thread's namespace.

@@ -175,10 +175,13 @@ pub(super) fn create_links(
     socket.flush()
 }
 
-/// Queues the two pairs of relayed link `k`: each end of `veth` (created up, and enslaved if it
-/// is a bridge port) paired with the relay's end facing it, in the relay's namespace, down, and
-/// with the largest MTU, so that only the node ends' MTU counts. `indexes` are `(end, relay's
-/// end)` for `a`, then `b`.
+/// Queues the two pairs of relayed link `k`: each end of `veth` paired with the relay's end
+/// facing it, in the relay's namespace, with the largest MTU, so that only the node ends' MTU
+/// counts. The relay's end is the main link, created up, and the node's end its peer, set up
+/// with the node's other links (`configure`); an end that is a bridge port must be the main
+/// link to be enslaved, so there the relay's end is the peer, made down and set up from the
+/// relay's namespace (`build::start_relay`). `indexes` are `(end, relay's end)` for `a`, then
+/// `b`.
 #[allow(clippy::too_many_arguments)]
 fn create_relayed(
     plan: &Plan,
@@ -195,19 +198,29 @@ fn create_relayed(
         (true, (&veth.b, indexes[1])),
     ] {
         let name = relay::end_name(k, side_b);
-        let spec = VethSpec {
-            name: &end.ifname,
-            index,
-            ns: namespace_of(built, &end.place),
-            controller: match end.place {
-                Place::Bridge(n) => Some(layout.bridges[n]),
-                Place::Node(_) => None,
+        let spec = match end.place {
+            Place::Bridge(n) => VethSpec {
+                name: &end.ifname,
+                index,
+                ns: namespace_of(built, &end.place),
+                controller: Some(layout.bridges[n]),
+                peer: &name,
+                peer_index: relay_index,
+                peer_ns: relay,
+                mtu: veth.settings.mtu,
+                peer_mtu: Some(MAX_MTU),
             },
-            peer: &name,
-            peer_index: relay_index,
-            peer_ns: relay,
-            mtu: veth.settings.mtu,
-            peer_mtu: Some(MAX_MTU),
+            Place::Node(_) => VethSpec {
+                name: &name,
+                index: relay_index,
+                ns: relay,
+                controller: None,
+                peer: &end.ifname,
+                peer_index: index,
+                peer_ns: namespace_of(built, &end.place),
+                mtu: Some(MAX_MTU),
+                peer_mtu: veth.settings.mtu,
+            },
         };
         socket.create_link(
             spec.message(),
@@ -222,16 +235,23 @@ fn create_relayed(
     }
 }
 
-/// The peer end of every veth (see [`main_and_peer`]) with its index.
+/// The ends that were created as peers (see [`main_and_peer`]), down, with their indexes: one
+/// per plain veth, and each node end of a relayed one (see `create_relayed`).
 pub(super) fn peers<'a>(
     plan: &'a Plan,
     layout: &'a Layout,
 ) -> impl Iterator<Item = (&'a VethEnd, u32)> {
-    plan.veths
-        .iter()
-        .zip(&layout.veths)
-        .map(|(veth, &(a, b))| match main_and_peer(veth) {
-            (_, peer, true) => (peer, a),
-            (_, peer, false) => (peer, b),
-        })
+    (plan.veths.iter().zip(&layout.veths).zip(&layout.relays)).flat_map(
+        |((veth, &(a, b)), relayed)| {
+            let ends: Vec<(&VethEnd, u32)> = match (relayed, main_and_peer(veth)) {
+                (Some(_), _) => [(&veth.a, a), (&veth.b, b)]
+                    .into_iter()
+                    .filter(|(end, _)| matches!(end.place, Place::Node(_)))
+                    .collect(),
+                (None, (_, peer, true)) => vec![(peer, a)],
+                (None, (_, peer, false)) => vec![(peer, b)],
+            };
+            ends
+        },
+    )
 }

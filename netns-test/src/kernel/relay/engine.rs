@@ -11,7 +11,6 @@ use std::thread::JoinHandle;
 
 use super::impair::{self, Direction, Fate, LossState, Random};
 use super::sys::{self, Batch, Event, Poll, Timer};
-use crate::kernel::netns;
 
 /// Frames received in one `recvmmsg`.
 const BATCH: usize = 32;
@@ -63,17 +62,26 @@ pub(crate) struct Relay {
     _namespace: OwnedFd,
 }
 
-impl Relay {
-    /// Starts the thread in `namespace`, relaying between the interfaces `(a, b)` of each link
-    /// (the relay's own ends, facing a and b), with `settings` per link. Returns once every
-    /// socket is open and bound.
-    pub(crate) fn start(
-        namespace: OwnedFd,
-        links: Vec<(u32, u32)>,
-        settings: Vec<[Direction; 2]>,
-    ) -> io::Result<Relay> {
+/// The relay's thread before it relays: it makes the relay's namespace (`setup`, given by the
+/// caller) while the caller builds the rest of the network, then waits for the links to
+/// relay. Dropping it stops the thread.
+#[derive(Debug)]
+pub(crate) struct Starting {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    links: Option<mpsc::Sender<Vec<(u32, u32)>>>,
+    ready: mpsc::Receiver<io::Result<()>>,
+}
+
+impl Starting {
+    /// Starts the thread, which runs `setup` at once and sends what it returns on the
+    /// receiver. `setup` is what puts the thread in the relay's namespace (a namespace of its
+    /// own, made by `unshare`), where it stays and opens its sockets later.
+    pub(crate) fn spawn<T: Send + 'static>(
+        setup: impl FnOnce() -> T + Send + 'static,
+    ) -> io::Result<(Starting, mpsc::Receiver<T>)> {
         let shared = Arc::new(Shared {
-            settings: Mutex::new(settings),
+            settings: Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             wake: Event::new()?,
@@ -81,16 +89,18 @@ impl Relay {
             dropped: AtomicU64::new(0),
             lost: AtomicU64::new(0),
         });
-        let ns = namespace.try_clone()?;
+        let (setup_tx, setup_rx) = mpsc::channel();
+        let (links_tx, links_rx) = mpsc::channel::<Vec<(u32, u32)>>();
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("netns-relay".to_string())
             .spawn(move || {
-                let setup = netns::enter(ns.as_fd())
-                    .map_err(io::Error::from)
-                    .and_then(|()| Engine::new(&thread_shared, &links));
-                match setup {
+                let _ = setup_tx.send(setup());
+                let Ok(links) = links_rx.recv() else {
+                    return;
+                };
+                match Engine::new(&thread_shared, &links) {
                     Ok(mut engine) => {
                         let _ = ready_tx.send(Ok(()));
                         engine.run(&thread_shared);
@@ -101,20 +111,59 @@ impl Relay {
                     }
                 }
             })?;
-        let relay = Relay {
+        let starting = Starting {
             shared,
             thread: Some(thread),
-            _namespace: namespace,
+            links: Some(links_tx),
+            ready: ready_rx,
         };
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(relay),
+        Ok((starting, setup_rx))
+    }
+
+    /// Has the thread open and bind a packet socket on each of the interfaces `(a, b)` of
+    /// each link (the relay's own ends, facing a and b, which must exist and be up), with
+    /// `settings` per link; [`finish`](Self::finish) waits until it has.
+    pub(crate) fn start(&mut self, links: Vec<(u32, u32)>, settings: Vec<[Direction; 2]>) {
+        *self
+            .shared
+            .settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = settings;
+        if let Some(sender) = &self.links {
+            let _ = sender.send(links);
+        }
+    }
+
+    /// Waits until every socket is open and bound: the relay then runs, for as long as the
+    /// returned value lives and keeps `namespace`.
+    pub(crate) fn finish(mut self, namespace: OwnedFd) -> io::Result<Relay> {
+        match self.ready.recv() {
+            Ok(Ok(())) => Ok(Relay {
+                shared: Arc::clone(&self.shared),
+                thread: self.thread.take(),
+                _namespace: namespace,
+            }),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(io::Error::other(
                 "the relay thread ended before it was ready",
             )),
         }
     }
+}
 
+impl Drop for Starting {
+    fn drop(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        self.shared.stop.store(true, Ordering::Release);
+        self.shared.wake.signal();
+        drop(self.links.take());
+        let _ = thread.join();
+    }
+}
+
+impl Relay {
     /// Gives relayed link `link` new directions, from the next frame on.
     pub(crate) fn set(&self, link: usize, directions: [Direction; 2]) {
         let mut settings = self
@@ -243,12 +292,17 @@ impl Engine {
         }
     }
 
-    /// Closes the packet sockets, all at once. Closing one waits for an RCU grace period in the
-    /// kernel (`synchronize_net` in `packet_release`, 10 to 15 ms here); one thread per socket
+    /// Closes the packet sockets without making the test wait for it, through a ring that
+    /// drops them in the kernel's own time (see [`sys::close_in_background`]); where the kernel
+    /// gives no ring, all at once: closing one waits for an RCU grace period in the kernel
+    /// (`synchronize_net` in `packet_release`, 10 to 16 ms here), and one thread per socket
     /// makes them wait for the same one rather than one after the other.
     fn close(self) {
+        let Err(sockets) = sys::close_in_background(self.sockets) else {
+            return;
+        };
         std::thread::scope(|scope| {
-            for socket in self.sockets {
+            for socket in sockets {
                 scope.spawn(move || drop(socket));
             }
         });
