@@ -7,10 +7,11 @@
 //! few percent of error (the accuracy is measured by `cargo xtask bench`).
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpListener, UdpSocket};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use netns_test::{Net, Node, netns_test};
+use netns_test_suites::support::transfer::tcp_transfer;
 
 /// The round-trip times of `count` pings from `from` to `to`, in milliseconds, of those
 /// answered.
@@ -146,40 +147,6 @@ fn one_way_ms(net: &Net, from: &str, to: &str, count: u32) -> Vec<f64> {
     receiving.join().expect("the receiver")
 }
 
-/// Sends `bytes` from `from` to `to` over TCP; returns what the receiver counted.
-fn tcp_transfer(net: &Net, from: &str, to: &str, bytes: usize) -> usize {
-    let listener = net
-        .node(to)
-        .run(|| TcpListener::bind("0.0.0.0:7000").expect("bind"));
-    let receiver = net.node(to).spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut received = 0;
-        let mut buffer = vec![0u8; 1 << 16];
-        loop {
-            match stream.read(&mut buffer).expect("read") {
-                0 => break,
-                n => received += n,
-            }
-        }
-        stream.write_all(b"done").expect("acknowledge");
-        received
-    });
-    let target = format!("{to}:7000");
-    net.node(from).run(|| {
-        let mut stream = TcpStream::connect(&target).expect("connect");
-        stream.write_all(&vec![7u8; bytes]).expect("send");
-        stream
-            .shutdown(std::net::Shutdown::Write)
-            .expect("shutdown");
-        let mut ack = Vec::new();
-        stream
-            .read_to_end(&mut ack)
-            .expect("read the acknowledgement");
-        assert_eq!(ack, b"done");
-    });
-    receiver.join().expect("the receiver")
-}
-
 #[netns_test(topology = "a -- b [delay=20ms]")]
 fn a_delay_shows_in_every_round_trip(net: &Net) {
     let rtts = rtts(net.node("a"), "b", 10);
@@ -213,7 +180,7 @@ fn a_delay_alone_loses_and_reorders_nothing(net: &Net) {
 #[netns_test(topology = "a -- b [delay=2ms, loss=1%]")]
 fn a_tcp_bulk_transfer_crosses_a_delayed_lossy_link(net: &Net) {
     let bytes = 16 << 20;
-    assert_eq!(tcp_transfer(net, "a", "b", bytes), bytes);
+    assert_eq!(tcp_transfer(net, "a", "b", bytes).0, bytes);
 }
 
 #[netns_test(topology = "client -- server [delay=20ms, loss=2%]")]

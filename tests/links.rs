@@ -1,12 +1,11 @@
 //! Link settings and link faults, seen from the nodes: traffic that stops and resumes, datagrams
 //! too large for an MTU, and a rate limit that limits.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::process::Output;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netns_test::{Net, Node, netns_test};
+use netns_test_suites::support::transfer::timed_tcp_transfer;
 
 fn run(node: &Node, program: &str, args: &[&str]) -> Output {
     node.command(program)
@@ -33,38 +32,6 @@ fn pings_unfragmented(node: &Node, target: &str, size: u32) -> bool {
 fn link_show(node: &Node, interface: &str) -> String {
     let output = run(node, "ip", &["-o", "link", "show", "dev", interface]);
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Sends `bytes` bytes from `from` to `to`'s port 7000 over TCP and returns how long it took,
-/// from connect until the receiver has read them all.
-fn transfer(net: &Net, from: &str, to: &str, bytes: usize) -> Duration {
-    let listener = net
-        .node(to)
-        .run(|| TcpListener::bind("0.0.0.0:7000").expect("bind"));
-    let receiver = net.node(to).spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut received = Vec::with_capacity(bytes);
-        stream.read_to_end(&mut received).expect("read");
-        stream.write_all(b"done").expect("acknowledge");
-        received.len()
-    });
-    let target = format!("{to}:7000");
-    let elapsed = net.node(from).run(|| {
-        let start = Instant::now();
-        let mut stream = TcpStream::connect(&target).expect("connect");
-        stream.write_all(&vec![7u8; bytes]).expect("send");
-        stream
-            .shutdown(std::net::Shutdown::Write)
-            .expect("shutdown");
-        let mut ack = Vec::new();
-        stream
-            .read_to_end(&mut ack)
-            .expect("read the acknowledgement");
-        assert_eq!(ack, b"done");
-        start.elapsed()
-    });
-    assert_eq!(receiver.join().expect("receiver"), bytes);
-    elapsed
 }
 
 #[netns_test(topology = "client -- gateway -- server")]
@@ -190,14 +157,14 @@ fn a_rate_limit_limits(net: &Net) {
             "{node}: {text}"
         );
     }
-    let elapsed = transfer(net, "client", "server", 500_000);
+    let elapsed = timed_tcp_transfer(net, "client", "server", 500_000);
     println!("500 kB at 1mbit: {elapsed:?}");
     assert!(
         elapsed > Duration::from_millis(1700),
         "500 kB crossed a 1 Mbit/s link in {elapsed:?}"
     );
     // And the other way: both ends are limited.
-    let elapsed = transfer(net, "server", "client", 250_000);
+    let elapsed = timed_tcp_transfer(net, "server", "client", 250_000);
     println!("250 kB back at 1mbit: {elapsed:?}");
     assert!(
         elapsed > Duration::from_millis(700),
@@ -219,8 +186,8 @@ fn a_rate_per_direction_limits_each_direction_to_its_own(net: &Net) {
     assert_eq!(tbf_rate(net.node("phone")), "10Mbit");
     assert_eq!(tbf_rate(net.node("tower")), "1Mbit");
     // 250 kB: at 1 Mbit/s at least 1.4 s after the bucket's 66 kB; at 10 Mbit/s about 0.2 s.
-    let up = transfer(net, "phone", "tower", 250_000);
-    let down = transfer(net, "tower", "phone", 250_000);
+    let up = timed_tcp_transfer(net, "phone", "tower", 250_000);
+    let down = timed_tcp_transfer(net, "tower", "phone", 250_000);
     println!("250 kB at 10mbit: {up:?}, back at 1mbit: {down:?}");
     assert!(down > Duration::from_millis(1200), "{down:?}");
     assert!(up > Duration::from_millis(100), "{up:?}");
@@ -267,14 +234,14 @@ fn set_rate_limits_at_run_time_and_clear_rate_lifts_the_limit(net: &Net) {
         "{report}"
     );
     // 300 kB: about 1.9 s at 1 Mbit/s after the burst.
-    let limited = transfer(net, "a", "b", 300_000);
+    let limited = timed_tcp_transfer(net, "a", "b", 300_000);
     println!("300 kB at 1mbit: {limited:?}");
     assert!(limited > Duration::from_millis(900), "{limited:?}");
     link.clear_rate().unwrap();
     assert!(!net.report().contains("link settings now"));
     let qdisc = run(net.node("a"), "tc", &["qdisc", "show", "dev", "eth0"]);
     assert!(!String::from_utf8_lossy(&qdisc.stdout).contains("tbf"));
-    let free = transfer(net, "a", "b", 300_000);
+    let free = timed_tcp_transfer(net, "a", "b", 300_000);
     println!("300 kB unlimited: {free:?}");
     // Limited, it could not take less than 1.9 s.
     assert!(free < Duration::from_millis(900), "{free:?}");

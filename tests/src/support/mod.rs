@@ -7,6 +7,7 @@
 //! - `libtest_output`: reading what a test binary printed in libtest's format;
 //! - `lookups`: name lookups inside a node, and what glibc says when they fail;
 //! - `programs`: running `ip` and `ping` inside nodes;
+//! - `transfer`: a TCP bulk transfer between two nodes, timed;
 //! - `seed`: the seed test's network and round trip, which `cargo xtask bench` times.
 
 pub mod artifacts_fixture;
@@ -17,3 +18,4 @@ pub mod libtest_output;
 pub mod lookups;
 pub mod programs;
 pub mod seed;
+pub mod transfer;
