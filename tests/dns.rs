@@ -251,7 +251,7 @@ fn forty_nodes_share_one_responder_thread(net: &Net) {
 /// fail at once, and all of port 53 free (the checks are the fixture's own test).
 #[netns_test(topology = "client -- server")]
 fn off_leaves_port_53_free_and_lookups_failing_at_once() {
-    let output = Command::new(env!("CARGO_BIN_EXE_dns_fixture"))
+    let output = Command::new(netns_test_suites::fixture_binary!("dns_fixture"))
         .env("NETNS_TEST_DNS", "off")
         .args(["--exact", "without_the_responder"])
         .output()

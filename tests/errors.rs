@@ -7,8 +7,7 @@ use std::process::Command;
 
 /// The `errors_fixture` binary: where cargo built it, or where cargo-nextest unpacked it.
 fn fixture_path() -> String {
-    std::env::var("NEXTEST_BIN_EXE_errors_fixture")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_errors_fixture").to_string())
+    netns_test_suites::fixture_binary!("errors_fixture")
 }
 
 /// Runs one test of the fixture; returns whether it passed and everything it printed.

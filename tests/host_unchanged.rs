@@ -60,8 +60,7 @@ fn without_countdowns(text: &str) -> String {
 }
 
 fn meddler() -> String {
-    std::env::var("NEXTEST_BIN_EXE_host_unchanged_fixture")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_host_unchanged_fixture").to_string())
+    netns_test_suites::fixture_binary!("host_unchanged_fixture")
 }
 
 /// Runs the `host_unchanged_fixture` binary through `sh -c script` (with the binary as `$1`), and fails unless

@@ -11,19 +11,22 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const FIXTURE: &str = env!("CARGO_BIN_EXE_isolation_fixture");
+/// The fixture binary, wherever this run has it.
+fn fixture_binary() -> String {
+    netns_test_suites::fixture_binary!("isolation_fixture")
+}
 
 /// The descriptor number the fixture inherits from its caller.
 const INHERITED: i32 = 9;
 
 /// The fixture with `args`, holding [`INHERITED`] open; the old re-exec path if `reexec`.
 fn fixture(args: &[&str], reexec: bool) -> Command {
-    let mut command = Command::new(FIXTURE);
+    let mut command = Command::new(fixture_binary());
     command.args(args).env_remove("NETNS_TEST_TIMEOUT");
     if reexec {
         command.env("__NETNS_TEST_REEXEC", "1");
     }
-    let file = fs::File::open(FIXTURE).expect("open the fixture");
+    let file = fs::File::open(fixture_binary()).expect("open the fixture");
     // SAFETY: dup2 is async-signal-safe; the new descriptor has no close-on-exec flag.
     unsafe {
         command.pre_exec(move || {

@@ -13,8 +13,7 @@ use std::process::Command;
 
 /// The `netem_fixture` binary: where cargo built it, or where cargo-nextest unpacked it.
 fn netem_path() -> String {
-    std::env::var("NEXTEST_BIN_EXE_netem_fixture")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_netem_fixture").to_string())
+    netns_test_suites::fixture_binary!("netem_fixture")
 }
 
 /// Runs one test of the `netem_fixture` binary with `NETNS_TEST_IMPAIR=impair`; returns whether

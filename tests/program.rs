@@ -7,8 +7,7 @@ use std::process::Command;
 
 /// The program: where cargo built it, or where cargo-nextest unpacked it from an archive.
 fn program_path() -> String {
-    std::env::var("NEXTEST_BIN_EXE_program_fixture")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_program_fixture").to_string())
+    netns_test_suites::fixture_binary!("program_fixture")
 }
 
 /// The host's interfaces, as this (unsandboxed) test process sees them.

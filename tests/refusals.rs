@@ -12,8 +12,7 @@
 use std::process::{Command, Output};
 
 fn fixture_path() -> String {
-    std::env::var("NEXTEST_BIN_EXE_harness_fixture")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_harness_fixture").to_string())
+    netns_test_suites::fixture_binary!("harness_fixture")
 }
 
 fn text(output: &Output) -> String {

@@ -19,3 +19,14 @@ pub mod lookups;
 pub mod programs;
 pub mod seed;
 pub mod transfer;
+
+/// The path of the fixture binary `$name` of this package: where cargo-nextest unpacked it
+/// (`NEXTEST_BIN_EXE_<name>`, as in the unprivileged run, which cannot read the build's target
+/// directory), else where cargo built it (`CARGO_BIN_EXE_<name>`, known at compile time).
+#[macro_export]
+macro_rules! fixture_binary {
+    ($name:literal) => {
+        std::env::var(concat!("NEXTEST_BIN_EXE_", $name))
+            .unwrap_or_else(|_| env!(concat!("CARGO_BIN_EXE_", $name)).to_string())
+    };
+}
