@@ -109,39 +109,61 @@ fn many_tests_each_start_clean() {
     }
 }
 
-/// The process every test is forked from under `cargo test` has one thread and holds nothing
-/// of the harness's but stdio and its socket.
-#[test]
-fn the_fork_server_holds_one_thread_and_its_socket() {
-    let harness = fixture(&["holds_the_run_open", "--test-threads", "2"], false)
+/// Starts the fixture with `args` under the fork server and waits until the server is there;
+/// returns the harness and the server's pid.
+#[allow(
+    clippy::zombie_processes,
+    reason = "the harness is returned, and every caller waits for it"
+)]
+fn with_fork_server(args: &[&str]) -> (std::process::Child, u32) {
+    let mut harness = fixture(args, false)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run the isolation fixture");
     let children = format!("/proc/{0}/task/{0}/children", harness.id());
     let started = Instant::now();
-    let server = loop {
+    loop {
         let text = fs::read_to_string(&children).unwrap_or_default();
-        if let Some(pid) = text.split_whitespace().next() {
-            break pid.to_string();
+        if let Some(pid) = text.split_whitespace().next().and_then(|p| p.parse().ok()) {
+            return (harness, pid);
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the harness started no fork server"
-        );
-        std::thread::sleep(Duration::from_millis(5));
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = harness.kill();
+            let _ = harness.wait();
+            panic!("the harness started no fork server");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The process every test is forked from under `cargo test` has one thread and holds nothing
+/// of the harness's but stdio and its socket.
+#[test]
+fn the_fork_server_holds_one_thread_and_its_socket() {
+    let (harness, server) = with_fork_server(&["holds_the_run_open", "--test-threads", "2"]);
+    // Read once the server serves a test (it holds that test's keeper's pidfd): by then it
+    // has dropped all it inherited, which it does first.
+    let started = Instant::now();
+    let (threads, fds) = loop {
+        let threads = fs::read_dir(format!("/proc/{server}/task")).map(|t| t.count());
+        let mut fds: Vec<(u32, String)> = fs::read_dir(format!("/proc/{server}/fd"))
+            .expect("list the server's descriptors")
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let fd = entry.file_name().to_str()?.parse().ok()?;
+                let target = fs::read_link(entry.path()).ok()?.display().to_string();
+                Some((fd, target))
+            })
+            .collect();
+        fds.sort();
+        if fds.iter().any(|(_, target)| target.contains("pidfd"))
+            || started.elapsed() > Duration::from_secs(10)
+        {
+            break (threads, fds);
+        }
+        std::thread::sleep(Duration::from_millis(1));
     };
-    let threads = fs::read_dir(format!("/proc/{server}/task")).map(|t| t.count());
-    let mut fds: Vec<(u32, String)> = fs::read_dir(format!("/proc/{server}/fd"))
-        .expect("list the server's descriptors")
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let fd = entry.file_name().to_str()?.parse().ok()?;
-            let target = fs::read_link(entry.path()).ok()?.display().to_string();
-            Some((fd, target))
-        })
-        .collect();
-    fds.sort();
     let output = harness.wait_with_output().expect("wait for the fixture");
     assert!(output.status.success(), "{output:?}");
     assert_eq!(threads.ok(), Some(1), "threads of the fork server");
@@ -163,26 +185,9 @@ fn the_fork_server_holds_one_thread_and_its_socket() {
 /// saying so, the harness says that the tests re-execute from then on, and they pass.
 #[test]
 fn a_killed_fork_server_is_reported_and_the_run_goes_on() {
-    let harness = fixture(&["--test-threads", "1"], false)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the isolation fixture");
-    let children = format!("/proc/{0}/task/{0}/children", harness.id());
-    let started = Instant::now();
-    let server = loop {
-        let text = fs::read_to_string(&children).unwrap_or_default();
-        if let Some(pid) = text.split_whitespace().next() {
-            break pid.parse().expect("a pid");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the harness started no fork server"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    };
+    let (harness, server) = with_fork_server(&["--test-threads", "1"]);
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server),
+        nix::unistd::Pid::from_raw(server as i32),
         nix::sys::signal::Signal::SIGKILL,
     )
     .expect("kill the fork server");
