@@ -41,6 +41,13 @@ pub(crate) fn run_named(
     ExitCode::from(run_case(case, limit, config))
 }
 
+/// Says why the test cannot run (a setting of the run, a place for its files) and gives the
+/// exit code of a test that could not be set up.
+fn refuse(message: &str) -> u8 {
+    eprintln!("netns-test: {message}");
+    SETUP_FAILED
+}
+
 /// Builds the network of `case`, runs its body, and returns the exit code the harness will read.
 /// Past `limit`, it reports the network and ends the process instead (see the sandbox's
 /// `watch.rs`).
@@ -48,41 +55,28 @@ pub(crate) fn run_case(case: &TestCase, limit: Option<Duration>, config: &Config
     let started = Instant::now();
     let artifacts = match Artifacts::for_test(&case.full_name(), &config.artifacts) {
         Ok(artifacts) => artifacts,
-        Err(message) => {
-            eprintln!("netns-test: {message}");
-            return SETUP_FAILED;
-        }
+        Err(message) => return refuse(&message),
     };
     // The test's TMPDIR, made before any thread starts; removed when the test passes.
     let _scratch = match Scratch::create(&artifacts) {
         Ok(scratch) => scratch,
-        Err(message) => {
-            eprintln!("netns-test: {message}");
-            return SETUP_FAILED;
-        }
+        Err(message) => return refuse(&message),
     };
     // Read now: building the network mounts the test's own /proc.
     let host_pid = config.keep.then(keep::host_pid).flatten();
     let keep = config.keep;
     let capture_mode = match config.capture_mode(case.capture) {
         Ok(mode) => mode,
-        Err(message) => {
-            eprintln!("netns-test: {message}");
-            return SETUP_FAILED;
-        }
+        Err(message) => return refuse(&message),
     };
     let dns = match &config.dns {
         Ok(dns) => *dns,
-        Err(message) => {
-            eprintln!("netns-test: {message}");
-            return SETUP_FAILED;
-        }
+        Err(message) => return refuse(message),
     };
-    let impair = match config.impair.clone() {
-        Ok(impair) => impair,
+    let impair = match &config.impair {
+        Ok(impair) => *impair,
         Err(message) => {
-            eprintln!("netns-test: cannot build the network of this test: {message}");
-            return SETUP_FAILED;
+            return refuse(&format!("cannot build the network of this test: {message}"));
         }
     };
     let net = match Net::build(case.topology, dns, impair) {
