@@ -42,6 +42,7 @@ pub mod duration;
 mod error;
 mod lex;
 mod model;
+mod nat;
 mod network;
 mod parse;
 mod picture;
@@ -58,6 +59,9 @@ pub use cidr6::Ipv6Cidr;
 pub use duration::{format_duration, parse_timeout};
 pub use error::{Diagnostic, TopologyError};
 pub use model::Topology;
+pub use nat::{
+    Behaviour, DEFAULT_TIMEOUT, Filtering, Mapping, NatPlan, PortForward, Preset, Protocol,
+};
 pub use network::HOST;
 pub use plan::{
     BridgePlan, InterfacePlan, Ipv6RoutePlan, NodePlan, Place, Plan, RoutePlan, VethEnd, VethPlan,

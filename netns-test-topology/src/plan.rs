@@ -11,6 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::cidr6::mirror;
+use crate::nat::NatPlan;
 use crate::network::{Addrs, HOST, Link, Peer, Segment};
 use crate::settings::LinkSettings;
 use crate::syntax::Role;
@@ -27,6 +28,8 @@ pub struct Plan {
     pub bridges: Vec<BridgePlan>,
     /// One veth pair per link, both ends created directly in their namespaces.
     pub veths: Vec<VethPlan>,
+    /// One entry per router declared `nat`, in order of declaration.
+    pub nats: Vec<NatPlan>,
 }
 
 /// One node: a network namespace with its interfaces, routes and forwarding switch.
@@ -263,6 +266,7 @@ pub(super) fn build(
         nodes,
         bridges,
         veths,
+        nats: Vec::new(),
     }
 }
 

@@ -66,6 +66,7 @@ fn plan() -> Plan {
                 settings: LinkSettings::default(),
             },
         ],
+        nats: Vec::new(),
     }
 }
 
