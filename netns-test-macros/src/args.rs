@@ -95,7 +95,7 @@ impl Raw {
     fn set(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let key = meta.path.get_ident().map(Ident::to_string);
         match key.as_deref() {
-            Some("topology") => set_once(&mut self.topology, &mut self.errors, meta, string),
+            Some("topology") => set_once(&mut self.topology, &mut self.errors, meta, text),
             Some("topology_file") => {
                 set_once(&mut self.topology_file, &mut self.errors, meta, string)
             }
@@ -229,6 +229,44 @@ fn string(expr: Expr, key: &Ident) -> syn::Result<LitStr> {
     }
 }
 
+/// Reads `topology = ...`: a string literal, or `concat!` of string literals (so that a
+/// `macro_rules!` can write a family of topologies: `concat!("nat a [type=", $kind, "]")`).
+/// The text of a `concat!` is read here, and its errors point at the whole call.
+fn text(expr: Expr, key: &Ident) -> syn::Result<LitStr> {
+    fn pieces(expr: &Expr, out: &mut String) -> Result<(), ()> {
+        match expr {
+            Expr::Group(group) => pieces(&group.expr, out),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit),
+                attrs,
+            }) if attrs.is_empty() => {
+                out.push_str(&lit.value());
+                Ok(())
+            }
+            Expr::Macro(call) if call.mac.path.is_ident("concat") => {
+                let parser = syn::punctuated::Punctuated::<Expr, Token![,]>::parse_terminated;
+                let args = call.mac.parse_body_with(parser).map_err(|_| ())?;
+                args.iter().try_for_each(|arg| pieces(arg, out))
+            }
+            _ => Err(()),
+        }
+    }
+    let mut value = String::new();
+    match pieces(&expr, &mut value) {
+        Ok(()) => {
+            let span = syn::spanned::Spanned::span(&expr);
+            Ok(LitStr::new(&value, span))
+        }
+        Err(()) => Err(syn::Error::new_spanned(
+            expr,
+            format!(
+                "`{key}` takes a string literal, or `concat!` of string literals: \
+                 `{key} = \"...\"`"
+            ),
+        )),
+    }
+}
+
 /// Reads `timeout = "10s"`: a string literal holding a duration.
 fn timeout(expr: Expr, key: &Ident) -> syn::Result<Duration> {
     let literal = string(expr, key)?;
@@ -307,6 +345,23 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_topology_made_by_concat() {
+        let args = Args::parse(quote!(
+            topology = concat!("a -- ", "nat [x=", concat!("y", "]"))
+        ))
+        .unwrap();
+        assert!(
+            matches!(args.topology, TopologySource::Inline(text) if text.value() == "a -- nat [x=y]")
+        );
+        assert_eq!(
+            messages(quote!(topology = concat!("a", 1))),
+            [
+                "`topology` takes a string literal, or `concat!` of string literals: `topology = \"...\"`"
+            ]
+        );
+    }
+
+    #[test]
     fn reports_every_bad_key_and_value() {
         assert_eq!(
             messages(quote!(
@@ -317,7 +372,8 @@ mod tests {
             )),
             [
                 "unknown argument `retries` (valid: `topology`, `topology_file`, `node`, `timeout`, `capture`, `crate`)",
-                "`topology` takes a string literal: `topology = \"...\"`",
+                "`topology` takes a string literal, or `concat!` of string literals: \
+                 `topology = \"...\"`",
                 "unknown argument `topology_fle`; did you mean `topology_file`? \
                  (valid: `topology`, `topology_file`, `node`, `timeout`, `capture`, `crate`)",
             ]

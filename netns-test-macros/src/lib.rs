@@ -139,6 +139,7 @@ mod validate;
 /// a -- b [mtu=1280, rate=10mbit]               link settings, on both ends of each link
 /// a -- b [delay=50ms, loss=0.5%]               netem, or a userspace relay where the kernel lacks it
 /// host -- ns1                                  `host` is the namespace the body starts in
+/// nat home [outside=isp, type=symmetric]       router `home` is a NAT, its outside towards `isp`
 /// # a comment                                  to the end of the line
 /// ```
 ///
@@ -178,7 +179,26 @@ mod validate;
 ///   is `[ipv4=off]` together with `[ipv6=off]`; `Link::set_mtu` refuses such an MTU too.
 /// - Routing, the same in both families: a host gets a default route through the first router
 ///   on its segments; routers get routes to every other subnet through the next router on the
-///   shortest path. Every node reaches every other one through routers.
+///   shortest path. Every node reaches every other one through routers, but for IPv4 across a
+///   NAT (below).
+/// - NAT: `nat home [outside=isp, type=port-restricted]` makes router `home` a NAT, translating
+///   every IPv4 flow that leaves through its link to `isp` (a node or a switch it is linked to)
+///   to its address there. `type` is `full-cone`, `restricted-cone`, `port-restricted` (the
+///   default: the usual home router), `symmetric` or `cgnat`; `mapping=` and `filtering=`
+///   (`endpoint-independent`, `address-dependent`, `address-and-port-dependent`, as RFC 4787
+///   defines them), `hairpin=on|off` and `firewall6=on|off` override the type's;
+///   `timeout=30s` sets how long an idle UDP mapping lives (default 2 minutes, whole seconds);
+///   `forward=tcp:8080:server:80` (or `forward=udp:5000:peer`, the same port) sends a port of
+///   the outside address to a node inside, and may be repeated. The nodes behind a NAT are a
+///   private realm: `192.168.1.0/24` onwards (`100.64.1.0/24` onwards behind a `cgnat`),
+///   reused by realms side by side, so two homes can both be on `192.168.1.0/24`; the public
+///   side takes `192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24`, then `198.18.0.0/15`.
+///   Nothing outside a NAT has an IPv4 route into it. IPv6 is not translated: it is routed
+///   everywhere (in `2001:db8::/48`), and a NAT with `firewall6` on (every type but `cgnat`)
+///   lets in only IPv6 flows that started inside. At run time `Net::nat` forgets every
+///   mapping, changes the timeout and lists the mappings. A NAT without `outside`, with one
+///   link, whose inside has another way out, or a forward to a node outside it, is a compile
+///   error.
 /// - Link settings apply to both ends of every link of their chain (for a link to a switch,
 ///   the node's interface and the bridge port):
 ///

@@ -12,6 +12,7 @@ use std::ops::Range;
 use crate::cidr6::mirror;
 use crate::error::Diagnostic;
 use crate::network::Segment;
+use crate::realms::{Pool, Realms};
 use crate::syntax::Spanned;
 use crate::{Ipv4Cidr, Ipv6Cidr};
 
@@ -54,6 +55,7 @@ pub(super) fn segments(
     switches: &[String],
     switch_spans: &[Range<usize>],
     families: Families,
+    realms: &Realms,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Segment> {
     let Families { ipv6_off, ipv4_off } = families;
@@ -77,7 +79,14 @@ pub(super) fn segments(
             (None, None) => None,
         })
         .collect();
-    check_overlaps(&claims4, "subnet", |a, b| a.overlaps(b), diagnostics);
+    let related = |a: usize, b: usize| realms.related(a, b);
+    check_overlaps(
+        &claims4,
+        "subnet",
+        |a, b| a.overlaps(b),
+        related,
+        diagnostics,
+    );
     let claims6: Vec<Option<Claim<Ipv6Cidr>>> = match &ipv6_off {
         Some(_) => {
             refuse_ipv6(drafts, diagnostics);
@@ -100,25 +109,57 @@ pub(super) fn segments(
             })
             .collect(),
     };
-    check_overlaps(&claims6, "subnet6", |a, b| a.overlaps(b), diagnostics);
+    check_overlaps(
+        &claims6,
+        "subnet6",
+        |a, b| a.overlaps(b),
+        |_, _| true,
+        diagnostics,
+    );
     let taken4: Vec<Ipv4Cidr> = claims4.iter().flatten().map(|c| c.subnet).collect();
     let taken6: Vec<Ipv6Cidr> = claims6.iter().flatten().map(|c| c.subnet).collect();
     let (mut next4, mut next6) = (1, 1);
+    // With NATs, the subnets given so far, per segment: a realm's automatic subnets avoid those
+    // of its own realm and of the realms it is inside or that are inside it.
+    let mut assigned: Vec<Option<Ipv4Cidr>> = claims4
+        .iter()
+        .map(|c| c.as_ref().map(|c| c.subnet))
+        .collect();
+    let six = if realms.has_nat() {
+        DOCUMENTATION6
+    } else {
+        ULA6
+    };
     let mut segments = Vec::with_capacity(drafts.len());
     for (n, draft) in drafts.iter().enumerate() {
+        let pool = realms.pool_of(n);
         let subnet = match &claims4[n] {
             _ if ipv4_off.is_some() => numbering(draft.interfaces),
             Some(claim) => claim.subnet,
-            None => match auto_subnet(&mut next4, &taken4) {
-                Some(subnet) => subnet,
-                None => {
-                    let message = "no automatic subnet is left in 10.0.0.0/8 beside the \
-                                   explicit ones; give this segment a `[subnet=...]`";
-                    diagnostics.push(Diagnostic::new(draft.first_link.clone(), message));
-                    return Vec::new();
+            None => {
+                let auto = match pool {
+                    Pool::Flat => auto_subnet(&mut next4, &taken4),
+                    pool => pool_subnets(pool).find(|candidate| {
+                        !(assigned.iter().enumerate()).any(|(k, a)| {
+                            a.is_some_and(|a| a.overlaps(candidate) && realms.related(k, n))
+                        })
+                    }),
+                };
+                match auto {
+                    Some(subnet) => subnet,
+                    None => {
+                        let message = format!(
+                            "no automatic subnet is left in {} beside the explicit ones; give \
+                             this segment a `[subnet=...]`",
+                            pool_name(pool)
+                        );
+                        diagnostics.push(Diagnostic::new(draft.first_link.clone(), message));
+                        return Vec::new();
+                    }
                 }
-            },
+            }
         };
+        assigned[n] = Some(subnet);
         if ipv4_off.is_none() {
             diagnostics.extend(check_room(draft, switches, switch_spans, subnet));
             check_addrs4(subnet, &draft.addrs4, diagnostics);
@@ -128,11 +169,14 @@ pub(super) fn segments(
         } else {
             let subnet6 = match &claims6[n] {
                 Some(claim) => claim.subnet,
-                None => match auto_subnet6(&mut next6, &taken6) {
+                None => match auto_subnet6(&mut next6, &taken6, six.0) {
                     Some(subnet6) => subnet6,
                     None => {
-                        let message = "no automatic IPv6 subnet is left in fd00::/48 beside the \
-                                       explicit ones; give this segment a `[subnet6=...]`";
+                        let message = format!(
+                            "no automatic IPv6 subnet is left in {} beside the explicit ones; \
+                             give this segment a `[subnet6=...]`",
+                            six.1
+                        );
                         diagnostics.push(Diagnostic::new(draft.first_link.clone(), message));
                         return Vec::new();
                     }
@@ -152,18 +196,22 @@ pub(super) fn segments(
     segments
 }
 
-/// Reports every subnet the text fixes that overlaps an earlier one.
+/// Reports every subnet the text fixes that overlaps an earlier one, on a segment whose subnet
+/// must differ (`related`: of the same realm, or one inside the other).
 fn check_overlaps<C: Copy + PartialEq + fmt::Display>(
     claims: &[Option<Claim<C>>],
     what: &str,
     overlaps: impl Fn(&C, &C) -> bool,
+    related: impl Fn(usize, usize) -> bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let claims: Vec<&Claim<C>> = claims.iter().flatten().collect();
-    for (i, claim) in claims.iter().enumerate() {
-        let Some(other) = claims[..i]
+    let claims: Vec<(usize, &Claim<C>)> = (claims.iter().enumerate())
+        .filter_map(|(segment, claim)| Some((segment, claim.as_ref()?)))
+        .collect();
+    for (i, &(segment, claim)) in claims.iter().enumerate() {
+        let Some((_, other)) = claims[..i]
             .iter()
-            .find(|o| overlaps(&o.subnet, &claim.subnet))
+            .find(|(s, o)| related(*s, segment) && overlaps(&o.subnet, &claim.subnet))
         else {
             continue;
         };
@@ -375,17 +423,61 @@ fn auto_subnet(next: &mut u32, taken: &[Ipv4Cidr]) -> Option<Ipv4Cidr> {
     None
 }
 
-/// The next automatic /64, `fd00:0:0:<n>::/64` with `n` from 1 to 9999 in decimal digits,
-/// that overlaps no subnet the text fixes.
-fn auto_subnet6(next: &mut u64, taken: &[Ipv6Cidr]) -> Option<Ipv6Cidr> {
+/// The automatic IPv6 subnets without NAT: `fd00:0:0:<n>::/64`.
+const ULA6: (u128, &str) = (0xfd00 << 112, "fd00::/48");
+
+/// The automatic IPv6 subnets of a topology with NATs, where IPv6 is not translated and every
+/// node's address looks global: `2001:db8:0:<n>::/64`, in the documentation range.
+const DOCUMENTATION6: (u128, &str) = (0x2001_0db8 << 96, "2001:db8::/48");
+
+/// The next automatic /64, `<prefix>:<n>::/64` (`fd00:0:0:<n>::/64`) with `n` from 1 to 9999
+/// in decimal digits, that overlaps no subnet the text fixes.
+fn auto_subnet6(next: &mut u64, taken: &[Ipv6Cidr], prefix: u128) -> Option<Ipv6Cidr> {
     while *next <= 9999 {
         let n = mirror(*next)?;
         *next += 1;
-        let addr = Ipv6Addr::from((0xfd00u128 << 112) | (n << 64));
+        let addr = Ipv6Addr::from(prefix | (n << 64));
         let subnet = Ipv6Cidr::new(addr, 64)?;
         if !taken.iter().any(|t| t.overlaps(&subnet)) {
             return Some(subnet);
         }
     }
     None
+}
+
+/// The automatic /24s of a realm's pool, in order (see [`Pool`]): with NATs, the public side
+/// takes the three documentation networks (`192.0.2.0/24`, `198.51.100.0/24`,
+/// `203.0.113.0/24`), then the benchmarking range `198.18.0.0/15`, none of which code that
+/// asks "is this address private" takes for private; a home's inside `192.168.1.0/24` to
+/// `192.168.255.0/24`, then `172.16.0.0/12`; a carrier's inside `100.64.1.0/24` onwards,
+/// in `100.64.0.0/10` (RFC 6598).
+fn pool_subnets(pool: Pool) -> Box<dyn Iterator<Item = Ipv4Cidr>> {
+    let slash24 = |a: u32| Ipv4Cidr::new(Ipv4Addr::from(a), 24);
+    let range = |base: [u8; 4], from: u32, count: u32| {
+        let base = u32::from(Ipv4Addr::from(base));
+        (from..count).filter_map(move |k| slash24(base + (k << 8)))
+    };
+    match pool {
+        Pool::Flat => Box::new(range([10, 0, 0, 0], 1, 1 << 16)),
+        Pool::Public => Box::new(
+            [[192, 0, 2, 0], [198, 51, 100, 0], [203, 0, 113, 0]]
+                .into_iter()
+                .filter_map(move |a| slash24(u32::from(Ipv4Addr::from(a))))
+                .chain(range([198, 18, 0, 0], 0, 512)),
+        ),
+        Pool::Home => {
+            Box::new(range([192, 168, 0, 0], 1, 256).chain(range([172, 16, 0, 0], 0, 1 << 12)))
+        }
+        Pool::Carrier => Box::new(range([100, 64, 0, 0], 1, 1 << 14)),
+    }
+}
+
+/// Where a pool's automatic subnets come from, for messages.
+fn pool_name(pool: Pool) -> &'static str {
+    match pool {
+        Pool::Flat => "10.0.0.0/8",
+        Pool::Public => "the documentation ranges and 198.18.0.0/15",
+        Pool::Home => "192.168.0.0/16 and 172.16.0.0/12",
+        Pool::Carrier => "100.64.0.0/10",
+    }
 }

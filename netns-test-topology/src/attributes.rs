@@ -2,10 +2,13 @@
 //! known keys with how to read each value. The parser reads the list's tokens and hands each
 //! entry to [`read`].
 
+use std::time::Duration;
+
 use crate::error::Diagnostic;
+use crate::nat::{Filtering, Mapping, Preset, Protocol};
 use crate::settings;
 use crate::suggest::did_you_mean;
-use crate::syntax::{Attributes, Spanned};
+use crate::syntax::{Attributes, Forward, NatAttributes, Spanned};
 use crate::{Ipv4Cidr, Ipv6Cidr};
 
 /// One known attribute: its key and how to read its value into [`Attributes`].
@@ -173,8 +176,9 @@ fn family(key: &str, value: Spanned<&str>) -> Result<Spanned<bool>, Diagnostic> 
         span: value.span,
     })
 }
-/// Reads one attribute of a list into `attributes`: its `key`, whether an `=` followed it, and
-/// the value after that, if any. `keys` holds the keys the list had before this one.
+/// Reads one attribute of a chain's list (or of options) into `attributes`: its `key`, whether
+/// an `=` followed it, and the value after that, if any. `keys` holds the keys the list had
+/// before this one.
 pub(crate) fn read<'t>(
     key: Spanned<&'t str>,
     equals: bool,
@@ -182,33 +186,281 @@ pub(crate) fn read<'t>(
     attributes: &mut Attributes,
     keys: &mut Vec<&'t str>,
 ) -> Result<(), Diagnostic> {
-    let Some(kind) = ATTRIBUTES.iter().find(|a| a.key == key.value) else {
-        let valid: Vec<&str> = ATTRIBUTES.iter().map(|a| a.key).collect();
-        let hint = did_you_mean(key.value, &valid)
-            .map_or(";".to_owned(), |key| format!(": did you mean `{key}`?"));
-        let message = format!(
-            "unknown attribute `{}`{hint} valid attributes: `{}`",
-            key.value,
-            valid.join("`, `")
-        );
-        return Err(Diagnostic::new(key.span, message));
-    };
+    let kind = find(&ATTRIBUTES, &key, |k| k.key, "attributes")?;
+    let value = entry(&key, equals, value, kind.example, keys, false)?;
+    (kind.set)(attributes, value)
+}
+
+/// Reads one attribute of a `nat` statement's list, as [`read`] does for a chain's.
+pub(crate) fn read_nat<'t>(
+    key: Spanned<&'t str>,
+    equals: bool,
+    value: Option<Spanned<&'t str>>,
+    attributes: &mut NatAttributes,
+    keys: &mut Vec<&'t str>,
+) -> Result<(), Diagnostic> {
+    let kind = find(&NAT_ATTRIBUTES, &key, |k| k.key, "attributes of `nat`")?;
+    let repeatable = kind.key == "forward";
+    let value = entry(&key, equals, value, kind.example, keys, repeatable)?;
+    (kind.set)(attributes, value)
+}
+
+/// The entry of `table` for `key`, or an error listing the valid keys.
+fn find<'k, K>(
+    table: &'k [K],
+    key: &Spanned<&str>,
+    key_of: impl Fn(&K) -> &'static str,
+    what: &str,
+) -> Result<&'k K, Diagnostic> {
+    if let Some(kind) = table.iter().find(|k| key_of(k) == key.value) {
+        return Ok(kind);
+    }
+    let valid: Vec<&str> = table.iter().map(key_of).collect();
+    let hint = did_you_mean(key.value, &valid)
+        .map_or(";".to_owned(), |key| format!(": did you mean `{key}`?"));
+    let message = format!(
+        "unknown attribute `{}`{hint} valid {what}: `{}`",
+        key.value,
+        valid.join("`, `")
+    );
+    Err(Diagnostic::new(key.span.clone(), message))
+}
+
+/// The value of one `key=value`, once the key is known: given once (unless `repeatable`), with
+/// its `=`.
+fn entry<'t>(
+    key: &Spanned<&'t str>,
+    equals: bool,
+    value: Option<Spanned<&'t str>>,
+    example: &str,
+    keys: &mut Vec<&'t str>,
+    repeatable: bool,
+) -> Result<Spanned<&'t str>, Diagnostic> {
     let message = match value {
-        _ if keys.contains(&key.value) => {
+        _ if !repeatable && keys.contains(&key.value) => {
             format!("attribute `{}` is given twice; give it once", key.value)
         }
         Some(value) if equals => {
             keys.push(key.value);
-            return (kind.set)(attributes, value);
+            return Ok(value);
         }
         Some(value) => format!(
             "missing `=` between `{}` and `{}`, as in `{}`",
-            key.value, value.value, kind.example
+            key.value, value.value, example
         ),
         None => format!(
             "attribute `{}` needs a value, as in `{}`",
-            key.value, kind.example
+            key.value, example
         ),
     };
-    Err(Diagnostic::new(key.span, message))
+    Err(Diagnostic::new(key.span.clone(), message))
+}
+
+/// One attribute of a `nat` statement.
+struct NatAttributeKind {
+    key: &'static str,
+    example: &'static str,
+    set: fn(&mut NatAttributes, Spanned<&str>) -> Result<(), Diagnostic>,
+}
+
+/// Every attribute a `nat` statement may carry.
+const NAT_ATTRIBUTES: [NatAttributeKind; 8] = [
+    NatAttributeKind {
+        key: "outside",
+        example: "outside=isp",
+        set: |a, v| {
+            a.outside = Some(Spanned {
+                value: v.value.to_owned(),
+                span: v.span,
+            });
+            Ok(())
+        },
+    },
+    NatAttributeKind {
+        key: "type",
+        example: "type=port-restricted",
+        set: |a, v| {
+            a.preset = Some(named(v, "type", &Preset::ALL.map(|p| (p.name(), p)))?);
+            Ok(())
+        },
+    },
+    NatAttributeKind {
+        key: "mapping",
+        example: "mapping=endpoint-independent",
+        set: |a, v| {
+            a.mapping = Some(named(v, "mapping", &MAPPINGS.map(|m| (m.name(), m)))?);
+            Ok(())
+        },
+    },
+    NatAttributeKind {
+        key: "filtering",
+        example: "filtering=address-dependent",
+        set: |a, v| {
+            a.filtering = Some(named(v, "filtering", &FILTERINGS.map(|f| (f.name(), f)))?);
+            Ok(())
+        },
+    },
+    NatAttributeKind {
+        key: "hairpin",
+        example: "hairpin=on",
+        set: |a, v| {
+            a.hairpin = Some(switch("hairpin", v)?);
+            Ok(())
+        },
+    },
+    NatAttributeKind {
+        key: "firewall6",
+        example: "firewall6=off",
+        set: |a, v| {
+            a.firewall6 = Some(switch("firewall6", v)?);
+            Ok(())
+        },
+    },
+    NatAttributeKind {
+        key: "timeout",
+        example: "timeout=30s",
+        set: |a, v| {
+            let timeout =
+                parse_nat_timeout(v.value).map_err(|m| Diagnostic::new(v.span.clone(), m))?;
+            a.timeout = Some(Spanned {
+                value: timeout,
+                span: v.span,
+            });
+            Ok(())
+        },
+    },
+    NatAttributeKind {
+        key: "forward",
+        example: "forward=tcp:8080:server:80",
+        set: |a, v| {
+            let forward = parse_forward(v.value).map_err(|m| Diagnostic::new(v.span.clone(), m))?;
+            a.forwards.push(Spanned {
+                value: forward,
+                span: v.span,
+            });
+            Ok(())
+        },
+    },
+];
+
+const MAPPINGS: [Mapping; 3] = [
+    Mapping::EndpointIndependent,
+    Mapping::AddressDependent,
+    Mapping::AddressAndPortDependent,
+];
+
+const FILTERINGS: [Filtering; 3] = [
+    Filtering::EndpointIndependent,
+    Filtering::AddressDependent,
+    Filtering::AddressAndPortDependent,
+];
+
+/// The longest UDP mapping timeout: a day.
+const MAX_NAT_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Reads `timeout=`: a duration in whole seconds (conntrack counts seconds), from 1 s to a day.
+pub fn parse_nat_timeout(text: &str) -> Result<Duration, String> {
+    let micros = crate::duration::parse_micros(text, "30s")?;
+    let timeout = Duration::from_micros(micros);
+    if timeout.subsec_nanos() != 0 || timeout.is_zero() {
+        return Err(format!(
+            "`timeout={text}` is not a whole number of seconds, and a NAT's mappings expire in \
+             whole seconds (as conntrack counts them); write `timeout=1s` or more, as in \
+             `timeout=30s`"
+        ));
+    }
+    if timeout > MAX_NAT_TIMEOUT {
+        return Err(format!(
+            "`timeout={text}` is longer than a day, the longest a mapping may live here; write \
+             `timeout=1440m` or less, as in `timeout=5m`"
+        ));
+    }
+    Ok(timeout)
+}
+
+/// Reads `forward=PROTOCOL:PORT:NODE[:PORT]`: `tcp:8080:server:80`, or `udp:5000:peer` for the
+/// same port inside.
+fn parse_forward(text: &str) -> Result<Forward, String> {
+    let example = "as in `forward=tcp:8080:server:80` (the outside port, then the node and its \
+                   port) or `forward=udp:5000:peer` (the same port)";
+    let parts: Vec<&str> = text.split(':').collect();
+    let (protocol, outside, node, inside) = match parts[..] {
+        [protocol, outside, node] => (protocol, outside, node, outside),
+        [protocol, outside, node, inside] => (protocol, outside, node, inside),
+        _ => {
+            return Err(format!(
+                "`forward={text}` is not a port forward: write it {example}"
+            ));
+        }
+    };
+    let protocol = match protocol {
+        "tcp" => Protocol::Tcp,
+        "udp" => Protocol::Udp,
+        other => {
+            return Err(format!(
+                "`{other}` in `forward={text}` is not a protocol: a port forward is `tcp` or \
+                 `udp`, {example}"
+            ));
+        }
+    };
+    let port = |word: &str| -> Result<u16, String> {
+        match word.parse::<u16>() {
+            Ok(port) if port > 0 => Ok(port),
+            _ => Err(format!(
+                "`{word}` in `forward={text}` is not a port: a port is a number from 1 to \
+                 65535, {example}"
+            )),
+        }
+    };
+    let (outside_port, port) = (port(outside)?, port(inside)?);
+    if node.is_empty() {
+        return Err(format!(
+            "`forward={text}` names no node: write it {example}"
+        ));
+    }
+    Ok(Forward {
+        protocol,
+        outside_port,
+        node: node.to_owned(),
+        port,
+    })
+}
+
+/// Reads a value from its `names`, or says which are valid (with the closest).
+fn named<T: Copy>(
+    value: Spanned<&str>,
+    key: &str,
+    names: &[(&'static str, T)],
+) -> Result<Spanned<T>, Diagnostic> {
+    if let Some(&(_, found)) = names.iter().find(|(name, _)| *name == value.value) {
+        return Ok(Spanned {
+            value: found,
+            span: value.span,
+        });
+    }
+    let valid: Vec<&str> = names.iter().map(|(name, _)| *name).collect();
+    let hint = did_you_mean(value.value, &valid)
+        .map_or(";".to_owned(), |name| format!(": did you mean `{name}`?"));
+    let message = format!(
+        "unknown {key} `{}`{hint} `{key}=` is one of `{}`",
+        value.value,
+        valid.join("`, `")
+    );
+    Err(Diagnostic::new(value.span, message))
+}
+
+/// Reads `on` or `off` for `key`.
+fn switch(key: &str, value: Spanned<&str>) -> Result<Spanned<bool>, Diagnostic> {
+    let on = match value.value {
+        "on" => true,
+        "off" => false,
+        other => {
+            let message = format!("`{key}` is `on` or `off`, not `{other}`: write `{key}=on`");
+            return Err(Diagnostic::new(value.span, message));
+        }
+    };
+    Ok(Spanned {
+        value: on,
+        span: value.span,
+    })
 }

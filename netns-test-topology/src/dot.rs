@@ -18,6 +18,7 @@
 use std::fmt::Write as _;
 
 use crate::Topology;
+use crate::nat::NatPlan;
 use crate::plan::{NodePlan, Place, Plan, VethEnd};
 
 impl Topology {
@@ -42,12 +43,13 @@ fn render(plan: &Plan) -> String {
     dot.push_str("  graph [rankdir=LR, fontname=\"Helvetica\", nodesep=0.4, ranksep=1.1];\n");
     dot.push_str("  node [shape=plain, fontname=\"Helvetica\", fontsize=12];\n");
     dot.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
-    for node in &plan.nodes {
+    for (index, node) in plan.nodes.iter().enumerate() {
+        let nat = plan.nats.iter().find(|nat| nat.node == index);
         let _ = writeln!(
             dot,
             "  {} [label=<{}>];",
             quote(&node.name),
-            node_table(node)
+            node_table(node, nat)
         );
     }
     for (index, bridge) in plan.bridges.iter().enumerate() {
@@ -93,8 +95,9 @@ fn render(plan: &Plan) -> String {
 }
 
 /// A node as an HTML-like table: its name, then one row per interface, which is the port its
-/// link's edge ends at. Routers are filled; `host` is dashed.
-fn node_table(node: &NodePlan) -> String {
+/// link's edge ends at. Routers are filled; `host` is dashed; a NAT says what kind it is, and
+/// marks its outside interface.
+fn node_table(node: &NodePlan, nat: Option<&NatPlan>) -> String {
     let mut style = String::from("rounded");
     if node.is_host {
         style.push_str(",dashed");
@@ -111,14 +114,25 @@ fn node_table(node: &NodePlan) -> String {
         (false, true) => title.push_str("<br/><i>router</i>"),
         (false, false) => {}
     }
+    if let Some(nat) = nat {
+        title = format!(
+            "<b>{}</b><br/><i>NAT: {}</i>",
+            html(&node.name),
+            html(&nat.describe())
+        );
+    }
     let mut table = format!(
         "<table border=\"1\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"3\" \
          style=\"{style}\"{fill}><tr><td>{title}</td></tr>"
     );
     for interface in &node.interfaces {
+        let outside = match nat {
+            Some(nat) if nat.outside == interface.name => " <i>(outside)</i>",
+            _ => "",
+        };
         let _ = write!(
             table,
-            "<tr><td port=\"{0}\">{0} {1}</td></tr>",
+            "<tr><td port=\"{0}\">{0} {1}{outside}</td></tr>",
             html(&interface.name),
             html(&interface.shown_addr())
         );

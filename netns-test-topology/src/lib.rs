@@ -47,6 +47,7 @@ mod network;
 mod parse;
 mod picture;
 mod plan;
+mod realms;
 mod resolve;
 mod settings;
 mod suggest;

@@ -7,6 +7,7 @@ use crate::error::TopologyError;
 use crate::network::{Link, Peer, Segment};
 use crate::parse;
 use crate::plan::{self, Plan};
+use crate::realms::NatDecl;
 use crate::resolve::Resolver;
 use crate::syntax::Role;
 
@@ -24,7 +25,8 @@ use crate::syntax::Role;
 /// ```text
 /// topology   = [ statement ] { separator [ statement ] }
 /// separator  = ";" | newline
-/// statement  = "switch" name { name } | role name { name } | options | chain
+/// statement  = "switch" name { name } | role name { name } | nat | options | chain
+/// nat        = "nat" name [ "[" nat-attribute { [ "," ] nat-attribute } [ "," ] "]" ]
 /// role       = "router" | "host"                      (a keyword only before a name)
 /// options    = "[" attribute { [ "," ] attribute } [ "," ] "]"       (as in `[ipv6=off]`)
 /// chain      = item { "--" item } [ options ]
@@ -41,6 +43,15 @@ use crate::syntax::Role;
 ///            | "jitter" "=" durations                  (`jitter=5ms`)
 ///            | "burst" "=" packets                     (`burst=4`, with `loss`)
 ///            | ( "duplicate" | "reorder" | "corrupt" ) "=" shares  (`reorder=25%`)
+/// nat-attribute = "outside" "=" name                 (the neighbour the outside link goes to)
+///            | "type" "=" preset                      (`full-cone`, `restricted-cone`,
+///                                                      `port-restricted`, `symmetric`, `cgnat`)
+///            | ( "mapping" | "filtering" ) "=" behaviour  (`endpoint-independent`,
+///                                                      `address-dependent`,
+///                                                      `address-and-port-dependent`)
+///            | ( "hairpin" | "firewall6" ) "=" ( "on" | "off" )
+///            | "timeout" "=" duration                 (whole seconds, `timeout=30s`)
+///            | "forward" "=" ( "tcp" | "udp" ) ":" port ":" name [ ":" port ]  (repeatable)
 /// name       = letter { letter | digit | "_" | "-" }  (ASCII, at most 15 bytes)
 /// ```
 ///
@@ -83,6 +94,24 @@ use crate::syntax::Role;
 ///   need a `delay` in the same list, `burst` a `loss`. Byte rates
 ///   (`mbps`) are refused, since `tc` reads them as bytes per second. Decimals are allowed
 ///   (`1.5mbit`, `0.5%`).
+/// - **NAT.** `nat home [outside=isp]` makes router `home` a NAT whose outside is its link to
+///   `isp` (a node or a switch it is linked to); every other link of `home` is inside. Its
+///   behaviour is a `type` (default `port-restricted`, the usual home router), which `mapping`,
+///   `filtering`, `hairpin` and `firewall6` override, in the terms of RFC 4787; `timeout` is
+///   how long an idle UDP mapping lives (default 2 minutes); each `forward=tcp:8080:server:80`
+///   sends a port of the outside address to a node inside. A NAT cuts the network into
+///   *realms*: its inside, and everything reached from it without crossing a NAT, is one, whose
+///   only way out is the NAT (another way out is an error). With NATs, automatic subnets come
+///   from the documentation ranges `192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24` (then
+///   `198.18.0.0/15`) on the public side, from `192.168.1.0/24` onwards behind a home NAT and
+///   from `100.64.1.0/24` onwards behind a `cgnat`; two realms side by side reuse the same
+///   subnets (two homes both on `192.168.1.0/24`), a realm and the realms around it never.
+///   No IPv4 route leads into a realm from outside it (and a host outside a NAT takes no
+///   default route through it), so the only way in is through the NAT. IPv6 is not
+///   translated: every IPv6 subnet is then in `2001:db8::/48` and routed everywhere, and a NAT
+///   whose `firewall6` is on (every type but `cgnat`) lets in only IPv6 flows that started
+///   inside. A NAT needs IPv4 (`[ipv4=off]` with `nat` is an error), two links or more, and an
+///   `outside`.
 /// - **Roles.** A node with two or more links is a router, and a node with fewer is a host,
 ///   unless a `router NAME` or `host NAME` statement says otherwise (a router with one link, a
 ///   host with two that must not forward). A node is declared once, as one or the other.
@@ -120,6 +149,8 @@ pub struct Topology {
     segments: Vec<Segment>,
     /// Per node, its declared role, if any.
     roles: Vec<Option<Role>>,
+    /// The `nat` statements, checked.
+    nats: Vec<NatDecl>,
     ipv6: bool,
     ipv4: bool,
     plan: Plan,
@@ -139,7 +170,7 @@ impl Topology {
         for statement in &statements {
             resolver.statement(statement, &mut diagnostics);
         }
-        let segments = resolver.finish(text, complete, &mut diagnostics);
+        let finished = resolver.finish(text, complete, &mut diagnostics);
         if !diagnostics.is_empty() {
             return Err(TopologyError::new(text, diagnostics));
         }
@@ -152,13 +183,15 @@ impl Topology {
             ..
         } = resolver;
         let roles: Vec<Option<Role>> = roles.into_iter().map(|r| r.map(|r| r.value)).collect();
-        let plan = plan::build(&nodes, &switches, &links, &segments, &roles, ipv4);
+        let plan = plan::build(&nodes, &switches, &links, &finished, &roles, ipv4);
+        let (segments, nats) = (finished.segments, finished.nats);
         Ok(Topology {
             nodes,
             switches,
             links,
             segments,
             roles,
+            nats,
             ipv6,
             ipv4,
             plan,
@@ -258,6 +291,9 @@ impl fmt::Display for Topology {
                 statements.push(format!("{} {}", role.keyword(), names.join(" ")));
             }
         }
+        for nat in &self.nats {
+            statements.push(self.nat_statement(nat));
+        }
         if !self.ipv6 {
             statements.push("[ipv6=off]".to_owned());
         }
@@ -265,6 +301,47 @@ impl fmt::Display for Topology {
             statements.push("[ipv4=off]".to_owned());
         }
         f.write_str(&statements.join(if f.alternate() { "\n" } else { "; " }))
+    }
+}
+
+impl Topology {
+    /// A checked `nat` statement as canonical text: `nat home [outside=isp, type=symmetric]`.
+    fn nat_statement(&self, nat: &NatDecl) -> String {
+        let outside = match nat.outside {
+            Peer::Node(node) => &self.nodes[node],
+            Peer::Switch(switch) => &self.switches[switch],
+        };
+        let mut attributes = vec![format!("outside={outside}")];
+        if let Some(preset) = nat.preset {
+            attributes.push(format!("type={preset}"));
+        }
+        let (b, written) = (nat.behaviour, nat.written);
+        let on = |on: bool| if on { "on" } else { "off" };
+        if written.mapping {
+            attributes.push(format!("mapping={}", b.mapping.name()));
+        }
+        if written.filtering {
+            attributes.push(format!("filtering={}", b.filtering.name()));
+        }
+        if written.hairpin {
+            attributes.push(format!("hairpin={}", on(b.hairpin)));
+        }
+        if written.firewall6 {
+            attributes.push(format!("firewall6={}", on(b.firewall6)));
+        }
+        if written.timeout {
+            attributes.push(format!("timeout={}", crate::format_duration(nat.timeout)));
+        }
+        for (forward, node) in &nat.forwards {
+            attributes.push(format!(
+                "forward={}:{}:{}:{}",
+                forward.protocol.name(),
+                forward.outside_port,
+                self.nodes[*node],
+                forward.port
+            ));
+        }
+        format!("nat {} [{}]", self.nodes[nat.node], attributes.join(", "))
     }
 }
 

@@ -23,18 +23,18 @@ use crate::attributes;
 use crate::error::Diagnostic;
 use crate::lex::{Kind, Token, join_lines, lex};
 use crate::suggest::did_you_mean;
-use crate::syntax::{Attributes, End, Item, Role, Spanned, Statement};
+use crate::syntax::{Attributes, End, Item, NatAttributes, Role, Spanned, Statement};
 
 /// The longest name: `IFNAMSIZ - 1` bytes.
 const MAX_NAME_LEN: usize = 15;
 
 /// Words that cannot be names. `switch` cannot either (it would read as a switch), and has a
-/// message of its own. `router` and `host` can: they declare only at the start of a statement
-/// and before a name (`router r1`), and `host` alone names the test's own namespace.
+/// message of its own. `router`, `host` and `nat` can: they declare only at the start of a
+/// statement and before a name (`router r1`), and `host` alone names the test's own namespace.
 const RESERVED: [&str; 1] = ["bridge"];
 
 /// The words that start a declaration when a name follows them.
-const KEYWORDS: [&str; 3] = ["switch", "router", "host"];
+const KEYWORDS: [&str; 4] = ["switch", "router", "host", "nat"];
 
 /// Parses `text` into statements, adding a diagnostic for each problem.
 ///
@@ -107,6 +107,7 @@ impl<'t> Parser<'t, '_> {
             (Kind::Word, "switch") => self.switches(),
             (Kind::Word, "router") if before_name => self.roles(Role::Router),
             (Kind::Word, "host") if before_name => self.roles(Role::Host),
+            (Kind::Word, "nat") if before_name => self.nat(),
             (Kind::OpenBracket, _) => self.options(),
             _ => self.chain(),
         }
@@ -139,6 +140,54 @@ impl<'t> Parser<'t, '_> {
             span: keyword,
         };
         Ok(Statement::Roles { role, names })
+    }
+
+    /// `nat NAME [...]`, the keyword peeked.
+    fn nat(&mut self) -> Result<Statement<'t>, Diagnostic> {
+        let keyword = self.bump().span;
+        let span = self.bump().span;
+        let name = self.name(span);
+        let example = format!("nat {} [outside=isp, type=port-restricted]", name.value);
+        let mut attributes = NatAttributes::default();
+        if self.peek_kind() == Some(Kind::OpenBracket) {
+            let list = "`[outside=isp, type=port-restricted]`";
+            let span = self.attribute_list(list, |key, equals, value, keys| {
+                attributes::read_nat(key, equals, value, &mut attributes, keys)
+            })?;
+            attributes.span = span;
+        }
+        let end = if attributes.span.is_empty() {
+            name.span.end
+        } else {
+            attributes.span.end
+        };
+        match self.peek().cloned() {
+            None => {}
+            Some(t) if t.kind == Kind::Separator => {}
+            Some(t) if t.kind == Kind::Word && attributes.span.is_empty() => {
+                let message = format!(
+                    "a `nat` statement declares one router; write `nat {0}` and `nat {1}` \
+                     as two statements, or give its settings in brackets: `{example}`",
+                    name.value,
+                    self.slice(&t.span)
+                );
+                return Err(Diagnostic::new(t.span, message));
+            }
+            Some(t) if t.kind == Kind::Arrow => {
+                let message = format!(
+                    "a `nat` statement only declares a NAT; link `{0}` in a statement of its \
+                     own, as in `nat {0} [...]; a -- {0} -- b`",
+                    name.value
+                );
+                return Err(Diagnostic::new(t.span, message));
+            }
+            Some(t) => return Err(self.unexpected(&t, "`;` or a newline after `nat NAME [...]`")),
+        }
+        Ok(Statement::Nat {
+            name,
+            span: keyword.start..end,
+            attributes,
+        })
     }
 
     /// `[...]` on a line of its own.
@@ -450,14 +499,39 @@ fn name_problem(word: &str) -> Option<(String, Option<(usize, usize)>)> {
 /// Reading `[...]`: its tokens here, each entry by [`attributes::read`].
 impl<'t> Parser<'t, '_> {
     fn attributes(&mut self) -> Result<Attributes, Diagnostic> {
-        let open = self.bump().span;
-        let expected = "attributes and then `]`, as in `[subnet=10.0.100.0/24]`";
         let mut attributes = Attributes::default();
+        let span = self
+            .attribute_list("`[subnet=10.0.100.0/24]`", |key, equals, value, keys| {
+                attributes::read(key, equals, value, &mut attributes, keys)
+            })?;
+        attributes.span = span;
+        if let Err(message) = crate::settings::check_together(&attributes.link) {
+            self.diagnostics
+                .push(Diagnostic::new(attributes.span.clone(), message));
+        }
+        Ok(attributes)
+    }
+
+    /// Reads a `[...]`, handing each `key=value` to `read` with the keys seen before it, and
+    /// returns its span. `example` is a valid list, for errors. Problems with one entry are
+    /// reported without ending the list.
+    fn attribute_list(
+        &mut self,
+        example: &str,
+        mut read: impl FnMut(
+            Spanned<&'t str>,
+            bool,
+            Option<Spanned<&'t str>>,
+            &mut Vec<&'t str>,
+        ) -> Result<(), Diagnostic>,
+    ) -> Result<Range<usize>, Diagnostic> {
+        let open = self.bump().span;
+        let expected = format!("attributes and then `]`, as in {example}");
         let mut keys: Vec<&str> = Vec::new();
         let mut entries = 0;
         loop {
             let Some(token) = self.peek().cloned() else {
-                return Err(self.unclosed(open, expected));
+                return Err(self.unclosed(open, &expected));
             };
             match token.kind {
                 Kind::Word => {
@@ -467,56 +541,44 @@ impl<'t> Parser<'t, '_> {
                         value: self.slice(&token.span),
                         span: token.span,
                     };
-                    self.attribute(key, &mut attributes, &mut keys);
+                    let equals = self.peek_kind() == Some(Kind::Equals);
+                    if equals {
+                        self.pos += 1;
+                    }
+                    let value = match self.peek_kind() {
+                        Some(Kind::Word) => {
+                            let span = self.bump().span;
+                            Some(Spanned {
+                                value: self.slice(&span),
+                                span,
+                            })
+                        }
+                        _ => None,
+                    };
+                    if let Err(diagnostic) = read(key, equals, value, &mut keys) {
+                        self.diagnostics.push(diagnostic);
+                    }
                 }
                 Kind::Comma => self.pos += 1,
                 Kind::CloseBracket => {
                     self.pos += 1;
-                    attributes.span = open.start..token.span.end;
-                    if let Err(message) = crate::settings::check_together(&attributes.link) {
-                        let span = attributes.span.clone();
-                        self.diagnostics.push(Diagnostic::new(span, message));
-                    }
+                    let span = open.start..token.span.end;
                     if entries == 0 {
-                        let message = "empty attribute list `[]`: write an attribute, as in \
-                                       `[subnet=10.0.100.0/24]`, or remove the brackets";
-                        return Err(Diagnostic::new(attributes.span, message));
+                        let message = format!(
+                            "empty attribute list `[]`: write an attribute, as in {example}, or \
+                             remove the brackets"
+                        );
+                        return Err(Diagnostic::new(span, message));
                     }
-                    return Ok(attributes);
+                    return Ok(span);
                 }
                 Kind::Equals | Kind::Unknown | Kind::Close | Kind::At => {
                     return Err(self.unexpected(&token, "an attribute or `]`"));
                 }
                 Kind::Separator | Kind::Arrow | Kind::Open | Kind::OpenBracket => {
-                    return Err(self.unclosed(open, expected));
+                    return Err(self.unclosed(open, &expected));
                 }
             }
-        }
-    }
-
-    /// One `key=value`, its key already read. Problems are reported without ending the list.
-    fn attribute(
-        &mut self,
-        key: Spanned<&'t str>,
-        attributes: &mut Attributes,
-        keys: &mut Vec<&'t str>,
-    ) {
-        let equals = self.peek_kind() == Some(Kind::Equals);
-        if equals {
-            self.pos += 1;
-        }
-        let value = match self.peek_kind() {
-            Some(Kind::Word) => {
-                let span = self.bump().span;
-                Some(Spanned {
-                    value: self.slice(&span),
-                    span,
-                })
-            }
-            _ => None,
-        };
-        if let Err(diagnostic) = attributes::read(key, equals, value, attributes, keys) {
-            self.diagnostics.push(diagnostic);
         }
     }
 }

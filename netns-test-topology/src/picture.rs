@@ -13,7 +13,9 @@
 //!   so a chain of any length is one line, and a node where paths branch appears on several.
 //!   Each node shows the interface and address on each side where a link meets it.
 //! - Each switch is one line listing its members with their interface and address.
-//! - Nodes without links, and the nodes that forward (routers), close the picture.
+//! - Nodes without links, and the nodes that forward (routers), close the picture, then one
+//!   line per NAT: what kind it is, which interface is its outside, its port forwards
+//!   (`nat home: port-restricted, outside eth1 192.0.2.254/24, inside eth0`).
 //!
 //! It is computed from the plan, so it shows what was meant; the report below it shows what
 //! the kernel has. Deterministic; `std` only (this module is compiled into the macro too).
@@ -150,6 +152,29 @@ fn render(plan: &Plan) -> String {
     let routers = names(&|n| n.forwarding);
     if !routers.is_empty() {
         let _ = writeln!(text, "forwarding: {routers}");
+    }
+    for nat in &plan.nats {
+        let node = &plan.nodes[nat.node];
+        let forwards: Vec<String> = (nat.forwards.iter())
+            .map(|f| {
+                let to = &plan.nodes[f.node].name;
+                format!(
+                    ", {} {} to {to}:{}",
+                    f.protocol.name(),
+                    f.outside_port,
+                    f.port
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            text,
+            "nat {}: {}, outside {}, inside {}{}",
+            node.name,
+            nat.describe(),
+            interface(plan, nat.node, &nat.outside),
+            nat.inside.join(" "),
+            forwards.concat()
+        );
     }
     text
 }

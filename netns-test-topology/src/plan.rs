@@ -11,8 +11,10 @@ use std::collections::{HashSet, VecDeque};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::cidr6::mirror;
-use crate::nat::NatPlan;
+use crate::nat::{NatPlan, PortForward};
 use crate::network::{Addrs, HOST, Link, Peer, Segment};
+use crate::realms::{NatDecl, Realms};
+use crate::resolve::Finished;
 use crate::settings::LinkSettings;
 use crate::syntax::Role;
 use crate::{Ipv4Cidr, Ipv6Cidr};
@@ -205,10 +207,15 @@ pub(super) fn build(
     nodes: &[String],
     switches: &[String],
     links: &[Link],
-    segments: &[Segment],
+    finished: &Finished,
     roles: &[Option<Role>],
     ipv4: bool,
 ) -> Plan {
+    let Finished {
+        segments,
+        nats,
+        realms,
+    } = finished;
     // The segment of each node's interfaces, and each segment's (node, interface) members, both
     // in order of appearance; the addresses the text gives each interface.
     let mut attached: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
@@ -249,6 +256,9 @@ pub(super) fn build(
         .collect();
     let mut network = Network::new(segments, attached, members, routers, &explicit);
     network.ipv4 = ipv4;
+    for nat in nats {
+        network.nat_outside[nat.node] = Some(nat.outside_segment);
+    }
     let nodes = nodes
         .iter()
         .enumerate()
@@ -262,11 +272,12 @@ pub(super) fn build(
             ifname: format!("b{k}"),
         })
         .collect();
+    let nats = nats.iter().map(|nat| network.nat(nat, realms)).collect();
     Plan {
         nodes,
         bridges,
         veths,
-        nats: Vec::new(),
+        nats,
     }
 }
 
@@ -285,6 +296,9 @@ struct Network<'a> {
     addresses6: Vec<Vec<Option<Ipv6Addr>>>,
     /// Whether the IPv4 addresses are planned (no `[ipv4=off]`), or only number the IPv6 ones.
     ipv4: bool,
+    /// Per node, the segment of its outside link if it is a NAT: IPv4 routes do not enter a
+    /// NAT from there (nothing outside a NAT has a route into its inside).
+    nat_outside: Vec<Option<usize>>,
 }
 
 impl<'a> Network<'a> {
@@ -354,6 +368,7 @@ impl<'a> Network<'a> {
                 }
             }
         }
+        let nat_outside = vec![None; attached.len()];
         Self {
             segments,
             attached,
@@ -362,6 +377,7 @@ impl<'a> Network<'a> {
             addresses,
             addresses6,
             ipv4: true,
+            nat_outside,
         }
     }
 
@@ -386,13 +402,22 @@ impl<'a> Network<'a> {
                 segment,
             })
             .collect();
-        // Each route as the next hop's `(node, interface)`, then in both families.
-        let hops: Vec<(Option<usize>, (usize, usize))> = if self.is_router(node) {
-            self.router_routes(node)
-        } else {
-            self.default_route(node).into_iter().collect()
+        // Each route as the next hop's `(node, interface)`, then in both families: the same
+        // routes, but that IPv4 ones stop at NATs.
+        let hops = |ipv4: bool| -> Vec<(Option<usize>, (usize, usize))> {
+            if self.is_router(node) {
+                self.router_routes(node, ipv4)
+            } else {
+                self.default_route(node, ipv4).into_iter().collect()
+            }
         };
-        let routes = hops
+        let hops6 = hops(false);
+        let hops4 = if self.nat_outside.iter().any(Option::is_some) {
+            hops(true)
+        } else {
+            hops6.clone()
+        };
+        let routes = hops4
             .iter()
             .filter(|_| self.ipv4)
             .map(|&(segment, (n, i))| RoutePlan {
@@ -400,7 +425,7 @@ impl<'a> Network<'a> {
                 gateway: self.addresses[n][i],
             })
             .collect();
-        let routes6 = hops
+        let routes6 = hops6
             .iter()
             .filter_map(|&(segment, (n, i))| {
                 Some(Ipv6RoutePlan {
@@ -422,18 +447,68 @@ impl<'a> Network<'a> {
         }
     }
 
-    /// A host's default route, through the first router of its first segment that has one.
-    fn default_route(&self, host: usize) -> Option<(Option<usize>, (usize, usize))> {
+    /// Whether an IPv4 route may go through `router` from `segment`: not into a NAT from its
+    /// outside.
+    fn enters(&self, router: usize, segment: usize, ipv4: bool) -> bool {
+        !(ipv4 && self.nat_outside[router] == Some(segment))
+    }
+
+    /// A host's default route, through the first router of its first segment that has one
+    /// (for IPv4, one that is not a NAT seen from its outside).
+    fn default_route(&self, host: usize, ipv4: bool) -> Option<(Option<usize>, (usize, usize))> {
         let mut routers = (self.attached[host].iter())
-            .flat_map(|&segment| &self.members[segment])
-            .filter(|&&(n, _)| n != host && self.is_router(n));
-        routers.next().map(|&hop| (None, hop))
+            .flat_map(|&segment| self.members[segment].iter().map(move |m| (segment, m)))
+            .filter(|&(segment, &(n, _))| {
+                n != host && self.is_router(n) && self.enters(n, segment, ipv4)
+            });
+        routers.next().map(|(_, &hop)| (None, hop))
+    }
+
+    /// The plan of one NAT: its interfaces and outside address, and where its forwards go.
+    fn nat(&self, nat: &NatDecl, realms: &Realms) -> NatPlan {
+        let node = nat.node;
+        let names = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
+            (self.attached[node].iter().enumerate())
+                .filter(|&(_, &segment)| keep(segment))
+                .map(|(i, _)| format!("eth{i}"))
+                .collect()
+        };
+        let outside_index = (self.attached[node].iter())
+            .position(|&segment| segment == nat.outside_segment)
+            .unwrap_or(0);
+        let inside_realm = (self.attached[node].iter())
+            .find(|&&segment| segment != nat.outside_segment)
+            .map(|&segment| realms.of_segment[segment]);
+        let forwards = (nat.forwards.iter())
+            .map(|(forward, target)| {
+                let interface = (self.attached[*target].iter())
+                    .position(|&segment| Some(realms.of_segment[segment]) == inside_realm)
+                    .unwrap_or(0);
+                PortForward {
+                    protocol: forward.protocol,
+                    outside_port: forward.outside_port,
+                    node: *target,
+                    address: self.addresses[*target][interface],
+                    port: forward.port,
+                }
+            })
+            .collect();
+        NatPlan {
+            node,
+            preset: nat.preset,
+            behaviour: nat.behaviour,
+            timeout: nat.timeout,
+            outside: format!("eth{outside_index}"),
+            outside_ipv4: self.addresses[node][outside_index],
+            inside: names(&|segment| segment != nat.outside_segment),
+            forwards,
+        }
     }
 
     /// A router's routes to every subnet it is not attached to, by breadth-first search over
     /// segments: the first router found on the way to a segment is the next hop. Each route is
     /// the destination segment and the next hop's `(node, interface)`.
-    fn router_routes(&self, start: usize) -> Vec<(Option<usize>, (usize, usize))> {
+    fn router_routes(&self, start: usize, ipv4: bool) -> Vec<(Option<usize>, (usize, usize))> {
         // Per segment: not reached yet, attached (`Some(None)`), or through a gateway.
         let mut via: Vec<Option<Option<(usize, usize)>>> = vec![None; self.segments.len()];
         let mut queue = VecDeque::new();
@@ -443,7 +518,8 @@ impl<'a> Network<'a> {
         }
         while let Some((segment, first_hop)) = queue.pop_front() {
             for &(router, interface) in &self.members[segment] {
-                if router == start || !self.is_router(router) {
+                if router == start || !self.is_router(router) || !self.enters(router, segment, ipv4)
+                {
                     continue;
                 }
                 let gateway = first_hop.unwrap_or((router, interface));

@@ -9,6 +9,7 @@ use std::ops::Range;
 use crate::addressing::{self, DraftSegment};
 use crate::error::Diagnostic;
 use crate::network::{Addrs, HOST, Link, Peer, Segment};
+use crate::realms::{self, Graph, NatDecl, NatDraft, Realms};
 use crate::settings::{LinkSettings, MIN_IPV6_MTU};
 use crate::syntax::{Attributes, End, Role, Spanned, Statement};
 
@@ -37,6 +38,17 @@ pub(super) struct Resolver {
     /// Per segment: its explicit subnets and addresses, its first link, and how many
     /// interfaces it has.
     draft: Vec<DraftSegment>,
+    /// Every `nat` statement, checked against the links once all are read.
+    nats: Vec<NatDraft>,
+}
+
+/// What the whole text comes to once every statement is read: the segments with their subnets,
+/// the checked `nat` statements, and the realms they cut the network into.
+#[derive(Debug)]
+pub(super) struct Finished {
+    pub(super) segments: Vec<Segment>,
+    pub(super) nats: Vec<NatDecl>,
+    pub(super) realms: Realms,
 }
 
 impl Resolver {
@@ -65,6 +77,38 @@ impl Resolver {
                 }
             }
             Statement::Options(attributes) => self.options(attributes, diagnostics),
+            Statement::Nat {
+                name,
+                span,
+                attributes,
+            } => {
+                let known = self.names.get(name.value).copied();
+                if let Some(problem) = realms::check_name(name, known) {
+                    diagnostics.push(problem);
+                    return;
+                }
+                let Peer::Node(node) = self.resolve(name.value) else {
+                    return;
+                };
+                if self.nats.iter().any(|nat| nat.node == node) {
+                    let message = format!(
+                        "`{}` is declared `nat` twice; declare it once, with all its settings \
+                         in one `[...]`",
+                        name.value
+                    );
+                    diagnostics.push(Diagnostic::new(name.span.clone(), message));
+                    return;
+                }
+                self.nats.push(NatDraft {
+                    node,
+                    name: Spanned {
+                        value: name.value.to_owned(),
+                        span: name.span.clone(),
+                    },
+                    span: span.clone(),
+                    attributes: attributes.clone(),
+                });
+            }
             Statement::Chain { items, attributes } => {
                 let sides: Vec<Vec<(Peer, &End<'_>)>> = items
                     .iter()
@@ -411,7 +455,7 @@ impl Resolver {
         text: &str,
         complete: bool,
         diagnostics: &mut Vec<Diagnostic>,
-    ) -> Vec<Segment> {
+    ) -> Finished {
         for (switch, segment) in self.switch_segments.iter().enumerate() {
             if segment.is_none() && complete {
                 let name = &self.switches[switch];
@@ -433,7 +477,11 @@ impl Resolver {
             let message = "`[ipv4=off]` and `[ipv6=off]` together leave the network without \
                            addresses; keep one family: remove one of them";
             diagnostics.push(Diagnostic::new(ipv4.clone(), message));
-            return Vec::new();
+            return Finished {
+                segments: Vec::new(),
+                nats: Vec::new(),
+                realms: Realms::flat(self.draft.len()),
+            };
         }
         if ipv4_off.is_some() {
             for mtu in &self.small_mtus {
@@ -446,13 +494,28 @@ impl Resolver {
                 diagnostics.push(Diagnostic::new(mtu.span.clone(), message));
             }
         }
-        addressing::segments(
+        let graph = Graph {
+            nodes: &self.nodes,
+            switches: &self.switches,
+            links: &self.links,
+            segments: self.draft.len(),
+            names: &self.names,
+            roles: &self.roles,
+        };
+        let (nats, realms) = realms::resolve(&graph, &self.nats, ipv4_off.is_some(), diagnostics);
+        let segments = addressing::segments(
             &self.draft,
             &self.switches,
             &self.switch_spans,
             addressing::Families { ipv6_off, ipv4_off },
+            &realms,
             diagnostics,
-        )
+        );
+        Finished {
+            segments,
+            nats,
+            realms,
+        }
     }
 }
 

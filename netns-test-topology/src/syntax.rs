@@ -4,6 +4,9 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
+use std::time::Duration;
+
+use crate::nat::{Filtering, Mapping, Preset, Protocol};
 use crate::settings::LinkSettings;
 use crate::{Ipv4Cidr, Ipv6Cidr};
 
@@ -26,6 +29,13 @@ pub(super) enum Statement<'t> {
     },
     /// `[ipv6=off]` or `[ipv4=off]` on a line of its own: options of the whole topology.
     Options(Attributes),
+    /// `nat home [outside=isp, type=port-restricted]`
+    Nat {
+        name: Spanned<&'t str>,
+        /// The whole statement, for errors about it as a whole.
+        span: Range<usize>,
+        attributes: NatAttributes,
+    },
     /// `a -- {b c} -- d [subnet=...]`
     Chain {
         items: Vec<Item<'t>>,
@@ -100,4 +110,32 @@ pub(super) struct Attributes {
     pub(super) link: LinkSettings,
     /// Where the value of `mtu=` is written, if it is.
     pub(super) mtu_span: Option<Range<usize>>,
+}
+
+/// The attributes of a `nat` statement, each with where its value was written.
+#[derive(Clone, Debug, Default)]
+pub(super) struct NatAttributes {
+    /// The whole `[...]`.
+    pub(super) span: Range<usize>,
+    /// `outside=`: the neighbour the outside link goes to.
+    pub(super) outside: Option<Spanned<String>>,
+    /// `type=`: a preset.
+    pub(super) preset: Option<Spanned<Preset>>,
+    pub(super) mapping: Option<Spanned<Mapping>>,
+    pub(super) filtering: Option<Spanned<Filtering>>,
+    pub(super) hairpin: Option<Spanned<bool>>,
+    pub(super) firewall6: Option<Spanned<bool>>,
+    /// `timeout=`, in whole seconds.
+    pub(super) timeout: Option<Spanned<Duration>>,
+    /// Every `forward=`, in order.
+    pub(super) forwards: Vec<Spanned<Forward>>,
+}
+
+/// `forward=tcp:8080:server:80`, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Forward {
+    pub(super) protocol: Protocol,
+    pub(super) outside_port: u16,
+    pub(super) node: String,
+    pub(super) port: u16,
 }

@@ -4,5 +4,6 @@ mod errors;
 mod ipv6_only;
 mod language;
 mod mistakes;
+mod nat;
 mod plans;
 pub(crate) mod support;
