@@ -10,8 +10,8 @@ use std::time::Instant;
 use netns_test::topology::{Filtering, Mapping};
 use netns_test::{Net, netns_test};
 use netns_test_suites::support::nat::{
-    BehaviourServer, Discovered, DiscoveryOptions, Rendezvous, discover_tcp, discover_udp,
-    discover_udp_with, hairpin, punch, tcp_forward, udp_forward,
+    BehaviourServer, Discovered, DiscoveryOptions, Rendezvous, discover_tcp, discover_tcp_with,
+    discover_udp, discover_udp_with, hairpin, punch, tcp_forward, udp_forward,
 };
 
 /// What a discovery from `client` must say when nothing translates or filters.
@@ -66,6 +66,7 @@ fn a_connected_filtering_socket_is_reported_as_address_and_port_dependent(net: &
     let server = BehaviourServer::start(net, "stun", "alt");
     let options = DiscoveryOptions {
         connect_filter_socket: true,
+        ..DiscoveryOptions::default()
     };
     let started = Instant::now();
     let found = discover_udp_with(net, "client", &server, options);
@@ -80,6 +81,30 @@ fn a_connected_filtering_socket_is_reported_as_address_and_port_dependent(net: &
         "{found:?}"
     );
     assert_eq!(*found.mapped.ip(), net.node("client").ip());
+}
+
+/// A filtering port without a listener: the client's kernel resets every callback, as an APDF
+/// NAT would drop it, and the TCP filtering tests must say APDF (while mapping stays EIM).
+#[netns_test(topology = "switch internet; {client stun alt rendezvous} -- internet")]
+fn refused_tcp_callbacks_are_reported_as_address_and_port_dependent(net: &Net) {
+    let server = BehaviourServer::start(net, "stun", "alt");
+    let options = DiscoveryOptions {
+        refuse_callbacks: true,
+        ..DiscoveryOptions::default()
+    };
+    let started = Instant::now();
+    let found = discover_tcp_with(net, "client", &server, options);
+    println!(
+        "TCP discovery, both callbacks refused: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(found.mapping, Mapping::EndpointIndependent, "{found:?}");
+    assert_eq!(
+        found.filtering,
+        Filtering::AddressAndPortDependent,
+        "{found:?}"
+    );
+    assert_eq!(found.mapped, found.local, "{found:?}");
 }
 
 /// Discovery run twice in one test: a second run on the same server sees the same behaviour
