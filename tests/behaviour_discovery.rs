@@ -10,8 +10,8 @@ use std::time::Instant;
 use netns_test::topology::{Filtering, Mapping};
 use netns_test::{Net, netns_test};
 use netns_test_suites::support::nat::{
-    BehaviourServer, Discovered, DiscoveryOptions, Rendezvous, discover_tcp, discover_tcp_with,
-    discover_udp, discover_udp_with, hairpin, punch, tcp_forward, udp_forward,
+    BehaviourServer, Discovered, DiscoveryOptions, Rendezvous, address_facing, discover_tcp,
+    discover_tcp_with, discover_udp, discover_udp_with, hairpin, punch, tcp_forward, udp_forward,
 };
 
 /// What a discovery from `client` must say when nothing translates or filters.
@@ -178,6 +178,7 @@ fn a_hairpin_probe_without_nat_arrives_from_the_sender_endpoint(net: &Net) {
     assert_eq!(*probe.to_public.ip(), net.node("peer-b").ip());
 }
 
+/// Through a router, to the server's own address (what a NAT's forward will stand in for).
 #[netns_test(topology = "client -- r -- server")]
 fn forward_probes_reach_a_server_and_say_what_it_saw(net: &Net) {
     let target = SocketAddrV4::new(net.node("server").ip(), 5000);
@@ -192,6 +193,23 @@ fn forward_probes_reach_a_server_and_say_what_it_saw(net: &Net) {
     assert_eq!(
         tcp.server_saw.map(|s| *s.ip()),
         Some(net.node("client").ip())
+    );
+}
+
+/// The router's address on each side, as a NAT suite finds the outside address to probe.
+#[netns_test(topology = "client -- r -- server")]
+fn the_address_facing_a_node_is_the_one_on_its_subnet(net: &Net) {
+    let r = net.node("r");
+    let toward_server = address_facing(net, "r", "server");
+    let toward_client = address_facing(net, "r", "client");
+    assert_ne!(toward_server, toward_client);
+    assert!(
+        r.addrs()
+            .any(|cidr| cidr.addr() == toward_server && cidr.contains(net.node("server").ip()))
+    );
+    assert!(
+        r.addrs()
+            .any(|cidr| cidr.addr() == toward_client && cidr.contains(net.node("client").ip()))
     );
 }
 

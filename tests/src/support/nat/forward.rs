@@ -12,6 +12,21 @@ use netns_test::Net;
 use super::ask::ask;
 use super::{CALLBACK_WAIT, STOP_POLL};
 
+/// The address of node `node` on the subnet of node `peer`'s first address: a NAT router's
+/// outside address, seen from a node on its outside (`address_facing(net, "home", "stun")`).
+///
+/// # Panics
+///
+/// If `node` has no address on that subnet.
+pub fn address_facing(net: &Net, node: &str, peer: &str) -> Ipv4Addr {
+    let peer_ip = net.node(peer).ip();
+    net.node(node)
+        .addrs()
+        .find(|cidr| cidr.contains(peer_ip))
+        .map(|cidr| cidr.addr())
+        .unwrap_or_else(|| panic!("{node} has no address on the subnet of {peer} ({peer_ip})"))
+}
+
 /// What a port-forward probe saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Forwarded {

@@ -56,7 +56,7 @@
 //! - `server`: [`BehaviourServer`], the discovery server;
 //! - `discover`: [`discover_udp`] and [`discover_tcp`], the client's side;
 //! - `punch`: [`Rendezvous`], [`punch`] and [`hairpin`];
-//! - `forward`: [`udp_forward`] and [`tcp_forward`];
+//! - `forward`: [`udp_forward`], [`tcp_forward`] and [`address_facing`];
 //! - `ask`: one UDP request, retried, which all of them use.
 
 use std::time::Duration;
@@ -70,7 +70,7 @@ mod server;
 pub use discover::{
     Discovered, DiscoveryOptions, discover_tcp, discover_tcp_with, discover_udp, discover_udp_with,
 };
-pub use forward::{Forwarded, tcp_forward, udp_forward};
+pub use forward::{Forwarded, address_facing, tcp_forward, udp_forward};
 pub use punch::{Hairpin, Punch, Rendezvous, hairpin, punch};
 pub use server::{BehaviourServer, ServerAddrs};
 
