@@ -51,6 +51,22 @@
 //! discovery takes tens of milliseconds with EIF, and at most about 1.2 s when no callback gets
 //! in (each of the two times out at 400 ms, then is not accepted in 200 ms).
 //!
+//! # With a NAT
+//!
+//! Servers on the outside, the client behind the NAT; the NAT's type names what discovery
+//! must report (`Preset::behaviour`), and its outside address is the mapped address:
+//!
+//! ```text
+//! #[netns_test(topology = "switch internet; {home stun alt} -- internet; client -- home
+//!                          nat home [outside=internet, type=symmetric]")]
+//! fn a_symmetric_nat_is_discovered_as_apdm_apdf(net: &Net) {
+//!     let server = BehaviourServer::start(net, "stun", "alt");
+//!     let found = discover_udp(net, "client", &server);
+//!     assert_eq!((found.mapping, found.filtering), (APDM, APDF));
+//!     assert_eq!(*found.mapped.ip(), address_facing(net, "home", "stun"));
+//! }
+//! ```
+//!
 //! # Files
 //!
 //! - `server`: [`BehaviourServer`], the discovery server;
