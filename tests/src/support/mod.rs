@@ -6,6 +6,7 @@
 //! - `host_state`: what a run could leave on the host, read from the host's side;
 //! - `libtest_output`: reading what a test binary printed in libtest's format;
 //! - `lookups`: name lookups inside a node, and what glibc says when they fail;
+//! - `nat`: NAT behaviour discovery (RFC 5780's tests), hole punching and port-forward probes;
 //! - `programs`: running `ip` and `ping` inside nodes;
 //! - `transfer`: a TCP bulk transfer between two nodes, timed;
 //! - `seed`: the seed test's network and round trip, which `cargo xtask bench` times.
@@ -16,6 +17,7 @@ pub mod harness_fixture;
 pub mod host_state;
 pub mod libtest_output;
 pub mod lookups;
+pub mod nat;
 pub mod programs;
 pub mod seed;
 pub mod transfer;
