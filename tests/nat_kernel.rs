@@ -286,6 +286,34 @@ fn a_port_forward_reaches_a_server_inside(net: &Net) {
 #[netns_test(
     topology = "switch lan; switch wan; {a b} -- lan; lan -- gw; gw -- wan; {s1 s2} -- wan"
 )]
+fn with_hairpinning_a_port_forward_serves_the_inside_too(net: &Net) {
+    let mut plan = nat(net, Preset::Cgnat.behaviour());
+    let a = net.node("a");
+    plan.forwards.push(PortForward {
+        protocol: Protocol::Tcp,
+        outside_port: 8080,
+        node: net.nodes().iter().position(|n| n.name() == "a").unwrap(),
+        address: a.ip(),
+        port: 80,
+    });
+    install_nat(net, "gw", &plan).unwrap();
+    let listener = a.run(|| TcpListener::bind((Ipv4Addr::UNSPECIFIED, 80)).unwrap());
+    let server = std::thread::spawn(move || listener.accept().unwrap().1);
+    let target = SocketAddrV4::new(plan.outside_ipv4, 8080);
+    let connected = net
+        .node("b")
+        .run(|| TcpStream::connect_timeout(&target.into(), Duration::from_secs(2)));
+    assert!(connected.is_ok(), "{connected:?}");
+    // The server sees the NAT's address, so that its answers go back through the NAT.
+    assert_eq!(
+        server.join().unwrap().ip(),
+        std::net::IpAddr::V4(plan.outside_ipv4)
+    );
+}
+
+#[netns_test(
+    topology = "switch lan; switch wan; {a b} -- lan; lan -- gw; gw -- wan; {s1 s2} -- wan"
+)]
 fn mappings_lists_the_flows_the_nat_translated(net: &Net) {
     install(net, Preset::PortRestricted.behaviour());
     let (_inside, mapped) = open_mapping(net);
@@ -363,6 +391,27 @@ fn ipv6_gets_in(net: &Net) -> bool {
 fn ipv6_from_outside_is_blocked_by_the_firewall_and_open_without_it(net: &Net) {
     let mut plan = install(net, Preset::PortRestricted.behaviour());
     assert!(!ipv6_gets_in(net), "firewall6 let an unsolicited packet in");
+    // A flow `a` starts is answered, untranslated.
+    let (a, s1) = (net.node("a"), net.node("s1"));
+    let inside = a.run(|| UdpSocket::bind("[::]:6001").unwrap());
+    inside.set_read_timeout(Some(SILENCE)).unwrap();
+    let server = s1.run(|| UdpSocket::bind("[::]:6002").unwrap());
+    server.set_read_timeout(Some(SILENCE)).unwrap();
+    inside.send_to(b"out", (s1.ipv6(), 6002)).unwrap();
+    let mut buf = [0; 16];
+    let (_, from) = server
+        .recv_from(&mut buf)
+        .expect("IPv6 out is not filtered");
+    assert_eq!(
+        from.ip(),
+        std::net::IpAddr::V6(a.ipv6()),
+        "IPv6 is never translated"
+    );
+    server.send_to(b"back", from).unwrap();
+    assert!(
+        inside.recv_from(&mut buf).is_ok(),
+        "the answer to a flow from inside"
+    );
     plan.behaviour.firewall6 = false;
     install_nat(net, "gw", &plan).unwrap();
     assert!(ipv6_gets_in(net), "without firewall6 IPv6 is not filtered");
