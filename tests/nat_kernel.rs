@@ -441,4 +441,21 @@ fn nothing_unsolicited_crosses_the_nat_though_a_route_leads_inside(net: &Net) {
     );
 }
 
+#[netns_test(
+    topology = "switch lan; switch wan; {a b} -- lan; lan -- gw; gw -- wan; {s1 s2} -- wan"
+)]
+fn a_refused_message_is_named_with_its_node(net: &Net) {
+    // No NAT in `gw`: the batch's first message, which flushes the recording chain, fails.
+    let plan = nat(net, Preset::FullCone.behaviour());
+    let error = set_nat_timeout(net, "gw", &plan, Duration::from_secs(1)).unwrap_err();
+    let text = format!("{error:?}");
+    assert!(
+        text.starts_with(
+            "netlink request failed: flushing chain record of table inet netns_test_nat in node `gw`"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("No such file or directory"), "{text}");
+}
+
 netns_test::main!();

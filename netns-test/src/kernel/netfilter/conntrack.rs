@@ -103,7 +103,7 @@ pub(super) fn flush(socket: &mut Socket) -> Result<()> {
         Part {
             seq,
             what: "flushing the conntrack table".into(),
-            needs: features::CTNETLINK,
+            needs: Some(features::CTNETLINK),
         },
     )
 }

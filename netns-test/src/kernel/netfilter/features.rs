@@ -27,12 +27,15 @@ pub(super) const CTNETLINK: &str = "conntrack over netlink (CONFIG_NF_CT_NETLINK
 /// Turns a failed ack into the crate's error. A kernel without a feature answers `EOPNOTSUPP`
 /// (no such subsystem, family or chain type) or `ENOENT` (no such expression type, after the
 /// module it tried to load was not there); this crate's own messages name only objects made
-/// earlier in the same batch, so `ENOENT` is a missing feature too.
+/// earlier in the same batch, so `ENOENT` is a missing feature too, except in a message about
+/// objects made by an earlier batch (a flush), which says that they are not there.
 pub(super) fn error_for(part: &super::message::Part, ack: &Ack) -> Error {
     let source = io::Error::from_raw_os_error(ack.errno);
-    if ack.errno == libc::EOPNOTSUPP || ack.errno == libc::ENOENT {
+    if let Some(feature) = part.needs
+        && (ack.errno == libc::EOPNOTSUPP || ack.errno == libc::ENOENT)
+    {
         return Error::KernelLacks {
-            feature: part.needs,
+            feature,
             needed_for: part.what.clone(),
             source,
         };

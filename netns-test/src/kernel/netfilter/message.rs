@@ -134,8 +134,10 @@ pub(super) struct Part {
     pub(super) seq: u32,
     /// What it does: `creating chain postrouting`.
     pub(super) what: String,
-    /// The kernel feature it needs (see `features.rs`), named when the kernel lacks one.
-    pub(super) needs: &'static str,
+    /// The kernel feature it needs (see `features.rs`), named when the kernel lacks one;
+    /// `None` for a message about objects that exist already (a flush), where `ENOENT` means
+    /// they do not.
+    pub(super) needs: Option<&'static str>,
 }
 
 /// An nf_tables transaction: everything between `BATCH_BEGIN` and `BATCH_END` is applied whole
@@ -170,7 +172,7 @@ impl Batch {
             parts: vec![Part {
                 seq: 0,
                 what: "starting an nf_tables transaction".into(),
-                needs: super::features::NF_TABLES,
+                needs: Some(super::features::NF_TABLES),
             }],
             next_seq: 1,
             table: TABLE,
@@ -193,7 +195,7 @@ impl Batch {
         kind: MessageType,
         flags: u16,
         what: String,
-        needs: &'static str,
+        needs: Option<&'static str>,
     ) -> Writer<'_> {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -229,7 +231,7 @@ impl Batch {
             MessageType::NewTable,
             NLM_F_CREATE,
             format!("creating table inet {table}"),
-            super::features::NF_TABLES,
+            Some(super::features::NF_TABLES),
         );
         m.string(1, table).be32(2, 0);
         m.finish();
@@ -241,7 +243,7 @@ impl Batch {
             MessageType::DelTable,
             0,
             format!("deleting table inet {table}"),
-            super::features::NF_TABLES,
+            Some(super::features::NF_TABLES),
         );
         m.string(1, table);
         m.finish();
@@ -257,7 +259,7 @@ impl Batch {
             MessageType::NewChain,
             NLM_F_CREATE,
             format!("creating chain {}", chain.name),
-            needs,
+            Some(needs),
         );
         let kind = match chain.kind {
             ChainKind::Nat => "nat",
@@ -279,7 +281,7 @@ impl Batch {
             MessageType::NewSet,
             NLM_F_CREATE,
             format!("creating the dynamic set {}", set.name),
-            super::features::SETS,
+            Some(super::features::SETS),
         );
         let map = set.data.is_some();
         // NFT_SET_TIMEOUT | NFT_SET_EVAL (`dynamic`), and NFT_SET_MAP for a map.
@@ -302,8 +304,8 @@ impl Batch {
         let mut m = self.message(
             MessageType::DelSetElem,
             0,
-            format!("flushing the set {set}"),
-            super::features::SETS,
+            format!("flushing the set {set} of table inet {table}"),
+            None,
         );
         m.string(1, table).string(2, set);
         m.finish();
@@ -315,8 +317,8 @@ impl Batch {
         let mut m = self.message(
             MessageType::DelRule,
             0,
-            format!("flushing chain {chain}"),
-            super::features::NF_TABLES,
+            format!("flushing chain {chain} of table inet {table}"),
+            None,
         );
         m.string(1, table).string(2, chain);
         m.finish();
@@ -329,7 +331,7 @@ impl Batch {
             MessageType::NewRule,
             NLM_F_CREATE | NLM_F_APPEND,
             format!("adding to chain {} the rule {}", rule.chain, rule.what),
-            needs,
+            Some(needs),
         );
         m.string(1, table).string(2, rule.chain);
         m.nest(4);
