@@ -80,8 +80,7 @@ impl Socket {
         }
     }
 
-    /// Sends one request of `kind` (subsystem in the high byte) built by `write`, and reads its
-    /// ack.
+    /// Sends one request outside any batch (`bytes`, described by `part`) and reads its ack.
     pub(super) fn request(&mut self, bytes: Vec<u8>, part: Part) -> Result<()> {
         self.socket
             .send(&bytes, 0)
@@ -96,6 +95,7 @@ impl Socket {
         }
     }
 
+    /// A sequence number for a request outside a batch.
     pub(super) fn seq(&mut self) -> u32 {
         self.next_seq += 1;
         self.next_seq
