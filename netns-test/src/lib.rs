@@ -244,6 +244,89 @@ pub mod __private {
         )
     }
 
+    #[cfg(target_os = "linux")]
+    pub use crate::kernel::netfilter::NatMapping;
+
+    /// Installs `nat`'s rules in node `node` (until the language declares NATs).
+    #[cfg(target_os = "linux")]
+    pub fn install_nat(
+        net: &crate::Net,
+        node: &str,
+        nat: &crate::topology::NatPlan,
+    ) -> crate::Result<()> {
+        let plan = net.topology().plan();
+        let plan = plan.nodes.iter().find(|n| n.name == node);
+        let plan = plan.unwrap_or_else(|| panic!("no node `{node}`"));
+        net.node(node)
+            .run(|| crate::kernel::netfilter::install(nat, plan))
+    }
+
+    /// Sets the mapping timeout of the NAT in node `node`.
+    #[cfg(target_os = "linux")]
+    pub fn set_nat_timeout(
+        net: &crate::Net,
+        node: &str,
+        nat: &crate::topology::NatPlan,
+        timeout: std::time::Duration,
+    ) -> crate::Result<()> {
+        net.node(node)
+            .run(|| crate::kernel::netfilter::set_timeout(nat, node, timeout))
+    }
+
+    /// Forgets every mapping of the NAT in node `node`.
+    #[cfg(target_os = "linux")]
+    pub fn flush_nat(net: &crate::Net, node: &str) -> crate::Result<()> {
+        net.node(node).run(|| crate::kernel::netfilter::flush(node))
+    }
+
+    /// The flows the NAT in node `node` translated.
+    #[cfg(target_os = "linux")]
+    pub fn nat_mappings(net: &crate::Net, node: &str) -> crate::Result<Vec<NatMapping>> {
+        net.node(node)
+            .run(|| crate::kernel::netfilter::mappings(node))
+    }
+
+    /// What NAT needs of the kernel, tried in the calling thread's namespace.
+    #[cfg(target_os = "linux")]
+    pub fn probe_nat() -> Vec<(&'static str, Result<(), String>)> {
+        crate::kernel::netfilter::probe()
+    }
+
+    /// Elsewhere no NAT can exist (no [`Net`](crate::Net) does): its helpers are there for the
+    /// suites to compile, and a mapping is a value that cannot be made.
+    #[cfg(not(target_os = "linux"))]
+    pub type NatMapping = std::convert::Infallible;
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn install_nat(_: &crate::Net, _: &str, _: &crate::topology::NatPlan) -> crate::Result<()> {
+        Err(crate::Error::NeedsLinux)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn set_nat_timeout(
+        _: &crate::Net,
+        _: &str,
+        _: &crate::topology::NatPlan,
+        _: std::time::Duration,
+    ) -> crate::Result<()> {
+        Err(crate::Error::NeedsLinux)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn flush_nat(_: &crate::Net, _: &str) -> crate::Result<()> {
+        Err(crate::Error::NeedsLinux)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn nat_mappings(_: &crate::Net, _: &str) -> crate::Result<Vec<NatMapping>> {
+        Err(crate::Error::NeedsLinux)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn probe_nat() -> Vec<(&'static str, Result<(), String>)> {
+        vec![("network namespaces", Err("netns-test needs Linux".into()))]
+    }
+
     /// Elsewhere there is no network to build: [`Error::NeedsLinux`](crate::Error::NeedsLinux).
     #[cfg(not(target_os = "linux"))]
     pub fn build_net(_topology: &str) -> crate::Result<crate::Net> {

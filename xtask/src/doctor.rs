@@ -9,6 +9,9 @@
 //! - link impairment: which path carries `delay=`, `loss=` and the rest here (the kernel's netem
 //!   or the userspace relay) and why, then a real round trip across a delayed, duplicating link
 //!   built as a test would build it ([`netns_test::run`]);
+//! - NAT routers: each nf_tables and conntrack feature their rules need, tried in a node of a
+//!   throwaway network built as a test builds one (the runtime's own probe, which sends the
+//!   messages a NAT's installation sends);
 //! - the programs tests and examples run, with the Debian package that provides each.
 
 use std::process::{Command, Stdio};
@@ -204,6 +207,8 @@ pub(crate) fn doctor() -> Result<()> {
             features("qdiscs", QDISCS, prefix);
             println!();
             impairment(prefix);
+            println!();
+            nat();
         }
         None => println!(
             "link kinds and qdiscs: not probed (no namespace can be made here to try them in)"
@@ -296,6 +301,30 @@ fn impairment(prefix: &[&str]) {
         ),
         Ok(Err(error)) => println!("  FAILED: {error}"),
         Err(error) => println!("  FAILED: cannot build a network with a delay: {error}"),
+    }
+}
+
+/// Says whether NAT routers can be built here, feature by feature, from the runtime's probe run
+/// in a node.
+fn nat() {
+    println!("NAT routers (nf_tables rules and conntrack, over netlink):");
+    let probed = netns_test::run("gw -- out", |net| {
+        net.node("gw")
+            .run(netns_test::__private::probe_nat)
+            .into_iter()
+            .map(|(feature, result)| (feature.to_string(), result))
+            .collect::<Vec<_>>()
+    });
+    match probed {
+        Ok(results) => {
+            for (feature, result) in results {
+                match result {
+                    Ok(()) => println!("  ok       {feature}"),
+                    Err(why) => println!("  MISSING  {feature}: {}", why.replace('\n', " ")),
+                }
+            }
+        }
+        Err(error) => println!("  cannot probe: cannot build a network: {error}"),
     }
 }
 

@@ -2,6 +2,7 @@
 //! kernel's state read back.
 //!
 //! - `netlink/`: a small blocking rtnetlink client (batched requests with their acks, dumps);
+//! - `netfilter/`: NAT routers: their nf_tables rules and conntrack, over our own netlink;
 //! - `apply/`: applying a [`Plan`](crate::topology::Plan), and waiting until links are ready;
 //! - `netns.rs`: network namespaces as owned fds, and threads entering them;
 //! - `mounts.rs`: the test's private `/run`, `/proc`, `/etc/hosts` and `/etc/resolv.conf`;
@@ -17,6 +18,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod mounts;
+pub(crate) mod netfilter;
 pub(crate) mod netlink;
 pub(crate) mod netns;
 pub(crate) mod qdisc;

@@ -27,16 +27,16 @@ pub(super) struct Pending {
 
 /// What the kernel said about one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Ack {
-    pub(super) seq: u32,
+pub(crate) struct Ack {
+    pub(crate) seq: u32,
     /// 0 for success, else a positive errno.
-    errno: i32,
+    pub(crate) errno: i32,
     /// The extended ack message (`Error: ...` in `ip`'s output), when the kernel sent one.
-    message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 /// The netlink messages of one datagram, each with its header. Stops at a malformed length.
-pub(super) fn messages(datagram: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn messages(datagram: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = datagram;
     std::iter::from_fn(move || {
         let len = u32::from_ne_bytes(rest.get(0..4)?.try_into().ok()?) as usize;
@@ -50,7 +50,7 @@ pub(super) fn messages(datagram: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// The ack in `message`, if it is an `NLMSG_ERROR` (which, with code 0, is how acks come).
-pub(super) fn parse_ack(message: &[u8]) -> Option<Ack> {
+pub(crate) fn parse_ack(message: &[u8]) -> Option<Ack> {
     let message_type = u16::from_ne_bytes(message.get(4..6)?.try_into().ok()?);
     if message_type != NLMSG_ERROR {
         return None;

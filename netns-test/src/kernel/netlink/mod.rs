@@ -43,6 +43,7 @@ mod dump;
 mod messages;
 mod socket;
 
+pub(crate) use ack::{Ack, messages, parse_ack};
 pub(crate) use dump::{Address, Link, Neighbour, Route, state_name};
 pub(crate) use messages::{
     VethSpec, address_message, bridge_message, ipv4_route_message, ipv6_route_message,

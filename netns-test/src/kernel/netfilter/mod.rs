@@ -1,0 +1,29 @@
+//! NAT routers in the kernel: the nf_tables ruleset of a [`NatPlan`](crate::topology::NatPlan)
+//! installed over our own `NETLINK_NETFILTER` socket, and the conntrack table read and flushed
+//! over ctnetlink.
+//!
+//! It owns one `inet` table per NAT router, `netns_test_nat`, and the router's conntrack UDP
+//! timeouts. It never runs `nft` or `conntrack`, links no C library, and never touches a
+//! namespace it was not called in: every function works in the calling thread's network
+//! namespace. It decides nothing: the behaviour comes from the plan.
+//!
+//! - `message.rs`: nfnetlink framing, the nf_tables messages and expressions, encoded by hand;
+//! - `rules.rs`: the ruleset a NAT's behaviour needs (pure data, unit-tested);
+//! - `socket.rs`: the socket: a batch in one `send` and its acks, requests, dumps;
+//! - `router.rs`: `install`, `set_timeout`, `flush`, `mappings`;
+//! - `conntrack.rs`: conntrack dumps as [`NatMapping`]s, and the flush;
+//! - `features.rs`: what a refusal means the kernel lacks, and [`probe`].
+
+mod conntrack;
+mod features;
+mod message;
+mod router;
+mod rules;
+mod socket;
+
+#[cfg(test)]
+mod encoding_tests;
+
+pub use conntrack::NatMapping;
+pub(crate) use features::probe;
+pub(crate) use router::{flush, install, mappings, set_timeout};

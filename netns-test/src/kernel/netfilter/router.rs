@@ -1,0 +1,139 @@
+//! What a NAT router's namespace gets, and how it is changed at run time: [`install`],
+//! [`set_timeout`], [`flush`] and [`mappings`]. Each runs on a thread that is in the router's
+//! network namespace and opens its own socket there (one socket, one batch, its acks).
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::conntrack::{self, NatMapping};
+use super::message::{Batch, TABLE};
+use super::rules;
+use super::socket::Socket;
+use crate::topology::{NatPlan, NodePlan};
+use crate::{Error, Result};
+
+/// conntrack's UDP timeouts, per namespace: a flow that has seen no reply, and one that has.
+const UDP_TIMEOUTS: [&str; 2] = [
+    "/proc/sys/net/netfilter/nf_conntrack_udp_timeout",
+    "/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream",
+];
+
+/// Builds the NAT's table in one nf_tables batch (a table of the same name is replaced), then
+/// sets conntrack's UDP timeouts to the NAT's. `node` names the router in errors.
+pub(crate) fn install(nat: &NatPlan, node: &NodePlan) -> Result<()> {
+    let ruleset = rules::ruleset(nat);
+    let mut batch = Batch::new();
+    // Adding the table first makes deleting it valid when it is not there.
+    batch.new_table();
+    batch.del_table();
+    batch.new_table();
+    for set in &ruleset.sets {
+        batch.new_set(set);
+    }
+    for chain in &ruleset.chains {
+        batch.new_chain(chain);
+    }
+    for rule in &ruleset.rules {
+        batch.new_rule(rule);
+    }
+    let mut socket = Socket::open()?;
+    socket.apply(batch).map_err(|e| in_node(e, &node.name))?;
+    write_timeouts(nat.timeout, &node.name)
+}
+
+/// Sets the NAT's mapping timeout: conntrack's UDP timeouts, and the rules that give set
+/// elements their timeout, replaced in one batch. Elements already in a set keep the expiry
+/// they had until the next packet of their flow refreshes them with the new timeout; conntrack
+/// entries likewise take the new timeout at their next packet.
+pub(crate) fn set_timeout(nat: &NatPlan, node: &str, timeout: Duration) -> Result<()> {
+    let mut batch = Batch::new();
+    batch.flush_chain(rules::RECORD);
+    for rule in rules::record(nat, timeout) {
+        batch.new_rule(&rule);
+    }
+    let mut socket = Socket::open()?;
+    socket.apply(batch).map_err(|e| in_node(e, node))?;
+    write_timeouts(timeout, node)
+}
+
+/// Forgets every mapping at once: every set of the NAT's table emptied, in one batch, and the
+/// conntrack table flushed.
+pub(crate) fn flush(node: &str) -> Result<()> {
+    let mut socket = Socket::open()?;
+    let seq = socket.seq();
+    let sets = match socket.dump(&Batch::get_sets(seq), seq) {
+        Ok(messages) => messages.iter().filter_map(|m| set_name(m)).collect(),
+        // No table: nothing of ours to empty.
+        Err(e) if e.raw_os_error() == Some(nix::libc::ENOENT) => Vec::new(),
+        Err(source) => {
+            return Err(Error::Netlink {
+                what: format!("listing the sets of table {TABLE} in node `{node}`"),
+                source,
+            });
+        }
+    };
+    if !sets.is_empty() {
+        let mut batch = Batch::new();
+        for set in &sets {
+            batch.flush_set(set);
+        }
+        socket.apply(batch).map_err(|e| in_node(e, node))?;
+    }
+    conntrack::flush(&mut socket).map_err(|e| in_node(e, node))
+}
+
+/// The flows the NAT translated, from the conntrack table.
+pub(crate) fn mappings(node: &str) -> Result<Vec<NatMapping>> {
+    let mut socket = Socket::open()?;
+    conntrack::mappings(&mut socket).map_err(|e| in_node(e, node))
+}
+
+/// `NFTA_SET_NAME` of a `NFT_MSG_NEWSET` message's payload.
+fn set_name(payload: &[u8]) -> Option<String> {
+    let mut rest = payload.get(4..)?;
+    while rest.len() >= 4 {
+        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
+        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
+        if len < 4 || len > rest.len() {
+            return None;
+        }
+        if kind == 2 {
+            let name = rest[4..len].split(|&b| b == 0).next()?;
+            return Some(String::from_utf8_lossy(name).into_owned());
+        }
+        rest = rest.get(len.next_multiple_of(4)..).unwrap_or_default();
+    }
+    None
+}
+
+fn write_timeouts(timeout: Duration, node: &str) -> Result<()> {
+    let seconds = timeout.as_secs().max(1).to_string();
+    for path in UDP_TIMEOUTS {
+        std::fs::write(path, &seconds).map_err(|source| Error::Sysctl {
+            node: node.to_string(),
+            path: Path::new(path).to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Adds the node to what a netlink error says was being done.
+fn in_node(error: Error, node: &str) -> Error {
+    match error {
+        Error::Netlink { what, source } => Error::Netlink {
+            what: format!("{what} in node `{node}`"),
+            source,
+        },
+        Error::KernelLacks {
+            feature,
+            needed_for,
+            source,
+        } => Error::KernelLacks {
+            feature,
+            needed_for: format!("{needed_for} in node `{node}`"),
+            source,
+        },
+        other => other,
+    }
+}
