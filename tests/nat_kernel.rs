@@ -1,6 +1,7 @@
 //! NAT rules in the kernel, seen from real sockets in the nodes: each test builds a plain
-//! network, installs a hand-made NAT plan in `gw` (until the language declares NATs), and
-//! checks what the inside and the outside observe.
+//! network (no `nat` statement), installs a hand-made NAT plan in `gw`, and checks what the
+//! inside and the outside observe. `tests/nat.rs` is the same behaviour as the language
+//! declares it; this suite isolates the rules from the realms.
 //!
 //! `{a b} -- lan -- gw -- wan -- {s1 s2}`: `gw`'s `eth0` is inside, `eth1` outside. Without
 //! realms the outside still has a route to the inside, so "nothing unsolicited gets in" is the

@@ -355,9 +355,6 @@ const FILTERINGS: [Filtering; 3] = [
     Filtering::AddressAndPortDependent,
 ];
 
-/// The longest UDP mapping timeout: a day.
-const MAX_NAT_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// Reads `timeout=`: a duration in whole seconds (conntrack counts seconds), from 1 s to a day.
 pub fn parse_nat_timeout(text: &str) -> Result<Duration, String> {
     let micros = crate::duration::parse_micros(text, "30s")?;
@@ -369,7 +366,7 @@ pub fn parse_nat_timeout(text: &str) -> Result<Duration, String> {
              `timeout=30s`"
         ));
     }
-    if timeout > MAX_NAT_TIMEOUT {
+    if timeout > crate::nat::MAX_TIMEOUT {
         return Err(format!(
             "`timeout={text}` is longer than a day, the longest a mapping may live here; write \
              `timeout=1440m` or less, as in `timeout=5m`"

@@ -5,7 +5,7 @@
 //! turns each [`NatPlan`] into nf_tables rules in the router's namespace.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 /// How a NAT chooses the outside address and port of a flow (RFC 4787 section 4.1).
@@ -67,6 +67,27 @@ pub struct Behaviour {
 /// The UDP mapping timeout of every preset: two minutes, the least RFC 4787 REQ-5 allows, and
 /// conntrack's own default for a UDP flow that has seen replies.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The longest UDP mapping timeout: a day.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Whether `timeout` can be a NAT's UDP mapping timeout: whole seconds (as conntrack counts
+/// them), from 1 s to a day ([`MAX_TIMEOUT`]). The problem otherwise, as a sentence fragment.
+pub fn check_timeout(timeout: Duration) -> Result<(), String> {
+    if timeout.subsec_nanos() != 0 || timeout.is_zero() {
+        return Err(format!(
+            "a mapping timeout of {timeout:?} is not a whole number of seconds, and a NAT's \
+             mappings expire in whole seconds (as conntrack counts them); give 1 s or more"
+        ));
+    }
+    if timeout > MAX_TIMEOUT {
+        return Err(format!(
+            "a mapping timeout of {timeout:?} is longer than a day, the longest a mapping may \
+             live here"
+        ));
+    }
+    Ok(())
+}
 
 impl Preset {
     /// Every preset, in the order documentation lists them.
@@ -175,6 +196,37 @@ pub struct PortForward {
     pub address: Ipv4Addr,
     /// The port there.
     pub port: u16,
+}
+
+/// One flow a NAT translates, as conntrack has it: which inside endpoint goes out as which
+/// outside one, to whom (`Nat::mappings` of the runtime).
+///
+/// Both kinds are listed: flows an inside node started (source-translated) and flows let in
+/// from outside (destination-translated: a port forward, or a full-cone NAT's open mapping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NatMapping {
+    /// `tcp` or `udp`.
+    pub protocol: Protocol,
+    /// The inside node's address and port.
+    pub inside: SocketAddrV4,
+    /// The NAT's outside address and the port the flow has there.
+    pub outside: SocketAddrV4,
+    /// The endpoint outside.
+    pub remote: SocketAddrV4,
+}
+
+impl fmt::Display for NatMapping {
+    /// `udp 192.168.1.2:4000 -> 203.0.113.2:4000 -> 198.51.100.7:3478`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} -> {} -> {}",
+            self.protocol.name(),
+            self.inside,
+            self.outside,
+            self.remote
+        )
+    }
 }
 
 /// One router declared `nat`: everything its rules need.

@@ -133,6 +133,12 @@ pub enum Error {
         /// What is wrong with the value, and what to write instead.
         problem: String,
     },
+    /// A NAT setting given at run time (`Nat::set_timeout`) is not valid.
+    #[error("invalid NAT setting: {problem}")]
+    InvalidNatSetting {
+        /// What is wrong with the value, and what to give instead.
+        problem: String,
+    },
     /// A wait ([`Node::wait_for_tcp`](crate::Node::wait_for_tcp),
     /// [`Node::wait_until`](crate::Node::wait_until), [`Net::wait_until`](crate::Net::wait_until))
     /// ran out of time before what it waited for happened.

@@ -205,16 +205,17 @@ mod sandbox;
 #[cfg(all(target_os = "linux", feature = "tokio"))]
 pub use api::AsyncTask;
 #[cfg(target_os = "linux")]
-pub use api::{Interface, Link, Net, Node};
+pub use api::{Interface, Link, Nat, Net, Node};
 pub use config::{
     ARTIFACTS_ENV, CAPTURE_ENV, DNS_ENV, IMPAIR_ENV, KEEP_ENV, TIMEOUT_ENV, UNSUPPORTED_ENV,
 };
 pub use error::{Error, Result};
 pub use netns_test_macros::netns_test;
+pub use netns_test_topology::NatMapping;
 #[cfg(all(not(target_os = "linux"), feature = "tokio"))]
 pub use other_os::AsyncTask;
 #[cfg(not(target_os = "linux"))]
-pub use other_os::{Interface, Link, Net, Node, run};
+pub use other_os::{Interface, Link, Nat, Net, Node, run};
 #[cfg(target_os = "linux")]
 pub use program::run;
 pub use program::{AsTopology, Portable};
@@ -244,10 +245,7 @@ pub mod __private {
         )
     }
 
-    #[cfg(target_os = "linux")]
-    pub use crate::kernel::netfilter::NatMapping;
-
-    /// Installs `nat`'s rules in node `node` (until the language declares NATs).
+    /// Installs `nat`'s rules in node `node` (for the kernel suite, whose NATs are declared by hand).
     #[cfg(target_os = "linux")]
     pub fn install_nat(
         net: &crate::Net,
@@ -281,7 +279,10 @@ pub mod __private {
 
     /// The flows the NAT in node `node` translated.
     #[cfg(target_os = "linux")]
-    pub fn nat_mappings(net: &crate::Net, node: &str) -> crate::Result<Vec<NatMapping>> {
+    pub fn nat_mappings(
+        net: &crate::Net,
+        node: &str,
+    ) -> crate::Result<Vec<crate::topology::NatMapping>> {
         net.node(node)
             .run(|| crate::kernel::netfilter::mappings(node))
     }
@@ -293,10 +294,7 @@ pub mod __private {
     }
 
     /// Elsewhere no NAT can exist (no [`Net`](crate::Net) does): its helpers are there for the
-    /// suites to compile, and a mapping is a value that cannot be made.
-    #[cfg(not(target_os = "linux"))]
-    pub type NatMapping = std::convert::Infallible;
-
+    /// suites to compile.
     #[cfg(not(target_os = "linux"))]
     pub fn install_nat(_: &crate::Net, _: &str, _: &crate::topology::NatPlan) -> crate::Result<()> {
         Err(crate::Error::NeedsLinux)
@@ -318,7 +316,10 @@ pub mod __private {
     }
 
     #[cfg(not(target_os = "linux"))]
-    pub fn nat_mappings(_: &crate::Net, _: &str) -> crate::Result<Vec<NatMapping>> {
+    pub fn nat_mappings(
+        _: &crate::Net,
+        _: &str,
+    ) -> crate::Result<Vec<crate::topology::NatMapping>> {
         Err(crate::Error::NeedsLinux)
     }
 

@@ -39,6 +39,10 @@
 //! relay thread's CPU time per Gbit (a plain veth beside it). The `[delay=0ms]` row of the table
 //! against the `a -- b` row is what a relayed link adds to building a network.
 //!
+//! Then what NAT costs: `two_homes` (a server and two homes on an `internet` switch, a peer
+//! behind each, one UDP round trip from each peer to the server) against `two_homes_nat`, the
+//! same with both homes NATs (port-restricted and symmetric), whole process, side by side.
+//!
 //! The numbers are for reading, not for asserting: these machines are shared and noisy.
 
 use std::path::PathBuf;
@@ -103,6 +107,7 @@ pub(crate) fn run_bench(args: &[String]) -> Result<()> {
     }
     goals(&binary, &many, runs)?;
     build_cost(&binary, runs)?;
+    nat_cost(&binary, runs)?;
     impairments(&binary)
 }
 
@@ -229,6 +234,17 @@ fn build_cost(binary: &PathBuf, runs: usize) -> Result<()> {
         ms(medians[1]),
         (medians[1].as_secs_f64() - medians[0].as_secs_f64()) * 1000.0
     );
+    Ok(())
+}
+
+/// What NAT adds to a test: two homes, a server and one UDP round trip from each peer, without
+/// and with both homes NATs, whole process, side by side.
+fn nat_cost(binary: &PathBuf, runs: usize) -> Result<()> {
+    println!("\ntwo homes and a server, one UDP round trip per peer ({runs} runs each)\n");
+    let plain = time_runs(binary, &["--exact", "two_homes"], false, runs)?;
+    print_row("without NAT", &plain, None);
+    let nat = time_runs(binary, &["--exact", "two_homes_nat"], false, runs)?;
+    print_row("both homes NATs (goal <= 1.3x)", &nat, Some(&plain));
     Ok(())
 }
 

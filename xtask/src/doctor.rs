@@ -11,7 +11,8 @@
 //!   built as a test would build it ([`netns_test::run`]);
 //! - NAT routers: each nf_tables and conntrack feature their rules need, tried in a node of a
 //!   throwaway network built as a test builds one (the runtime's own probe, which sends the
-//!   messages a NAT's installation sends);
+//!   messages a NAT's installation sends),
+//!   then one datagram from behind a NAT that must arrive from its outside address;
 //! - the programs tests and examples run, with the Debian package that provides each.
 
 use std::process::{Command, Stdio};
@@ -219,6 +220,39 @@ pub(crate) fn doctor() -> Result<()> {
     Ok(())
 }
 
+/// Builds a network with a NAT, as a test builds one, and sends one datagram through it.
+fn nat_checked() {
+    let topology = "peer -- home -- server; nat home [outside=server, type=full-cone]";
+    let checked = netns_test::run(topology, |net| {
+        let receiver = net
+            .node("server")
+            .run(|| std::net::UdpSocket::bind("0.0.0.0:9000"))
+            .map_err(|e| e.to_string())?;
+        receiver
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .map_err(|e| e.to_string())?;
+        let server = std::net::SocketAddr::from((net.node("server").ip(), 9000));
+        net.node("peer")
+            .run(|| std::net::UdpSocket::bind("0.0.0.0:0")?.send_to(b"doctor", server))
+            .map_err(|e| e.to_string())?;
+        let mut buffer = [0u8; 16];
+        let (_, from) = receiver.recv_from(&mut buffer).map_err(|e| e.to_string())?;
+        let outside = net.nat("home").outside_ip();
+        Ok::<_, String>((from.ip().to_string(), outside.to_string()))
+    });
+    match checked {
+        Ok(Ok((from, outside))) if from == outside => println!(
+            "  checked: a datagram from behind a NAT arrived from its outside address, {outside}"
+        ),
+        Ok(Ok((from, outside))) => println!(
+            "  FAILED: a datagram from behind `home` arrived from {from}, not from its outside \
+             address {outside}"
+        ),
+        Ok(Err(error)) => println!("  FAILED: {error}"),
+        Err(error) => println!("  FAILED: cannot build a network with a NAT: {error}"),
+    }
+}
+
 /// Says which path carries the link impairments here and why, and checks it with a round trip.
 fn impairment(prefix: &[&str]) {
     println!("link impairment (delay, jitter, loss, duplicate, reorder, corrupt):");
@@ -326,6 +360,7 @@ fn nat() {
         }
         Err(error) => println!("  cannot probe: cannot build a network: {error}"),
     }
+    nat_checked();
 }
 
 /// Reports whether tests can make their sandbox, and returns the `unshare` arguments that make a

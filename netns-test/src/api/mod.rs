@@ -1,5 +1,5 @@
 //! The test API: what a test body holds. [`Net`] and [`Node`] (`net.rs`), [`Link`] and the wiring
-//! behind it (`link.rs`), a tokio runtime per node (`asynch.rs`),
+//! behind it (`link.rs`), [`Nat`] (`nat.rs`), a tokio runtime per node (`asynch.rs`),
 //! waiting until a node listens on a port or a condition holds (`wait.rs`).
 //!
 //! It builds its network through the kernel plumbing ([`crate::kernel`]) and enters nodes
@@ -9,6 +9,7 @@
 #[cfg(feature = "tokio")]
 mod asynch;
 mod link;
+mod nat;
 mod net;
 mod wait;
 
@@ -17,5 +18,6 @@ pub use asynch::AsyncTask;
 #[cfg(feature = "tokio")]
 pub(crate) use asynch::unseen_panic;
 pub use link::Link;
+pub use nat::Nat;
 pub(crate) use net::SCRATCH_DIR;
 pub use net::{Interface, Net, Node};

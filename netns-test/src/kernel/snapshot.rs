@@ -7,7 +7,8 @@
 //! sysctls, and the nftables ruleset (`nft list ruleset`). The last three sections come from
 //! running those programs in the node; a program that is not installed is said so. Then the
 //! sockets that listen in the node and the processes (and threads) whose network namespace is
-//! the node's (see [`crate::kernel::sockets`]). `_switches.txt` lists the bridges and their
+//! the node's (see [`crate::kernel::sockets`]). A NAT router's file also lists its mappings, as
+//! conntrack has them. `_switches.txt` lists the bridges and their
 //! ports when the topology has switches. Everything is read live inside each namespace, which
 //! is why this runs in the test process before it exits (see the failure component's `artifacts.rs`).
 //!
@@ -23,18 +24,20 @@ use std::process::Command;
 use netlink_packet_route::neighbour::NeighbourState;
 
 use crate::kernel::apply::{Built, SWITCHES};
+use crate::kernel::netfilter;
 use crate::kernel::netlink::{Link, Neighbour};
 use crate::kernel::netns::Entered;
 use crate::kernel::report;
 use crate::kernel::sockets;
-use crate::topology::Plan;
+use crate::topology::{NatPlan, Plan};
 
 /// Writes one file per node (and one for the switches) into `dir`; returns their paths.
 pub(crate) fn save(plan: &Plan, built: &Built, dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
-    for (node, fd) in plan.nodes.iter().zip(&built.nodes) {
+    for (index, (node, fd)) in plan.nodes.iter().zip(&built.nodes).enumerate() {
         let path = dir.join(format!("{}.txt", sanitize(&node.name)));
-        fs::write(&path, describe_node(&node.name, fd.as_fd()))?;
+        let nat = plan.nats.iter().find(|nat| nat.node == index);
+        fs::write(&path, describe_node(&node.name, fd.as_fd(), nat))?;
         written.push(path);
     }
     if let Some(switches) = &built.switches {
@@ -48,8 +51,8 @@ pub(crate) fn save(plan: &Plan, built: &Built, dir: &Path) -> io::Result<Vec<Pat
     Ok(written)
 }
 
-/// The whole text of one node's file.
-fn describe_node(name: &str, ns: BorrowedFd<'_>) -> String {
+/// The whole text of one node's file; a NAT's lists its mappings too.
+fn describe_node(name: &str, ns: BorrowedFd<'_>, nat: Option<&NatPlan>) -> String {
     let mut text = format!("node `{name}`\n\nlinks, addresses and routes (main table):\n");
     report::describe_namespace(&mut text, ns, name);
     let links = match report::open(ns, name) {
@@ -109,6 +112,26 @@ fn describe_node(name: &str, ns: BorrowedFd<'_>) -> String {
             text.push_str(&sysctls(&links));
             text.push_str("\nnftables ruleset (nft list ruleset):\n");
             text.push_str(&program_output("nft", &["list", "ruleset"]));
+            if let Some(nat) = nat {
+                let _ = writeln!(
+                    text,
+                    "\nNAT ({}, outside {} {}): mappings now (conntrack):",
+                    nat.describe(),
+                    nat.outside,
+                    nat.outside_ipv4
+                );
+                match netfilter::mappings(name) {
+                    Ok(mappings) if mappings.is_empty() => text.push_str("  (none)\n"),
+                    Ok(mappings) => {
+                        for mapping in mappings {
+                            let _ = writeln!(text, "  {mapping}");
+                        }
+                    }
+                    Err(error) => {
+                        let _ = writeln!(text, "  (cannot read conntrack: {error})");
+                    }
+                }
+            }
             text.push_str("\nlistening sockets (tcp in LISTEN, udp bound and not connected):\n");
             match sockets::listening_here() {
                 Ok(listening) if listening.is_empty() => text.push_str("  (none)\n"),

@@ -67,6 +67,55 @@ impl Net {
     pub fn link(&self, _a: &str, _b: &str) -> Link<'_> {
         match self.never {}
     }
+
+    /// The NAT router called `name`.
+    pub fn nat(&self, _name: &str) -> Nat<'_> {
+        match self.never {}
+    }
+
+    /// Every NAT router.
+    pub fn nats(&self) -> std::iter::Empty<Nat<'_>> {
+        match self.never {}
+    }
+}
+
+/// A NAT router (Linux only: no value exists on this system).
+#[derive(Debug, Clone, Copy)]
+pub struct Nat<'n> {
+    never: Never,
+    net: PhantomData<&'n Net>,
+}
+
+impl<'n> Nat<'n> {
+    /// The router's node.
+    pub fn node(&self) -> &'n Node {
+        match self.never {}
+    }
+
+    /// What the topology declared.
+    pub fn plan(&self) -> &'n crate::topology::NatPlan {
+        match self.never {}
+    }
+
+    /// The outside address.
+    pub fn outside_ip(&self) -> Ipv4Addr {
+        match self.never {}
+    }
+
+    /// Forgets every mapping at once.
+    pub fn flush(&self) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Sets the UDP mapping timeout.
+    pub fn set_timeout(&self, _timeout: std::time::Duration) -> Result<()> {
+        match self.never {}
+    }
+
+    /// The flows the NAT translates now.
+    pub fn mappings(&self) -> Result<Vec<crate::topology::NatMapping>> {
+        match self.never {}
+    }
 }
 
 /// One node of the network (Linux only: no value exists on this system).

@@ -11,6 +11,6 @@ mod harness;
 
 #[cfg(feature = "tokio")]
 pub use api::AsyncTask;
-pub use api::{Interface, Link, Net, Node};
+pub use api::{Interface, Link, Nat, Net, Node};
 pub(crate) use harness::verdict;
 pub use harness::{run, run_under_libtest};

@@ -19,6 +19,54 @@ fn seed(net: &Net) {
     round_trip(net);
 }
 
+/// Two homes and a server on the internet, with each peer's one UDP round trip to the server:
+/// the network of a hole-punching test, without NAT (`two_homes_nat` is the same with NAT).
+#[netns_test(topology = "switch internet
+    {home-a home-b server} -- internet
+    peer-a -- home-a
+    peer-b -- home-b")]
+fn two_homes(net: &Net) {
+    two_round_trips(net);
+}
+
+/// `two_homes` with both homes NATs, port-restricted and symmetric: what NAT adds to it.
+#[netns_test(topology = "switch internet
+    {home-a home-b server} -- internet
+    peer-a -- home-a
+    peer-b -- home-b
+    nat home-a [outside=internet, type=port-restricted]
+    nat home-b [outside=internet, type=symmetric]")]
+fn two_homes_nat(net: &Net) {
+    two_round_trips(net);
+}
+
+/// Each peer sends one datagram to the server, which echoes it.
+fn two_round_trips(net: &Net) {
+    let server_ip = net.node("server").ip();
+    let socket = net
+        .node("server")
+        .run(|| UdpSocket::bind("0.0.0.0:7000").unwrap());
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0; 8];
+        for _ in 0..2 {
+            let (n, from) = socket.recv_from(&mut buf).unwrap();
+            socket.send_to(&buf[..n], from).unwrap();
+        }
+    });
+    for peer in ["peer-a", "peer-b"] {
+        net.node(peer).run(|| {
+            let socket = UdpSocket::bind("0.0.0.0:0").unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            socket.send_to(b"x", (server_ip, 7000)).unwrap();
+            let mut buf = [0; 8];
+            socket.recv_from(&mut buf).unwrap();
+        });
+    }
+    echo.join().unwrap();
+}
+
 /// The smallest network with an empty body: what every test pays at least.
 #[netns_test(topology = "a -- b")]
 fn empty() {}

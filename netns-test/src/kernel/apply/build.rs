@@ -7,10 +7,11 @@ use std::sync::{Arc, mpsc};
 use super::configure::{configure, shape_links};
 use super::links::{Layout, create_links, first_free_index};
 use super::ready::{Awaited, Watch, expected_up, wait_until_ready};
+use crate::kernel::netfilter;
 use crate::kernel::netlink::{self, Socket};
 use crate::kernel::netns::{self, Entered};
 use crate::kernel::relay::{self, Choice, Direction, Relay, Starting};
-use crate::topology::{NodePlan, Place, Plan};
+use crate::topology::{NatPlan, NodePlan, Place, Plan};
 use crate::{Error, Result};
 
 /// The name the hidden namespace of the bridges goes by in errors.
@@ -308,7 +309,9 @@ fn open_spaces(plan: &Plan, built: &Built) -> Result<Vec<Space>> {
                 source,
             })?
         } else {
-            inside(fd.as_fd(), node)?
+            let index = spaces.len();
+            let nat = plan.nats.iter().find(|nat| nat.node == index);
+            inside(fd.as_fd(), node, nat)?
         };
         spaces.push(Space {
             name: node.name.clone(),
@@ -324,9 +327,10 @@ fn open_spaces(plan: &Plan, built: &Built) -> Result<Vec<Space>> {
     Ok(spaces)
 }
 
-/// With the thread inside `ns` (node `node`): opens a socket there and sets the node's sysctls.
-/// The thread is back on return.
-fn inside(ns: BorrowedFd<'_>, node: &NodePlan) -> Result<Socket> {
+/// With the thread inside `ns` (node `node`): opens a socket there and sets the node's sysctls,
+/// and if the node is a NAT, installs its rules (which name interfaces, so they need no link to
+/// exist yet). The thread is back on return.
+fn inside(ns: BorrowedFd<'_>, node: &NodePlan, nat: Option<&NatPlan>) -> Result<Socket> {
     let entered_error = |source| Error::EnterNamespace {
         node: node.name.clone(),
         source,
@@ -337,8 +341,10 @@ fn inside(ns: BorrowedFd<'_>, node: &NodePlan) -> Result<Socket> {
         source,
     });
     let sysctl = set_sysctls(node);
+    let rules = nat.map_or(Ok(()), |nat| netfilter::install(nat, node));
     entered.leave().map_err(entered_error)?;
     sysctl?;
+    rules?;
     socket
 }
 

@@ -1,7 +1,6 @@
 //! The kernel's conntrack table over ctnetlink: the flows a NAT translated, as [`NatMapping`]s,
 //! and forgetting them all at once.
 
-use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -10,7 +9,7 @@ use super::message::{
     NFNL_SUBSYS_CTNETLINK, NFPROTO_IPV4, NFPROTO_UNSPEC, NLM_F_DUMP, NLM_F_REQUEST, Part, Writer,
 };
 use super::socket::{REQUEST_ACK, Socket};
-use crate::topology::Protocol;
+use crate::topology::{NatMapping, Protocol};
 use crate::{Error, Result};
 
 /// `IPCTNL_MSG_CT_GET` and `_DELETE`.
@@ -31,36 +30,6 @@ const CTA_PROTO_DST_PORT: u16 = 3;
 /// `IPS_SRC_NAT` and `IPS_DST_NAT`.
 const IPS_SRC_NAT: u32 = 1 << 4;
 const IPS_DST_NAT: u32 = 1 << 5;
-
-/// One flow a NAT translated: which inside endpoint goes out as which outside one, to whom.
-///
-/// Both kinds are listed: flows an inside node started (source-translated) and flows let in
-/// from outside (destination-translated: a port forward, or a full-cone NAT's open mapping).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct NatMapping {
-    /// `tcp` or `udp`.
-    pub protocol: Protocol,
-    /// The inside node's address and port.
-    pub inside: SocketAddrV4,
-    /// The NAT's outside address and the port the flow has there.
-    pub outside: SocketAddrV4,
-    /// The endpoint outside.
-    pub remote: SocketAddrV4,
-}
-
-impl fmt::Display for NatMapping {
-    /// `udp 192.168.1.2:4000 -> 203.0.113.2:4000 -> 198.51.100.7:3478`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} -> {} -> {}",
-            self.protocol.name(),
-            self.inside,
-            self.outside,
-            self.remote
-        )
-    }
-}
 
 /// Every translated TCP and UDP flow of the calling thread's namespace.
 pub(super) fn mappings(socket: &mut Socket) -> Result<Vec<NatMapping>> {

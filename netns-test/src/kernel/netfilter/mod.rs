@@ -24,6 +24,5 @@ mod socket;
 #[cfg(test)]
 mod encoding_tests;
 
-pub use conntrack::NatMapping;
 pub(crate) use features::probe;
 pub(crate) use router::{flush, install, mappings, set_timeout};

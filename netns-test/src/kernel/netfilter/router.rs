@@ -5,10 +5,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::conntrack::{self, NatMapping};
+use super::conntrack;
 use super::message::{Batch, TABLE};
 use super::rules;
 use super::socket::Socket;
+use crate::topology::NatMapping;
 use crate::topology::{NatPlan, NodePlan};
 use crate::{Error, Result};
 
@@ -36,9 +37,32 @@ pub(crate) fn install(nat: &NatPlan, node: &NodePlan) -> Result<()> {
     for rule in &ruleset.rules {
         batch.new_rule(rule);
     }
-    let mut socket = Socket::open()?;
-    socket.apply(batch).map_err(|e| in_node(e, &node.name))?;
+    let named = |e| of_nat(e, nat, &node.name);
+    let mut socket = Socket::open().map_err(named)?;
+    socket.apply(batch).map_err(named)?;
     write_timeouts(nat.timeout, &node.name)
+}
+
+/// Adds the NAT to what an error says was being done: `nat home` and its kind, so that a
+/// kernel without a feature is reported with the preset that needed it.
+fn of_nat(error: Error, nat: &NatPlan, node: &str) -> Error {
+    let whose = format!("the rules of `nat {node}` ({})", nat.describe());
+    match error {
+        Error::Netlink { what, source } => Error::Netlink {
+            what: format!("{what}, for {whose}"),
+            source,
+        },
+        Error::KernelLacks {
+            feature,
+            needed_for,
+            source,
+        } => Error::KernelLacks {
+            feature,
+            needed_for: format!("{needed_for}, for {whose}"),
+            source,
+        },
+        other => other,
+    }
 }
 
 /// Sets the NAT's mapping timeout: conntrack's UDP timeouts, and the rules that give set

@@ -1,0 +1,122 @@
+//! [`Nat`]: a NAT router of the network at run time, as `nat NAME [...]` declared it.
+//!
+//! The rules themselves are the kernel's (`kernel/netfilter`), installed while the network is
+//! built; this is the handle a body uses to reboot a NAT (forget every mapping), change how long
+//! its mappings live, and read them.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use super::net::{Net, Node};
+use crate::Result;
+use crate::kernel::netfilter;
+use crate::topology::{NatMapping, NatPlan};
+
+/// A NAT router: `net.nat("home")`.
+#[derive(Clone, Copy, Debug)]
+pub struct Nat<'n> {
+    node: &'n Node,
+    plan: &'n NatPlan,
+}
+
+impl<'n> Nat<'n> {
+    pub(crate) fn new(node: &'n Node, plan: &'n NatPlan) -> Nat<'n> {
+        Nat { node, plan }
+    }
+
+    /// The router's node.
+    pub fn node(&self) -> &'n Node {
+        self.node
+    }
+
+    /// What the topology declared: behaviour, outside interface, port forwards.
+    pub fn plan(&self) -> &'n NatPlan {
+        self.plan
+    }
+
+    /// The outside address, which every flow from inside leaves with: what a server on the
+    /// outside sees as the source of the NAT's inside nodes.
+    pub fn outside_ip(&self) -> Ipv4Addr {
+        self.plan.outside_ipv4
+    }
+
+    /// Forgets every mapping at once, as a router that reboots does (or a NAT that rebinds):
+    /// conntrack's table is flushed and so are the NAT's own maps, so the next packet of every
+    /// flow from inside gets a mapping anew (for a symmetric NAT, a new port), and nothing from
+    /// outside gets in through a mapping that was open.
+    ///
+    /// # Errors
+    ///
+    /// If the kernel refuses, with what it refused.
+    pub fn flush(&self) -> Result<()> {
+        let name = self.node.name().to_owned();
+        self.node.run(move || netfilter::flush(&name))
+    }
+
+    /// Sets the UDP mapping timeout (the `timeout=` of the topology), in whole seconds: how
+    /// long a mapping lives without packets. Mappings made or refreshed from now on get it;
+    /// one idle since before keeps the time it had left (conntrack reads its timeout when a
+    /// packet refreshes a flow).
+    ///
+    /// # Errors
+    ///
+    /// If `timeout` is not a whole number of seconds from 1 s to a day, or the kernel refuses.
+    pub fn set_timeout(&self, timeout: Duration) -> Result<()> {
+        crate::topology::check_timeout(timeout)
+            .map_err(|problem| crate::Error::InvalidNatSetting { problem })?;
+        let plan = self.plan.clone();
+        let name = self.node.name().to_owned();
+        self.node
+            .run(move || netfilter::set_timeout(&plan, &name, timeout))
+    }
+
+    /// The flows the NAT translates now, from conntrack: each inside endpoint, the outside
+    /// address and port it goes out as, and the endpoint outside. TCP and UDP only, in the
+    /// kernel's order. A flow expires from this list when conntrack forgets it.
+    ///
+    /// # Errors
+    ///
+    /// If conntrack cannot be read.
+    pub fn mappings(&self) -> Result<Vec<NatMapping>> {
+        let name = self.node.name().to_owned();
+        self.node.run(move || netfilter::mappings(&name))
+    }
+}
+
+impl Net {
+    /// The NAT router called `name`.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is not a node declared `nat`; the message names the NATs the topology has.
+    #[track_caller]
+    pub fn nat(&self, name: &str) -> Nat<'_> {
+        let plan = self.topology().plan();
+        let found = (plan.nats.iter()).find(|nat| plan.nodes[nat.node].name == name);
+        match found {
+            Some(nat) => Nat::new(&self.nodes()[nat.node], nat),
+            None => {
+                let nats: Vec<String> = (plan.nats.iter())
+                    .map(|nat| format!("`{}`", plan.nodes[nat.node].name))
+                    .collect();
+                let known = if nats.is_empty() {
+                    "the topology has no NAT (declare one with `nat NAME [outside=...]`)".to_owned()
+                } else {
+                    format!("its NATs are {}", nats.join(", "))
+                };
+                let what = if plan.node(name).is_some() {
+                    format!("`{name}` is not a NAT")
+                } else {
+                    format!("the topology has no node `{name}`")
+                };
+                panic!("{what}: {known}")
+            }
+        }
+    }
+
+    /// Every NAT router, in order of declaration.
+    pub fn nats(&self) -> impl Iterator<Item = Nat<'_>> {
+        let plan = self.topology().plan();
+        (plan.nats.iter()).map(|nat| Nat::new(&self.nodes()[nat.node], nat))
+    }
+}
