@@ -245,7 +245,8 @@ pub mod __private {
         )
     }
 
-    /// Installs `nat`'s rules in node `node` (for the kernel suite, whose NATs are declared by hand).
+    /// Installs `nat`'s rules in node `node`, replacing any it has (for the kernel suite, whose
+    /// NATs are declared by hand).
     #[cfg(target_os = "linux")]
     pub fn install_nat(
         net: &crate::Net,
@@ -256,7 +257,7 @@ pub mod __private {
         let plan = plan.nodes.iter().find(|n| n.name == node);
         let plan = plan.unwrap_or_else(|| panic!("no node `{node}`"));
         net.node(node)
-            .run(|| crate::kernel::netfilter::install(nat, plan))
+            .run(|| crate::kernel::netfilter::replace(nat, plan))
     }
 
     /// Sets the mapping timeout of the NAT in node `node`.

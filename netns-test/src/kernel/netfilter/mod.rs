@@ -25,4 +25,4 @@ mod socket;
 mod encoding_tests;
 
 pub(crate) use features::probe;
-pub(crate) use router::{flush, install, mappings, set_timeout};
+pub(crate) use router::{flush, install, mappings, replace, set_timeout};

@@ -19,14 +19,31 @@ const UDP_TIMEOUTS: [&str; 2] = [
     "/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream",
 ];
 
-/// Builds the NAT's table in one nf_tables batch (a table of the same name is replaced), then
-/// sets conntrack's UDP timeouts to the NAT's. `node` names the router in errors.
+/// Builds the NAT's table in one nf_tables batch, then sets conntrack's UDP timeouts to the
+/// NAT's. `node` names the router in errors. The namespace must not have the table yet (a node
+/// is fresh when its network is built).
+///
+/// Nothing is deleted: a batch that deletes leaves the kernel destruction work, which the
+/// release of the netlink socket then waits for (an RCU grace period, 10 ms here), whereas a
+/// batch that only creates is released at once.
 pub(crate) fn install(nat: &NatPlan, node: &NodePlan) -> Result<()> {
+    build(nat, node, false)
+}
+
+/// [`install`] in a namespace that may have the table already, which is replaced (for the
+/// kernel suite, which installs twice in one node; its socket's release waits, see there).
+pub(crate) fn replace(nat: &NatPlan, node: &NodePlan) -> Result<()> {
+    build(nat, node, true)
+}
+
+fn build(nat: &NatPlan, node: &NodePlan, replace: bool) -> Result<()> {
     let ruleset = rules::ruleset(nat);
     let mut batch = Batch::new();
-    // Adding the table first makes deleting it valid when it is not there.
-    batch.new_table();
-    batch.del_table();
+    if replace {
+        // Adding the table first makes deleting it valid when it is not there.
+        batch.new_table();
+        batch.del_table();
+    }
     batch.new_table();
     for set in &ruleset.sets {
         batch.new_set(set);
