@@ -70,6 +70,12 @@
 //!   rootless, with no program or module to install. [`IMPAIR_ENV`]
 //!   (`NETNS_TEST_IMPAIR=auto|netem|relay`) chooses; `cargo xtask doctor` says which path a
 //!   machine uses;
+//! - NAT routers (`nat home [outside=isp, type=port-restricted]`, with the RFC 4787 mapping and
+//!   filtering of each type, hairpinning, the mapping timeout and port forwards): the nodes
+//!   behind a NAT are a private realm that nothing outside has a route into, and [`Net::nat`]
+//!   gives the router at run time ([`Nat::flush`] forgets every mapping, [`Nat::set_timeout`],
+//!   [`Nat::mappings`] reads them from conntrack); the rules go to the kernel over the test's
+//!   own netlink socket, no `nft` program needed;
 //! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run
 //!   futures on the node's own current-thread runtime, on a thread inside the node, and
 //!   `Node::tokio_command` is the async [`Node::command`]; `async fn` test bodies work;
