@@ -20,7 +20,9 @@ fn a_server_that_opens_after_200_ms_is_awaited_promptly(net: &Net) {
         .expect("the server listens");
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(200), "{waited:?}");
-    assert!(waited < Duration::from_millis(300), "{waited:?}");
+    // Well before the 5 s limit: the wait polls often, not once at its end. (Not a tighter bound:
+    // on a loaded 2-core machine a thread may not run for a hundred milliseconds.)
+    assert!(waited < Duration::from_secs(1), "{waited:?}");
     let _listener = listener.join().unwrap();
     net.node("client")
         .run(|| TcpStream::connect("server:7000"))

@@ -75,7 +75,11 @@ fn of_nat(error: Error, nat: &NatPlan, node: &str) -> Error {
             source,
         } => Error::KernelLacks {
             feature,
-            needed_for: format!("{needed_for}, for {whose}"),
+            needed_for: format!(
+                "{needed_for}, for {whose}; where the option is a module, loading it as root \
+                 makes it available (`sudo modprobe nft_nat nft_ct nf_conntrack nf_tables`), \
+                 and `cargo xtask doctor` lists what NAT needs"
+            ),
             source,
         },
         other => other,
