@@ -57,9 +57,11 @@
 //!   their pairs, created up in the same batch as every other link, so nothing more is sent for
 //!   them (but for an end facing a bridge port, which must be the main end to be enslaved); the
 //!   thread binds its sockets as soon as its ends exist, while the nodes are configured, and
-//!   their readiness is polled with the nodes'. A relayed link adds about 0.6 ms to building a
-//!   network on an idle machine here (`cargo xtask bench`); with both cores busy, more, since
-//!   the relay's namespace and its two extra veth ends are then work for a shared core.
+//!   their readiness is polled with the nodes'. A relayed link adds 0.7 to 1 ms to building a
+//!   network here (`cargo xtask bench`), nearly all of it the kernel's work: the two more veth
+//!   ends, made and set up on the building thread (about 0.4 ms), and the relay's namespace
+//!   (about 0.6 ms on the relay's thread, hidden only while the other core is free; making
+//!   it also slows the nodes' by about 0.2 ms, the two sharing the kernel's locks).
 //! - **Closed after the test.** Releasing a packet socket waits for an RCU grace period
 //!   (10 to 16 ms here); the relay gives its sockets' last references to an `io_uring` that is
 //!   never used for I/O, registered when the sockets are opened, and closes it, so the kernel
