@@ -2,6 +2,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 
 use super::configure::{configure, shape_links};
@@ -34,11 +35,9 @@ const IPV6_DEFAULT_ACCEPT_DAD: &str = "/proc/sys/net/ipv6/conf/default/accept_da
 pub(crate) const RELAY: &str = "relay";
 
 /// IPv6 off in the relay's namespace, for the links made there: its ends must send nothing of
-/// their own (no link-local address, router solicitation or MLD report).
-const IPV6_DISABLE: [&str; 2] = [
-    "/proc/sys/net/ipv6/conf/all/disable_ipv6",
-    "/proc/sys/net/ipv6/conf/default/disable_ipv6",
-];
+/// their own (no link-local address, router solicitation or MLD report). Writing `all` sets
+/// `default` too, which the links made later copy.
+const IPV6_DISABLE: &str = "/proc/sys/net/ipv6/conf/all/disable_ipv6";
 
 /// The namespaces of a built network.
 #[derive(Debug)]
@@ -79,34 +78,40 @@ pub(crate) fn apply(plan: &Plan, impair: Choice) -> Result<Built> {
     if plan.nodes.is_empty() {
         return Ok(built);
     }
+    // Taken before waiting for the relay's thread, which may still be making its namespace.
+    let first = first_free_index(&mut spaces)?;
     let mut relay_space = match relay_setup {
-        Some(setup) => setup.wait()?,
+        Some(setup) => setup.wait(impair)?,
         None => None,
     };
     let relayed: Vec<bool> = (plan.veths.iter())
         .map(|veth| relay_space.is_some() && relay::impairs(&veth.settings))
         .collect();
-    let layout = Layout::new(plan, first_free_index(&mut spaces)?, &relayed);
+    let layout = Layout::new(plan, first, &relayed);
 
     let relay_fd = relay_space.as_ref().map(|space| space.fd.as_fd());
     create_links(plan, &built, &layout, relay_fd, &mut spaces[0].socket)?;
+    // The relay's thread binds its sockets to its ends, which exist now, while this one
+    // configures the nodes.
+    let relay_awaited = match &mut relay_space {
+        Some(space) => start_relay(plan, &layout, space)?,
+        None => Vec::new(),
+    };
     configure(plan, &layout, &mut spaces)?;
     shape_links(plan, &layout, &mut spaces)?;
-    let mut relay_awaited = Vec::new();
-    if let Some(space) = &mut relay_space {
-        relay_awaited = start_relay(plan, &layout, space)?;
+    built.relayed = if relay_space.is_some() {
         let mut number = 0;
-        built.relayed = (layout.relays.iter())
+        (layout.relays.iter())
             .map(|ends| {
                 ends.map(|_| {
                     number += 1;
                     number - 1
                 })
             })
-            .collect();
+            .collect()
     } else {
-        built.relayed = vec![None; plan.veths.len()];
-    }
+        vec![None; plan.veths.len()]
+    };
     let mut watches: Vec<Watch<'_>> = (spaces.iter_mut().zip(expected_up(plan, &layout)))
         .map(|(space, awaited)| Watch {
             socket: &mut space.socket,
@@ -139,18 +144,48 @@ struct RelaySpace {
     fd: OwnedFd,
     socket: Socket,
     thread: Starting,
+    /// The namespace again, for the relay's thread to enter, if this thread made it.
+    hand_over: Option<OwnedFd>,
 }
 
-/// The relay's thread making its namespace (see [`relay_setup`]).
+/// The relay's namespace with a socket in it, or `None` if netem impairs the links.
+type Made = Result<Option<(OwnedFd, Socket)>>;
+
+/// The relay's thread, about to make its namespace (see [`relay_setup`]).
+///
+/// Whichever of the two threads comes to it first makes the namespace: the relay's, as soon
+/// as it runs, or the building thread, once it has made the nodes' and the relay's has not
+/// started yet (on a busy machine a new thread can wait a millisecond or more for a core; the
+/// building thread then does the work itself rather than wait, and the relay's thread enters
+/// the namespace when it is given its links).
 struct RelaySetup {
     thread: Starting,
-    made: mpsc::Receiver<Result<Option<(OwnedFd, Socket)>>>,
+    /// Set by the first thread to start on the namespace.
+    claimed: Arc<AtomicBool>,
+    /// What the relay's thread made, or `None` if it found the namespace claimed.
+    made: mpsc::Receiver<Option<Made>>,
 }
 
 impl RelaySetup {
-    /// The relay's namespace once its thread has made it, or `None` if the links go to netem.
-    fn wait(self) -> Result<Option<RelaySpace>> {
-        let made = self.made.recv().map_err(|_| Error::Io {
+    /// The relay's namespace, made by its thread or, if that has not started on it yet, here;
+    /// `None` if the links go to netem.
+    fn wait(self, impair: Choice) -> Result<Option<RelaySpace>> {
+        if !self.claimed.swap(true, Ordering::AcqRel) {
+            let Some((fd, socket)) = relay_setup_beside(impair)? else {
+                return Ok(None);
+            };
+            let hand_over = fd.try_clone().map_err(|source| Error::Io {
+                what: "cannot duplicate the fd of the relay's namespace".to_string(),
+                source,
+            })?;
+            return Ok(Some(RelaySpace {
+                fd,
+                socket,
+                thread: self.thread,
+                hand_over: Some(hand_over),
+            }));
+        }
+        let made = self.made.recv().ok().flatten().ok_or_else(|| Error::Io {
             what: "the relay's thread ended before it made the relay's namespace".to_string(),
             source: std::io::Error::other("thread ended"),
         })??;
@@ -158,6 +193,7 @@ impl RelaySetup {
             fd,
             socket,
             thread: self.thread,
+            hand_over: None,
         }))
     }
 }
@@ -168,18 +204,25 @@ fn spawn_relay(plan: &Plan, impair: Choice) -> Result<Option<RelaySetup>> {
     if impair == Choice::Netem || !plan.veths.iter().any(|v| relay::impairs(&v.settings)) {
         return Ok(None);
     }
-    let (thread, made) =
-        Starting::spawn(move || relay_setup(impair)).map_err(|source| Error::Io {
-            what: "cannot start the relay's thread".to_string(),
-            source,
-        })?;
-    Ok(Some(RelaySetup { thread, made }))
+    let claimed = Arc::new(AtomicBool::new(false));
+    let thread_claimed = Arc::clone(&claimed);
+    let (thread, made) = Starting::spawn(move || {
+        (!thread_claimed.swap(true, Ordering::AcqRel)).then(|| relay_setup(impair))
+    })
+    .map_err(|source| Error::Io {
+        what: "cannot start the relay's thread".to_string(),
+        source,
+    })?;
+    Ok(Some(RelaySetup {
+        thread,
+        claimed,
+        made,
+    }))
 }
 
-/// On the relay's thread: makes the relay's namespace, moves the thread into it for good, turns
-/// IPv6 off there and opens a socket in it. Returns `None` for [`Choice::Auto`] if the kernel
-/// takes a netem qdisc on the namespace's `lo`: then netem impairs the links.
-fn relay_setup(impair: Choice) -> Result<Option<(OwnedFd, Socket)>> {
+/// On the relay's thread: makes the relay's namespace, moves the thread into it for good, and
+/// prepares it (see [`prepare`]).
+fn relay_setup(impair: Choice) -> Made {
     let fd = netns::create().map_err(|source| Error::CreateNamespace {
         node: RELAY.to_string(),
         source,
@@ -188,21 +231,44 @@ fn relay_setup(impair: Choice) -> Result<Option<(OwnedFd, Socket)>> {
         node: RELAY.to_string(),
         source,
     })?;
+    let ready = prepare(impair);
+    Ok(ready?.map(|socket| (fd, socket)))
+}
+
+/// On the building thread: makes the relay's namespace and prepares it (see [`prepare`]) from
+/// inside, then comes back.
+fn relay_setup_beside(impair: Choice) -> Made {
+    let fd = netns::create().map_err(|source| Error::CreateNamespace {
+        node: RELAY.to_string(),
+        source,
+    })?;
+    let entered_error = |source| Error::EnterNamespace {
+        node: RELAY.to_string(),
+        source,
+    };
+    let entered = Entered::new(fd.as_fd()).map_err(entered_error)?;
+    let ready = prepare(impair);
+    entered.leave().map_err(entered_error)?;
+    Ok(ready?.map(|socket| (fd, socket)))
+}
+
+/// In the relay's new namespace: turns IPv6 off and opens a socket. Returns `None` for
+/// [`Choice::Auto`] if the kernel takes a netem qdisc on the namespace's `lo`: then netem
+/// impairs the links.
+fn prepare(impair: Choice) -> Result<Option<Socket>> {
     let mut socket = Socket::open().map_err(|source| Error::Netlink {
         what: "opening a netlink socket in the relay's namespace".to_string(),
         source,
     })?;
-    for path in IPV6_DISABLE {
-        std::fs::write(path, "1").map_err(|source| Error::Sysctl {
-            node: RELAY.to_string(),
-            path: Path::new(path).to_path_buf(),
-            source,
-        })?;
-    }
+    std::fs::write(IPV6_DISABLE, "1").map_err(|source| Error::Sysctl {
+        node: RELAY.to_string(),
+        path: Path::new(IPV6_DISABLE).to_path_buf(),
+        source,
+    })?;
     if impair == Choice::Auto && relay::netem_present(&mut socket)? {
         return Ok(None);
     }
-    Ok(Some((fd, socket)))
+    Ok(Some(socket))
 }
 
 /// Sets up the relay's ends that were made down (those facing a bridge port: see
@@ -233,7 +299,7 @@ fn start_relay(plan: &Plan, layout: &Layout, space: &mut RelaySpace) -> Result<V
     if queued {
         space.socket.flush()?;
     }
-    space.thread.start(links, settings);
+    space.thread.start(links, settings, space.hand_over.take());
     Ok(awaited)
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
 use super::impair::{self, Direction, Fate, LossState, Random};
-use super::sys::{self, Batch, Event, Poll, Timer};
+use super::sys::{self, Batch, Event, Poll, Releaser, Timer};
 
 /// Frames received in one `recvmmsg`.
 const BATCH: usize = 32;
@@ -62,6 +62,9 @@ pub(crate) struct Relay {
     _namespace: OwnedFd,
 }
 
+/// The relay's ends `(a, b)` of each link, and the relay's namespace if the thread is not in it.
+type Links = (Vec<(u32, u32)>, Option<OwnedFd>);
+
 /// The relay's thread before it relays: it makes the relay's namespace (`setup`, given by the
 /// caller) while the caller builds the rest of the network, then waits for the links to
 /// relay. Dropping it stops the thread.
@@ -69,14 +72,15 @@ pub(crate) struct Relay {
 pub(crate) struct Starting {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
-    links: Option<mpsc::Sender<Vec<(u32, u32)>>>,
+    links: Option<mpsc::Sender<Links>>,
     ready: mpsc::Receiver<io::Result<()>>,
 }
 
 impl Starting {
     /// Starts the thread, which runs `setup` at once and sends what it returns on the
     /// receiver. `setup` is what puts the thread in the relay's namespace (a namespace of its
-    /// own, made by `unshare`), where it stays and opens its sockets later.
+    /// own, made by `unshare`), where it stays and opens its sockets later, unless the caller
+    /// made the namespace and gives it to [`start`](Self::start).
     pub(crate) fn spawn<T: Send + 'static>(
         setup: impl FnOnce() -> T + Send + 'static,
     ) -> io::Result<(Starting, mpsc::Receiver<T>)> {
@@ -90,17 +94,17 @@ impl Starting {
             lost: AtomicU64::new(0),
         });
         let (setup_tx, setup_rx) = mpsc::channel();
-        let (links_tx, links_rx) = mpsc::channel::<Vec<(u32, u32)>>();
+        let (links_tx, links_rx) = mpsc::channel::<Links>();
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("netns-relay".to_string())
             .spawn(move || {
                 let _ = setup_tx.send(setup());
-                let Ok(links) = links_rx.recv() else {
+                let Ok((links, namespace)) = links_rx.recv() else {
                     return;
                 };
-                match Engine::new(&thread_shared, &links) {
+                match enter(namespace).and_then(|()| Engine::new(&thread_shared, &links)) {
                     Ok(mut engine) => {
                         let _ = ready_tx.send(Ok(()));
                         engine.run(&thread_shared);
@@ -122,15 +126,21 @@ impl Starting {
 
     /// Has the thread open and bind a packet socket on each of the interfaces `(a, b)` of
     /// each link (the relay's own ends, facing a and b, which must exist and be up), with
-    /// `settings` per link; [`finish`](Self::finish) waits until it has.
-    pub(crate) fn start(&mut self, links: Vec<(u32, u32)>, settings: Vec<[Direction; 2]>) {
+    /// `settings` per link, after entering `namespace` (the relay's) if `setup` did not put it
+    /// there; [`finish`](Self::finish) waits until it has.
+    pub(crate) fn start(
+        &mut self,
+        links: Vec<(u32, u32)>,
+        settings: Vec<[Direction; 2]>,
+        namespace: Option<OwnedFd>,
+    ) {
         *self
             .shared
             .settings
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = settings;
         if let Some(sender) = &self.links {
-            let _ = sender.send(links);
+            let _ = sender.send((links, namespace));
         }
     }
 
@@ -196,6 +206,14 @@ impl Drop for Relay {
     }
 }
 
+/// Moves the calling thread into `namespace` for good, if there is one.
+fn enter(namespace: Option<OwnedFd>) -> io::Result<()> {
+    match namespace {
+        Some(namespace) => crate::kernel::netns::enter(namespace.as_fd()).map_err(io::Error::from),
+        None => Ok(()),
+    }
+}
+
 /// A frame waiting to be sent.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Queued {
@@ -210,6 +228,8 @@ struct Queued {
 /// The thread's own state.
 struct Engine {
     sockets: Vec<OwnedFd>,
+    /// Holds the sockets for their release after the test, if the kernel gives a ring.
+    releaser: Option<Releaser>,
     poll: Poll,
     timer: Timer,
     batch: Batch,
@@ -234,6 +254,7 @@ impl Engine {
             sockets.push(sys::packet_socket(a)?);
             sockets.push(sys::packet_socket(b)?);
         }
+        let releaser = Releaser::new(&sockets);
         let poll = Poll::new()?;
         let timer = Timer::new()?;
         poll.add(shared.wake.fd(), STOP)?;
@@ -251,6 +272,7 @@ impl Engine {
             queued: vec![0; sockets.len()],
             loss: vec![LossState::default(); sockets.len()],
             sockets,
+            releaser,
             poll,
             timer,
             batch: Batch::new(BATCH, FRAME_MAX),
@@ -292,17 +314,18 @@ impl Engine {
         }
     }
 
-    /// Closes the packet sockets without making the test wait for it, through a ring that
-    /// drops them in the kernel's own time (see [`sys::close_in_background`]); where the kernel
-    /// gives no ring, all at once: closing one waits for an RCU grace period in the kernel
-    /// (`synchronize_net` in `packet_release`, 10 to 16 ms here), and one thread per socket
-    /// makes them wait for the same one rather than one after the other.
+    /// Closes the packet sockets without making the test wait for it, through the ring that
+    /// holds them and drops them in the kernel's own time (see [`Releaser::new`]); where the
+    /// kernel gives no ring, all at once: closing one waits for an RCU grace period in the
+    /// kernel (`synchronize_net` in `packet_release`, 10 to 16 ms here), and one thread per
+    /// socket makes them wait for the same one rather than one after the other.
     fn close(self) {
-        let Err(sockets) = sys::close_in_background(self.sockets) else {
+        if let Some(releaser) = self.releaser {
+            releaser.release(self.sockets);
             return;
-        };
+        }
         std::thread::scope(|scope| {
-            for socket in sockets {
+            for socket in self.sockets {
                 scope.spawn(move || drop(socket));
             }
         });

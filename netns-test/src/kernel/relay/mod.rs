@@ -51,17 +51,23 @@
 //!   (`Link::set_delay` and friends, at run time).
 //! - **Built beside the rest.** The relay's thread starts first, makes the relay's
 //!   namespace (and asks about netem there) while the test's thread makes the nodes', and stays
-//!   in it; the relay's ends are the main ends of their pairs, created up, so nothing more is
-//!   sent for them (but for an end facing a bridge port, which must be the main end to be
-//!   enslaved); the thread binds its sockets while links come up. A relayed link adds about
-//!   0.6 ms to building a network on an idle machine here (`cargo xtask bench`); with both
-//!   cores busy, about 3 ms, most of it the relay's thread waiting for a core.
+//!   in it; if the thread has not started on it by the time the nodes' namespaces are made (on
+//!   a busy machine a new thread can wait a millisecond for a core), the test's thread makes it
+//!   instead and the relay's thread enters it later. The relay's ends are the main ends of
+//!   their pairs, created up in the same batch as every other link, so nothing more is sent for
+//!   them (but for an end facing a bridge port, which must be the main end to be enslaved); the
+//!   thread binds its sockets as soon as its ends exist, while the nodes are configured, and
+//!   their readiness is polled with the nodes'. A relayed link adds 0.7 to 1 ms to building a
+//!   network here (`cargo xtask bench`), nearly all of it the kernel's work: the two more veth
+//!   ends, made and set up on the building thread (about 0.4 ms), and the relay's namespace
+//!   (about 0.6 ms on the relay's thread, hidden only while the other core is free; making
+//!   it also slows the nodes' by about 0.2 ms, the two sharing the kernel's locks).
 //! - **Closed after the test.** Releasing a packet socket waits for an RCU grace period
 //!   (10 to 16 ms here); the relay gives its sockets' last references to an `io_uring` that is
-//!   never used for I/O and closes it, so the kernel releases them in a worker of its own and
-//!   the test process exits without waiting (`sys::close_in_background`). Without
-//!   `io_uring` (`kernel.io_uring_disabled`), the sockets are closed on one thread each, which
-//!   wait for the same grace period.
+//!   never used for I/O, registered when the sockets are opened, and closes it, so the kernel
+//!   releases them in a worker of its own and the test process exits without waiting
+//!   (`sys::Releaser`). Without `io_uring` (`kernel.io_uring_disabled`), the sockets are
+//!   closed on one thread each, which wait for the same grace period.
 //! - **Which links.** A link is relayed when its topology gives it any impairment (`delay=`,
 //!   `jitter=`, `loss=`, `duplicate=`, `reorder=`, `corrupt=`)
 //!   (`delay=0ms` reserves the relay for a link that gets its delay only at run time). `rate=`

@@ -352,49 +352,54 @@ impl Poll {
 /// `IORING_REGISTER_FILES`: the ring takes a reference to each file in the array.
 const IORING_REGISTER_FILES: libc::c_uint = 2;
 
-/// Closes `sockets` without waiting for the kernel's release of each, if the kernel lets this
-/// process make an `io_uring`; else gives them back, still open.
-///
-/// Releasing a packet socket waits for an RCU grace period (`synchronize_net` in
-/// `packet_release`, 10 to 16 ms here), in whichever task drops the last reference, and a
-/// process's exit closes its files one after the other. Here the last references go to a ring
-/// that is never used for any I/O: its files are registered (`IORING_REGISTER_FILES`), the
-/// sockets' own fds are closed (cheap: not the last reference), and then the ring's fd, whose
-/// teardown the kernel runs in a worker of its own, which drops the sockets there. Nothing
-/// waits for it; the sockets stop receiving once the relay's namespace goes away with its
-/// links, as they would have.
-pub(super) fn close_in_background(sockets: Vec<OwnedFd>) -> Result<(), Vec<OwnedFd>> {
-    if sockets.is_empty() {
-        return Ok(());
+/// A ring that holds the last references to a set of sockets once their own fds are closed,
+/// so that closing it releases them in a kernel worker: see [`Releaser::new`].
+pub(super) struct Releaser(OwnedFd);
+
+impl Releaser {
+    /// Has a new `io_uring` take a reference to each of `sockets`, or `None` if the kernel
+    /// lets this process make no ring (`kernel.io_uring_disabled`).
+    ///
+    /// Releasing a packet socket waits for an RCU grace period (`synchronize_net` in
+    /// `packet_release`, 10 to 16 ms here), in whichever task drops the last reference, and a
+    /// process's exit closes its files one after the other. Here the last references go to a
+    /// ring that is never used for any I/O: its files are registered
+    /// (`IORING_REGISTER_FILES`) when the sockets are opened, so that [`release`](Self::release)
+    /// only closes fds: the sockets' own (cheap: not the last reference), then the ring's,
+    /// whose teardown the kernel runs in a worker of its own, which drops the sockets there.
+    /// Nothing waits for it; the sockets stop receiving once the relay's namespace goes away
+    /// with its links, as they would have.
+    pub(super) fn new(sockets: &[OwnedFd]) -> Option<Releaser> {
+        // `struct io_uring_params`, 120 bytes, all zero: no flags, the kernel fills in the rest.
+        let mut params = [0u64; 15];
+        // SAFETY: `params` is valid for reads and writes of the 120 bytes the kernel uses.
+        let ring = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_setup,
+                1 as libc::c_uint,
+                params.as_mut_ptr(),
+            )
+        };
+        let ring = owned(ring as libc::c_int).ok()?;
+        let fds: Vec<libc::c_int> = sockets.iter().map(AsRawFd::as_raw_fd).collect();
+        // SAFETY: `fds` is valid for reads of `fds.len()` ints; the ring takes its own
+        // references.
+        let registered = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_register,
+                ring.as_raw_fd(),
+                IORING_REGISTER_FILES,
+                fds.as_ptr(),
+                fds.len() as libc::c_uint,
+            )
+        };
+        (registered >= 0).then_some(Releaser(ring))
     }
-    // `struct io_uring_params`, 120 bytes, all zero: no flags, the kernel fills in the rest.
-    let mut params = [0u64; 15];
-    // SAFETY: `params` is valid for reads and writes of the 120 bytes the kernel uses.
-    let ring = unsafe {
-        libc::syscall(
-            libc::SYS_io_uring_setup,
-            1 as libc::c_uint,
-            params.as_mut_ptr(),
-        )
-    };
-    let Ok(ring) = owned(ring as libc::c_int) else {
-        return Err(sockets);
-    };
-    let fds: Vec<libc::c_int> = sockets.iter().map(AsRawFd::as_raw_fd).collect();
-    // SAFETY: `fds` is valid for reads of `fds.len()` ints; the ring takes its own references.
-    let registered = unsafe {
-        libc::syscall(
-            libc::SYS_io_uring_register,
-            ring.as_raw_fd(),
-            IORING_REGISTER_FILES,
-            fds.as_ptr(),
-            fds.len() as libc::c_uint,
-        )
-    };
-    if registered < 0 {
-        return Err(sockets);
+
+    /// Closes `sockets`, which the ring holds, and the ring, without waiting for the kernel's
+    /// release of the sockets.
+    pub(super) fn release(self, sockets: Vec<OwnedFd>) {
+        drop(sockets);
+        drop(self.0);
     }
-    drop(sockets);
-    drop(ring);
-    Ok(())
 }
