@@ -36,8 +36,10 @@
 //! `delay=20ms` (median, p99), the spread of `jitter=5ms` (less the machine's own spread, from a
 //! `delay=20ms` link without jitter measured in turns with it), `loss=10%` against the binomial 99%
 //! bounds over 2000 datagrams, the runs of `burst=5`, and bulk TCP through `delay=1ms` with the
-//! relay thread's CPU time per Gbit (a plain veth beside it). The `[delay=0ms]` row of the table
-//! against the `a -- b` row is what a relayed link adds to building a network.
+//! relay thread's CPU time per Gbit (a plain veth beside it). What a relayed link adds to
+//! building a network is `a -- b [delay=0ms]` against `a -- b`, run in turns (at least 40 of
+//! each), from launch to the body and as whole processes, with the median of the paired
+//! differences.
 //!
 //! Then what NAT costs: `two_homes` (a server and two homes on an `internet` switch, a peer
 //! behind each, one UDP round trip from each peer to the server) against `two_homes_nat`, the
@@ -200,51 +202,81 @@ fn compare_dns(binary: &PathBuf, runs: usize) -> Result<()> {
     Ok(())
 }
 
-/// What a relayed link adds to building a network: the time from launch to the body (no
-/// teardown) of `a -- b` and of `a -- b [delay=0ms]`, medians.
+/// What a relayed link adds to building a network: `a -- b` against `a -- b [delay=0ms]`,
+/// the two run in turns so that each pair shares the machine's load of the moment, measured
+/// from launch to the body (building, no teardown) and as whole processes; the differences of
+/// the medians and the medians of the paired differences.
 fn build_cost(binary: &PathBuf, runs: usize) -> Result<()> {
-    let mut medians = Vec::new();
-    for case in ["plain_empty", "relayed_empty"] {
-        let mut times = Vec::with_capacity(runs);
-        for _ in 0..runs {
-            let launch = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_nanos();
-            let output = Command::new(binary)
-                .args(["--exact", case, "--nocapture"])
-                .env("BENCH_LAUNCH_NS", launch.to_string())
-                .stdin(Stdio::null())
-                .output()
-                .with_context(|| format!("cannot run {}", binary.display()))?;
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            let ns: u64 = stdout
-                .lines()
-                .find_map(|l| l.strip_prefix("to-body-ns: "))
-                .and_then(|v| v.parse().ok())
-                .with_context(|| format!("`{case}` printed no time:\n{stdout}"))?;
-            times.push(Duration::from_nanos(ns));
-        }
-        times.sort();
-        medians.push(times[times.len() / 2]);
+    let to_body = |case: &str| -> Result<Duration> {
+        let launch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
+        let output = Command::new(binary)
+            .args(["--exact", case, "--nocapture"])
+            .env("BENCH_LAUNCH_NS", launch.to_string())
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {}", binary.display()))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let ns: u64 = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("to-body-ns: "))
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("`{case}` printed no time:\n{stdout}"))?;
+        Ok(Duration::from_nanos(ns))
+    };
+    let runs = runs.max(40);
+    let (mut plain, mut relayed) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    let (mut whole_plain, mut whole_relayed) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        plain.push(to_body("plain_empty")?);
+        relayed.push(to_body("relayed_empty")?);
+        whole_plain.extend(time_runs(binary, &["--exact", "empty"], false, 1)?);
+        whole_relayed.extend(time_runs(binary, &["--exact", "relayed_empty"], false, 1)?);
     }
-    println!(
-        "\nlaunch to body (no teardown), median: `a -- b` {}, `a -- b [delay=0ms]` {}: a relayed \
-         link adds {:.2} ms to building (goal <= 1 ms)",
-        ms(medians[0]),
-        ms(medians[1]),
-        (medians[1].as_secs_f64() - medians[0].as_secs_f64()) * 1000.0
-    );
+    println!("\nwhat a relayed link adds ({runs} runs of each, in turns):");
+    for (what, a, b) in [
+        ("launch to body (building)", &mut plain, &mut relayed),
+        ("whole process", &mut whole_plain, &mut whole_relayed),
+    ] {
+        let mut paired: Vec<f64> = (b.iter().zip(a.iter()))
+            .map(|(b, a)| b.as_secs_f64() - a.as_secs_f64())
+            .collect();
+        paired.sort_by(f64::total_cmp);
+        a.sort();
+        b.sort();
+        println!(
+            "  {what}: `a -- b` {}, `a -- b [delay=0ms]` {}: {:+.2} ms (median of the paired \
+             differences {:+.2} ms; goal <= 1 ms)",
+            ms(a[runs / 2]),
+            ms(b[runs / 2]),
+            (b[runs / 2].as_secs_f64() - a[runs / 2].as_secs_f64()) * 1000.0,
+            paired[runs / 2] * 1000.0
+        );
+    }
     Ok(())
 }
 
 /// What NAT adds to a test: two homes, a server and one UDP round trip from each peer, without
-/// and with both homes NATs, whole process, side by side.
+/// and with both homes NATs, whole process, run in turns.
 fn nat_cost(binary: &PathBuf, runs: usize) -> Result<()> {
-    println!("\ntwo homes and a server, one UDP round trip per peer ({runs} runs each)\n");
-    let plain = time_runs(binary, &["--exact", "two_homes"], false, runs)?;
+    println!(
+        "\ntwo homes and a server, one UDP round trip per peer ({runs} runs each, in turns)\n"
+    );
+    let (mut plain, mut nat) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        plain.extend(time_runs(binary, &["--exact", "two_homes"], false, 1)?);
+        nat.extend(time_runs(binary, &["--exact", "two_homes_nat"], false, 1)?);
+    }
+    let mut ratios: Vec<f64> = (nat.iter().zip(&plain))
+        .map(|(n, p)| n.as_secs_f64() / p.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    plain.sort();
+    nat.sort();
     print_row("without NAT", &plain, None);
-    let nat = time_runs(binary, &["--exact", "two_homes_nat"], false, runs)?;
     print_row("both homes NATs (goal <= 1.3x)", &nat, Some(&plain));
+    println!("median of the paired ratios: {:.2}x", ratios[runs / 2]);
     Ok(())
 }
 
