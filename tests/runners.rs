@@ -103,7 +103,8 @@ fn partitions_run_each_test_exactly_once() {
 }
 
 /// `cargo xtask doctor` tells what the machine offers: the kernel here has veth, bridges and tbf
-/// (the suites use them), the tools the suites run, and user namespaces, or root without one.
+/// (the suites use them), NAT routers, the tools the suites run, and user namespaces, or root
+/// without one.
 #[test]
 fn doctor_reports_what_this_machine_offers() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -139,6 +140,18 @@ fn doctor_reports_what_this_machine_offers() {
             "missing {expected:?} in:\n{text}"
         );
     }
+    // NAT: every feature its rules need, then a datagram through a NAT built as a test builds it.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("ok nf_tables (CONFIG_NF_TABLES")),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with("checked: a datagram from behind a NAT arrived from its outside address")),
+        "{text}"
+    );
     for tool in ["ip", "nft", "ping", "unshare"] {
         assert!(
             lines
