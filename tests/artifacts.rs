@@ -113,6 +113,29 @@ fn the_switches_have_a_file_of_their_own() {
 }
 
 #[test]
+fn a_nat_routers_file_lists_its_mappings_and_the_picture_marks_it() {
+    let base = Base::new();
+    let run = fixture(&["--exact", "fails_behind_a_nat"], Some(&base), "x", &[]);
+    assert_eq!(run.output.status.code(), Some(101), "{}", run.stdout);
+    // The picture above the report says which router is a NAT, and which side is out.
+    assert!(
+        run.stdout
+            .contains("nat home: port-restricted, outside eth1 192.0.2.254/24, inside eth0"),
+        "{}",
+        run.stdout
+    );
+    let home = read(&base.test_dir("fails_behind_a_nat").join("home.txt"));
+    assert!(
+        home.contains("NAT (port-restricted, outside eth1 192.0.2.254): mappings now (conntrack):"),
+        "{home}"
+    );
+    assert!(
+        home.contains("udp 192.168.1.1:4000 -> 192.0.2.254:4000 -> 192.0.2.1:5555"),
+        "{home}"
+    );
+}
+
+#[test]
 fn passing_tests_leave_nothing_not_even_stale_artifacts() {
     let base = Base::new();
     // What an earlier failure of `passes` left.

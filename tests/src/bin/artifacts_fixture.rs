@@ -105,6 +105,26 @@ fn hangs_with_a_firewall(net: &Net) {
     std::thread::sleep(std::time::Duration::from_secs(3600));
 }
 
+/// Fails behind a NAT after one flow from inside went out through it (to the server's port
+/// 5555, from the client's port 4000).
+#[netns_test(topology = "client -- home -- server; nat home [outside=server]")]
+fn fails_behind_a_nat(net: &Net) {
+    let server = net
+        .node("server")
+        .run(|| UdpSocket::bind("0.0.0.0:5555").expect("bind"));
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let to = (net.node("server").ip(), 5555);
+    net.node("client").run(|| {
+        let socket = UdpSocket::bind("0.0.0.0:4000").expect("bind");
+        socket.send_to(marker().as_bytes(), to).expect("send");
+    });
+    let mut buf = [0u8; 256];
+    server.recv_from(&mut buf).expect("the datagram arrives");
+    panic!("failing behind a NAT");
+}
+
 #[netns_test(topology = "switch lan; {a b} -- lan")]
 fn fails_on_a_switch() {
     panic!("failing on a switch");
