@@ -1,8 +1,8 @@
 //! The syntax of the topology language: from text to statements, with every syntax error.
 //!
 //! The language itself is documented once, on [`Topology`](super::Topology). What parsing yields
-//! is in [`syntax`](super::syntax), tokens come from [`lex`](super::lex), and `[...]` is read
-//! by [`attributes`](super::attributes). Here:
+//! is in [`syntax`](super::syntax), tokens come from [`lex`](super::lex); a `[...]` list's tokens
+//! are read by `lists.rs`, and each entry's meaning by [`attributes`](super::attributes). Here:
 //!
 //! - The lexer reads a *word* wider than a valid name (any letters, digits, `_ - . / :`), so that
 //!   `10.0.0.1` or `café` is reported as one bad name rather than as stray characters; the same
@@ -12,8 +12,11 @@
 //! - A statement with a syntax error is reported and dropped, and parsing resumes at the next
 //!   separator. Bad names and attributes do not stop their statement: the rest of it is still
 //!   read, so that all of its problems are reported too.
-//! - Attributes are table-driven: adding one is a row in the `ATTRIBUTES` table of
-//!   [`attributes`](super::attributes) and a field in [`Attributes`](super::syntax::Attributes).
+//! - Attributes are table-driven: adding one is a row in the `ATTRIBUTES` table (or, for a
+//!   `nat` statement, `NAT_ATTRIBUTES`) of [`attributes`](super::attributes) and a field in
+//!   [`Attributes`](super::syntax::Attributes) (or `NatAttributes`).
+
+mod lists;
 
 use std::net::IpAddr;
 use std::ops::Range;
@@ -23,7 +26,7 @@ use crate::attributes;
 use crate::error::Diagnostic;
 use crate::lex::{Kind, Token, join_lines, lex};
 use crate::suggest::did_you_mean;
-use crate::syntax::{Attributes, End, Item, NatAttributes, Role, Spanned, Statement};
+use crate::syntax::{End, Item, NatAttributes, Role, Spanned, Statement};
 
 /// The longest name: `IFNAMSIZ - 1` bytes.
 const MAX_NAME_LEN: usize = 15;
@@ -494,93 +497,6 @@ fn name_problem(word: &str) -> Option<(String, Option<(usize, usize)>)> {
         return None;
     };
     Some((problem, None))
-}
-
-/// Reading `[...]`: its tokens here, each entry by [`attributes::read`].
-impl<'t> Parser<'t, '_> {
-    fn attributes(&mut self) -> Result<Attributes, Diagnostic> {
-        let mut attributes = Attributes::default();
-        let span = self
-            .attribute_list("`[subnet=10.0.100.0/24]`", |key, equals, value, keys| {
-                attributes::read(key, equals, value, &mut attributes, keys)
-            })?;
-        attributes.span = span;
-        if let Err(message) = crate::settings::check_together(&attributes.link) {
-            self.diagnostics
-                .push(Diagnostic::new(attributes.span.clone(), message));
-        }
-        Ok(attributes)
-    }
-
-    /// Reads a `[...]`, handing each `key=value` to `read` with the keys seen before it, and
-    /// returns its span. `example` is a valid list, for errors. Problems with one entry are
-    /// reported without ending the list.
-    fn attribute_list(
-        &mut self,
-        example: &str,
-        mut read: impl FnMut(
-            Spanned<&'t str>,
-            bool,
-            Option<Spanned<&'t str>>,
-            &mut Vec<&'t str>,
-        ) -> Result<(), Diagnostic>,
-    ) -> Result<Range<usize>, Diagnostic> {
-        let open = self.bump().span;
-        let expected = format!("attributes and then `]`, as in {example}");
-        let mut keys: Vec<&str> = Vec::new();
-        let mut entries = 0;
-        loop {
-            let Some(token) = self.peek().cloned() else {
-                return Err(self.unclosed(open, &expected));
-            };
-            match token.kind {
-                Kind::Word => {
-                    self.pos += 1;
-                    entries += 1;
-                    let key = Spanned {
-                        value: self.slice(&token.span),
-                        span: token.span,
-                    };
-                    let equals = self.peek_kind() == Some(Kind::Equals);
-                    if equals {
-                        self.pos += 1;
-                    }
-                    let value = match self.peek_kind() {
-                        Some(Kind::Word) => {
-                            let span = self.bump().span;
-                            Some(Spanned {
-                                value: self.slice(&span),
-                                span,
-                            })
-                        }
-                        _ => None,
-                    };
-                    if let Err(diagnostic) = read(key, equals, value, &mut keys) {
-                        self.diagnostics.push(diagnostic);
-                    }
-                }
-                Kind::Comma => self.pos += 1,
-                Kind::CloseBracket => {
-                    self.pos += 1;
-                    let span = open.start..token.span.end;
-                    if entries == 0 {
-                        let message = format!(
-                            "empty attribute list `[]`: write an attribute, as in {example}, or \
-                             remove the brackets"
-                        );
-                        return Err(Diagnostic::new(span, message));
-                    }
-                    return Ok(span);
-                }
-                Kind::Equals | Kind::Unknown | Kind::Close | Kind::At => {
-                    return Err(self.unexpected(&token, "an attribute or `]`"));
-                }
-                Kind::Separator | Kind::Arrow | Kind::Open | Kind::OpenBracket => {
-                    return Err(self.unclosed(open, &expected));
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

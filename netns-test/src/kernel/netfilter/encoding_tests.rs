@@ -10,9 +10,9 @@
 //! - `RULE_SNAT_LOOKUP`: `meta l4proto udp ip saddr . meta l4proto . udp sport @mapping snat ip
 //!   to 1.2.3.4 : 7 fully-random` in `postrouting`.
 
-use super::message::{
-    Base, Batch, Chain, ChainKind, CtKey, Expr, Hook, MetaKey, NatKind, Part, RANDOM_FULLY, Rule,
-    Verdict,
+use super::message::{Batch, Part};
+use super::objects::{
+    Base, Chain, ChainKind, CtKey, Expr, Hook, MetaKey, NatKind, RANDOM_FULLY, Rule, Verdict,
 };
 use super::rules::MAPPING;
 use super::socket::first_failure;

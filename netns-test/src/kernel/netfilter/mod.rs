@@ -7,8 +7,11 @@
 //! namespace it was not called in: every function works in the calling thread's network
 //! namespace. It decides nothing: the behaviour comes from the plan.
 //!
-//! - `message.rs`: nfnetlink framing, the nf_tables messages and expressions, encoded by hand;
-//! - `rules.rs`: the ruleset a NAT's behaviour needs (pure data, unit-tested);
+//! - `message.rs`: nfnetlink framing and the batch of nf_tables messages, encoded by hand;
+//! - `objects.rs`: the chains, sets, rules and expressions those messages carry, and how each
+//!   expression is written;
+//! - `rules.rs`: the ruleset a NAT's behaviour needs (pure data, unit-tested), written with the
+//!   pieces of `pieces.rs` (matches, key loads, `snat`/`dnat`);
 //! - `socket.rs`: the socket: a batch in one `send` and its acks, requests, dumps;
 //! - `router.rs`: `install`, `set_timeout`, `flush`, `mappings`;
 //! - `conntrack.rs`: conntrack dumps as [`NatMapping`]s, and the flush;
@@ -17,6 +20,8 @@
 mod conntrack;
 mod features;
 mod message;
+mod objects;
+mod pieces;
 mod router;
 mod rules;
 mod socket;

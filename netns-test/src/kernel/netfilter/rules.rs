@@ -7,9 +7,12 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use super::message::{
-    Base, Chain, ChainKind, CtKey, Expr, Field, Hook, MetaKey, NatKind, RANDOM_FULLY, Rule, Set,
-    Verdict, reg,
+use super::objects::{
+    Chain, ChainKind, CtKey, Expr, Field, Hook, MetaKey, RANDOM_FULLY, Rule, Set, Verdict, reg,
+};
+use super::pieces::{
+    address, ct_bits, ct_original, dnat, eq, interface, ip_daddr, ip_saddr, ipv4, l4proto, meta,
+    rule, snat, th_dport, th_sport,
 };
 use crate::topology::{Filtering, Mapping, NatPlan};
 
@@ -143,123 +146,6 @@ pub(super) fn probe_plan() -> NatPlan {
         outside_ipv4: Ipv4Addr::LOCALHOST,
         inside: vec!["lo".into()],
         forwards: Vec::new(),
-    }
-}
-
-fn ifname(name: &str) -> Vec<u8> {
-    let mut bytes = name.as_bytes().to_vec();
-    bytes.resize(16, 0);
-    bytes
-}
-
-fn meta(key: MetaKey, dreg: u32) -> Expr {
-    Expr::Meta { key, dreg }
-}
-
-fn eq(sreg: u32, data: &[u8]) -> Expr {
-    Expr::Cmp {
-        sreg,
-        not: false,
-        data: data.to_vec(),
-    }
-}
-
-/// `iifname NAME` or `oifname NAME`.
-fn interface(key: MetaKey, name: &str) -> [Expr; 2] {
-    [meta(key, reg(0)), eq(reg(0), &ifname(name))]
-}
-
-fn ipv4() -> [Expr; 2] {
-    [meta(MetaKey::Nfproto, reg(0)), eq(reg(0), &[2])]
-}
-
-fn l4proto(proto: u8) -> [Expr; 2] {
-    [meta(MetaKey::L4proto, reg(0)), eq(reg(0), &[proto])]
-}
-
-/// `ct KEY & mask != 0`.
-fn ct_bits(key: CtKey, mask: u32) -> [Expr; 3] {
-    [
-        Expr::Ct {
-            key,
-            dreg: reg(0),
-            original: false,
-        },
-        Expr::Bitwise {
-            reg: reg(0),
-            mask: mask.to_ne_bytes().to_vec(),
-        },
-        Expr::Cmp {
-            sreg: reg(0),
-            not: true,
-            data: vec![0; 4],
-        },
-    ]
-}
-
-fn ip_saddr(dreg: u32) -> Expr {
-    payload(Base::Network, 12, 4, dreg)
-}
-
-fn ip_daddr(dreg: u32) -> Expr {
-    payload(Base::Network, 16, 4, dreg)
-}
-
-fn th_sport(dreg: u32) -> Expr {
-    payload(Base::Transport, 0, 2, dreg)
-}
-
-fn th_dport(dreg: u32) -> Expr {
-    payload(Base::Transport, 2, 2, dreg)
-}
-
-fn payload(base: Base, offset: u32, len: u32, dreg: u32) -> Expr {
-    Expr::Payload {
-        base,
-        offset,
-        len,
-        dreg,
-    }
-}
-
-fn ct_original(key: CtKey, dreg: u32) -> Expr {
-    Expr::Ct {
-        key,
-        dreg,
-        original: true,
-    }
-}
-
-fn address(dreg: u32, addr: Ipv4Addr) -> Expr {
-    Expr::Immediate {
-        dreg,
-        data: addr.octets().to_vec(),
-    }
-}
-
-fn snat(addr: u32, proto: Option<u32>, flags: u32) -> Expr {
-    Expr::Nat {
-        kind: NatKind::Snat,
-        addr,
-        proto,
-        flags,
-    }
-}
-
-fn dnat(addr: u32, proto: u32) -> Expr {
-    Expr::Nat {
-        kind: NatKind::Dnat,
-        addr,
-        proto: Some(proto),
-        flags: 0,
-    }
-}
-
-fn rule(chain: &'static str, what: String, parts: Vec<Vec<Expr>>) -> Rule {
-    Rule {
-        chain,
-        what,
-        exprs: parts.into_iter().flatten().collect(),
     }
 }
 
