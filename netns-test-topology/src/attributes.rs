@@ -34,7 +34,7 @@ const ATTRIBUTES: [AttributeKind; 14] = [
         key: "ipv6",
         example: "[ipv6=off]",
         set: |a, v| {
-            a.ipv6 = Some(family("ipv6", v)?);
+            a.ipv6 = Some(on_off("ipv6", v, "[ipv6=off]")?);
             Ok(())
         },
     },
@@ -42,7 +42,7 @@ const ATTRIBUTES: [AttributeKind; 14] = [
         key: "ipv4",
         example: "[ipv4=off]",
         set: |a, v| {
-            a.ipv4 = Some(family("ipv4", v)?);
+            a.ipv4 = Some(on_off("ipv4", v, "[ipv4=off]")?);
             Ok(())
         },
     },
@@ -161,13 +161,14 @@ fn set_subnet6(attributes: &mut Attributes, value: Spanned<&str>) -> Result<(), 
     Ok(())
 }
 
-/// Reads the value of `ipv6=` or `ipv4=` (`key`): `on` or `off`.
-fn family(key: &str, value: Spanned<&str>) -> Result<Spanned<bool>, Diagnostic> {
+/// Reads `on` or `off` for `key`; a wrong value is answered with `example`, a valid entry
+/// (`[ipv6=off]`, `hairpin=on`).
+fn on_off(key: &str, value: Spanned<&str>, example: &str) -> Result<Spanned<bool>, Diagnostic> {
     let on = match value.value {
         "on" => true,
         "off" => false,
         other => {
-            let message = format!("`{key}` is `on` or `off`, not `{other}`: write `[{key}=off]`");
+            let message = format!("`{key}` is `on` or `off`, not `{other}`: write `{example}`");
             return Err(Diagnostic::new(value.span, message));
         }
     };
@@ -176,6 +177,7 @@ fn family(key: &str, value: Spanned<&str>) -> Result<Spanned<bool>, Diagnostic> 
         span: value.span,
     })
 }
+
 /// Reads one attribute of a chain's list (or of options) into `attributes`: its `key`, whether
 /// an `=` followed it, and the value after that, if any. `keys` holds the keys the list had
 /// before this one.
@@ -304,7 +306,7 @@ const NAT_ATTRIBUTES: [NatAttributeKind; 8] = [
         key: "hairpin",
         example: "hairpin=on",
         set: |a, v| {
-            a.hairpin = Some(switch("hairpin", v)?);
+            a.hairpin = Some(on_off("hairpin", v, "hairpin=on")?);
             Ok(())
         },
     },
@@ -312,7 +314,7 @@ const NAT_ATTRIBUTES: [NatAttributeKind; 8] = [
         key: "firewall6",
         example: "firewall6=off",
         set: |a, v| {
-            a.firewall6 = Some(switch("firewall6", v)?);
+            a.firewall6 = Some(on_off("firewall6", v, "firewall6=on")?);
             Ok(())
         },
     },
@@ -444,20 +446,4 @@ fn named<T: Copy>(
         valid.join("`, `")
     );
     Err(Diagnostic::new(value.span, message))
-}
-
-/// Reads `on` or `off` for `key`.
-fn switch(key: &str, value: Spanned<&str>) -> Result<Spanned<bool>, Diagnostic> {
-    let on = match value.value {
-        "on" => true,
-        "off" => false,
-        other => {
-            let message = format!("`{key}` is `on` or `off`, not `{other}`: write `{key}=on`");
-            return Err(Diagnostic::new(value.span, message));
-        }
-    };
-    Ok(Spanned {
-        value: on,
-        span: value.span,
-    })
 }

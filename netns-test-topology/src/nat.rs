@@ -234,7 +234,8 @@ impl fmt::Display for NatMapping {
 pub struct NatPlan {
     /// The router (index into [`Plan::nodes`](crate::Plan)).
     pub node: usize,
-    /// The preset `type=` named, if any (for reports: `port-restricted`).
+    /// The preset the NAT starts from: the one `type=` names, `port-restricted` without it (for
+    /// reports). `None` only in a plan made by hand from a [`Behaviour`].
     pub preset: Option<Preset>,
     /// What the NAT does, the preset's with the text's overrides.
     pub behaviour: Behaviour,

@@ -61,29 +61,13 @@ fn build(nat: &NatPlan, node: &NodePlan, replace: bool) -> Result<()> {
 }
 
 /// Adds the NAT to what an error says was being done: `nat home` and its kind, so that a
-/// kernel without a feature is reported with the preset that needed it.
+/// kernel without a feature is reported with the preset that needed it, and how to load it.
 fn of_nat(error: Error, nat: &NatPlan, node: &str) -> Error {
-    let whose = format!("the rules of `nat {node}` ({})", nat.describe());
-    match error {
-        Error::Netlink { what, source } => Error::Netlink {
-            what: format!("{what}, for {whose}"),
-            source,
-        },
-        Error::KernelLacks {
-            feature,
-            needed_for,
-            source,
-        } => Error::KernelLacks {
-            feature,
-            needed_for: format!(
-                "{needed_for}, for {whose}; where the option is a module, loading it as root \
-                 makes it available (`sudo modprobe nft_nat nft_ct nf_conntrack nf_tables`), \
-                 and `cargo xtask doctor` lists what NAT needs"
-            ),
-            source,
-        },
-        other => other,
-    }
+    let whose = format!(", for the rules of `nat {node}` ({})", nat.describe());
+    let hint = "; where the option is a module, loading it as root makes it available (`sudo \
+                modprobe nft_nat nft_ct nf_conntrack nf_tables`), and `cargo xtask doctor` lists \
+                what NAT needs";
+    adding(error, &whose, hint)
 }
 
 /// Sets the NAT's mapping timeout: conntrack's UDP timeouts, and the rules that give set
@@ -165,9 +149,15 @@ fn write_timeouts(timeout: Duration, node: &str) -> Result<()> {
 
 /// Adds the node to what a netlink error says was being done.
 fn in_node(error: Error, node: &str) -> Error {
+    adding(error, &format!(" in node `{node}`"), "")
+}
+
+/// Adds `place` to what a netlink error says was being done, and to what a missing feature was
+/// needed for, followed there by `hint`.
+fn adding(error: Error, place: &str, hint: &str) -> Error {
     match error {
         Error::Netlink { what, source } => Error::Netlink {
-            what: format!("{what} in node `{node}`"),
+            what: format!("{what}{place}"),
             source,
         },
         Error::KernelLacks {
@@ -176,7 +166,7 @@ fn in_node(error: Error, node: &str) -> Error {
             source,
         } => Error::KernelLacks {
             feature,
-            needed_for: format!("{needed_for} in node `{node}`"),
+            needed_for: format!("{needed_for}{place}{hint}"),
             source,
         },
         other => other,

@@ -68,6 +68,31 @@ fn classify_mapping(seen: [SocketAddrV4; 3]) -> Mapping {
     }
 }
 
+/// What discovery found, from the endpoints the mapping tests saw and the filtering tests'
+/// answers: whether something got in from the other address and port (`eif`), and, asked only
+/// if not, from the other port of the same address (`adf`).
+fn discovered(
+    seen: [SocketAddrV4; 3],
+    local: SocketAddrV4,
+    eif: bool,
+    adf: impl FnOnce() -> bool,
+) -> Discovered {
+    let filtering = if eif {
+        Filtering::EndpointIndependent
+    } else if adf() {
+        Filtering::AddressDependent
+    } else {
+        Filtering::AddressAndPortDependent
+    };
+    Discovered {
+        mapping: classify_mapping(seen),
+        filtering,
+        mapped: seen[0],
+        local,
+        seen,
+    }
+}
+
 /// [`discover_udp_with`] with the default options.
 pub fn discover_udp(net: &Net, client: &str, server: &BehaviourServer) -> Discovered {
     discover_udp_with(net, client, server, DiscoveryOptions::default())
@@ -114,20 +139,10 @@ pub fn discover_udp_with(
         binding_test(&fresh, primary, "same", primary).unwrap_or_else(|| {
             panic!("the behaviour server at {primary} never answered {client}'s filtering socket")
         });
-        let filtering = if binding_test(&fresh, primary, "both", addrs.endpoint(1, 1)).is_some() {
-            Filtering::EndpointIndependent
-        } else if binding_test(&fresh, primary, "port", addrs.endpoint(0, 1)).is_some() {
-            Filtering::AddressDependent
-        } else {
-            Filtering::AddressAndPortDependent
-        };
-        Discovered {
-            mapping: classify_mapping(seen),
-            filtering,
-            mapped: seen[0],
-            local,
-            seen,
-        }
+        let eif = binding_test(&fresh, primary, "both", addrs.endpoint(1, 1)).is_some();
+        discovered(seen, local, eif, || {
+            binding_test(&fresh, primary, "port", addrs.endpoint(0, 1)).is_some()
+        })
     })
 }
 
@@ -276,19 +291,7 @@ pub fn discover_tcp_with(
                 .is_ok_and(|answer| answer.starts_with("CALLBACK "))
                 && accepts_callback(&listener)
         };
-        let filtering = if called_back("addr") {
-            Filtering::EndpointIndependent
-        } else if called_back("port") {
-            Filtering::AddressDependent
-        } else {
-            Filtering::AddressAndPortDependent
-        };
-        Discovered {
-            mapping: classify_mapping(seen),
-            filtering,
-            mapped: seen[0],
-            local,
-            seen,
-        }
+        let eif = called_back("addr");
+        discovered(seen, local, eif, || called_back("port"))
     })
 }
