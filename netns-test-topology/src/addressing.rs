@@ -118,7 +118,9 @@ pub(super) fn segments(
     );
     let taken4: Vec<Ipv4Cidr> = claims4.iter().flatten().map(|c| c.subnet).collect();
     let taken6: Vec<Ipv6Cidr> = claims6.iter().flatten().map(|c| c.subnet).collect();
-    let (mut next4, mut next6) = (1, 1);
+    let mut next6 = 1;
+    // Without NATs, one walk through `10.0.1.0/24` onwards for the whole topology.
+    let mut flat = pool_subnets(Pool::Flat);
     // With NATs, the subnets given so far, per segment: a realm's automatic subnets avoid those
     // of its own realm and of the realms it is inside or that are inside it.
     let mut assigned: Vec<Option<Ipv4Cidr>> = claims4
@@ -138,7 +140,7 @@ pub(super) fn segments(
             Some(claim) => claim.subnet,
             None => {
                 let auto = match pool {
-                    Pool::Flat => auto_subnet(&mut next4, &taken4),
+                    Pool::Flat => flat.find(|c| !taken4.iter().any(|t| t.overlaps(c))),
                     pool => pool_subnets(pool).find(|candidate| {
                         !(assigned.iter().enumerate()).any(|(k, a)| {
                             a.is_some_and(|a| a.overlaps(candidate) && realms.related(k, n))
@@ -410,19 +412,6 @@ fn check_room6(draft: &DraftSegment, subnet: Ipv6Cidr) -> Option<Diagnostic> {
     Some(Diagnostic::new(span, message))
 }
 
-/// The next automatic /24 (`10.0.1.0/24` onwards) that overlaps no subnet the text fixes.
-fn auto_subnet(next: &mut u32, taken: &[Ipv4Cidr]) -> Option<Ipv4Cidr> {
-    while *next < 1 << 16 {
-        let addr = (10 << 24) | (*next << 8);
-        *next += 1;
-        let subnet = Ipv4Cidr::new(addr.into(), 24)?;
-        if !taken.iter().any(|t| t.overlaps(&subnet)) {
-            return Some(subnet);
-        }
-    }
-    None
-}
-
 /// The automatic IPv6 subnets without NAT: `fd00:0:0:<n>::/64`.
 const ULA6: (u128, &str) = (0xfd00 << 112, "fd00::/48");
 
@@ -445,7 +434,8 @@ fn auto_subnet6(next: &mut u64, taken: &[Ipv6Cidr], prefix: u128) -> Option<Ipv6
     None
 }
 
-/// The automatic /24s of a realm's pool, in order (see [`Pool`]): with NATs, the public side
+/// The automatic /24s of a realm's pool, in order (see [`Pool`]): without NATs `10.0.1.0/24`,
+/// `10.0.2.0/24`, ... `10.255.255.0/24`; with NATs, the public side
 /// takes the three documentation networks (`192.0.2.0/24`, `198.51.100.0/24`,
 /// `203.0.113.0/24`), then the benchmarking range `198.18.0.0/15`, none of which code that
 /// asks "is this address private" takes for private; a home's inside `192.168.1.0/24` to
