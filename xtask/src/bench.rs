@@ -18,7 +18,9 @@
 //!   as cargo-nextest runs it) is given as a ratio to it;
 //! - **many tests in one process**: the hundred seed tests `a0::` of `bench_many_fixture` with
 //!   `--test-threads 2`, as `cargo test` runs them, forked by the fork server and re-executed,
-//!   beside a hundred floors run two at a time;
+//!   beside a hundred floors run two at a time and one at a time, and the CPU time the whole
+//!   machine spent on each run (kernel workers included, see `cpu.rs`): divided by the cores,
+//!   the least time the run could take with every core busy throughout;
 //! - **a thousand tests**: one run of all of `bench_many_fixture`, the time its first hundred
 //!   results took against its last hundred, and the peak memory of the fork server
 //!   (`VmHWM`), read while it runs;
@@ -53,6 +55,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::cpu::{self, Baseline};
 use crate::{cargo, run};
 
 const DEFAULT_RUNS: usize = 200;
@@ -134,7 +137,9 @@ fn goals(binary: &PathBuf, many: &PathBuf, runs: usize) -> Result<()> {
         "case", "median", "p90", "min", "x server"
     );
     let hundred = ["a0::", "--test-threads", "2"];
-    let served = time_runs(many, &hundred, false, repeats)?;
+    let baseline = Baseline::measure()?;
+    let (served, served_cpu) =
+        with_cpu(&baseline, repeats, || time_runs(many, &hundred, false, 1))?;
     print_row("fork server (cargo test's default)", &served, None);
     let reexec = time_runs(many, &hundred, true, repeats)?;
     print_row(
@@ -142,8 +147,26 @@ fn goals(binary: &PathBuf, many: &PathBuf, runs: usize) -> Result<()> {
         &reexec,
         Some(&served),
     );
-    let floors = time_floors(binary, 100, repeats)?;
+    let (floors, floors_cpu) = with_cpu(&baseline, repeats, || time_floors(binary, 100, 2))?;
     print_row("100 floors, two at a time", &floors, Some(&served));
+    let (alone, alone_cpu) = with_cpu(&baseline, repeats, || time_floors(binary, 100, 1))?;
+    print_row("100 floors, one at a time", &alone, Some(&served));
+    let cores = cpu::cores();
+    let [served_cpu, floors_cpu, alone_cpu] =
+        [&served_cpu, &floors_cpu, &alone_cpu].map(|cpu| cpu[cpu.len() / 2]);
+    let floors_wall = floors[floors.len() / 2];
+    println!(
+        "CPU time of the whole machine per run, teardown in kernel workers included (medians): \
+         fork server {}, floors two at a time {}, one at a time {}. On {cores} cores the 100 \
+         floors could take no less than {} even with every core busy throughout; two at a \
+         time they took {}, the cores busy {:.0}% of it.",
+        secs(served_cpu),
+        secs(floors_cpu),
+        secs(alone_cpu),
+        secs(floors_cpu / cores as u32),
+        secs(floors_wall),
+        100.0 * floors_cpu.as_secs_f64() / (floors_wall.as_secs_f64() * cores as f64),
+    );
 
     println!("\n1000 seed tests in one process, --test-threads 2 (one run)\n");
     let thousand = run_thousand(many)?;
@@ -315,24 +338,36 @@ link impairment (NETNS_TEST_IMPAIR={impair}; `doctor` says which path that is):"
     Ok(())
 }
 
-/// Times `repeats` runs of `count` floors, two at a time (as two test threads would).
-fn time_floors(binary: &std::path::Path, count: usize, repeats: usize) -> Result<Vec<Duration>> {
-    let mut times = Vec::with_capacity(repeats);
-    for _ in 0..repeats {
-        let start = Instant::now();
-        let halves: Vec<_> = (0..2)
-            .map(|_| {
-                let binary = binary.to_path_buf();
-                std::thread::spawn(move || time_runs(&binary, &["--floor"], false, count / 2))
-            })
-            .collect();
-        for half in halves {
-            half.join().expect("a floor thread panicked")?;
-        }
-        times.push(start.elapsed());
+/// Runs `count` floors, `at_once` at a time (two as two test threads would).
+fn time_floors(binary: &std::path::Path, count: usize, at_once: usize) -> Result<()> {
+    let shares: Vec<_> = (0..at_once)
+        .map(|_| {
+            let binary = binary.to_path_buf();
+            std::thread::spawn(move || time_runs(&binary, &["--floor"], false, count / at_once))
+        })
+        .collect();
+    for share in shares {
+        share.join().expect("a floor thread panicked")?;
     }
-    times.sort();
-    Ok(times)
+    Ok(())
+}
+
+/// `repeats` runs of `run`: the wall-clock time and the machine's CPU time of each (see
+/// `cpu.rs`), each sorted.
+fn with_cpu<T>(
+    baseline: &Baseline,
+    repeats: usize,
+    mut run: impl FnMut() -> Result<T>,
+) -> Result<(Vec<Duration>, Vec<Duration>)> {
+    let (mut walls, mut cpus) = (Vec::with_capacity(repeats), Vec::with_capacity(repeats));
+    for _ in 0..repeats {
+        let (_, wall, cpu) = baseline.time(&mut run)?;
+        walls.push(wall);
+        cpus.push(cpu);
+    }
+    walls.sort();
+    cpus.sort();
+    Ok((walls, cpus))
 }
 
 /// What one run of a thousand tests showed.

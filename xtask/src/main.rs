@@ -16,6 +16,7 @@
 //!   `cargo xtask test` runs it too.
 
 mod bench;
+mod cpu;
 mod doctor;
 mod elsewhere;
 mod setup;
