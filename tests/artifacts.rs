@@ -255,14 +255,44 @@ fn a_passing_test_leaves_no_scratch_directory() {
         .lines()
         .find_map(|line| line.strip_prefix("wrote "))
         .unwrap_or_else(|| panic!("no file written in:\n{}", run.stdout));
-    let file = std::path::Path::new(wrote);
-    assert_eq!(
-        file,
-        base.test_dir("scratch_with_a_pass")
-            .join("scratch/left.txt")
-    );
+    // Inside the test the folder is reached by its short name; what it wrote was in the test's
+    // folder, which the pass removed.
+    assert_eq!(wrote, "/run/netns-test/tmp/left.txt");
+    let file = base
+        .test_dir("scratch_with_a_pass")
+        .join("scratch/left.txt");
     assert!(!file.exists(), "{} is left", file.display());
     assert_eq!(names_in(&base.0), Vec::<String>::new(), "left behind");
+}
+
+#[test]
+fn a_unix_socket_fits_in_the_scratch_directory_of_a_deep_project() {
+    let base = Base::new();
+    // As deep as a CI runner's checkout with a long test name: the scratch folder's own path
+    // is longer than the 108 bytes a unix socket's name may have.
+    let deep = base
+        .0
+        .join("home/runner/work/a-networking-crate/a-networking-crate/target/netns-test");
+    fs::create_dir_all(&deep).unwrap();
+    let run = fixture(
+        &["--exact", "unix_socket_in_scratch", "--nocapture"],
+        None,
+        "x",
+        &[("NETNS_TEST_ARTIFACTS", deep.to_str().unwrap())],
+    );
+    let socket = deep.join("artifacts_fixture/unix_socket_in_scratch/scratch/server.sock");
+    assert!(
+        socket.as_os_str().len() > 108,
+        "{} is too short to check anything",
+        socket.display()
+    );
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("echoed through /run/netns-test/tmp/server.sock"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

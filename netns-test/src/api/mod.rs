@@ -19,5 +19,5 @@ pub use asynch::AsyncTask;
 pub(crate) use asynch::unseen_panic;
 pub use link::Link;
 pub use nat::Nat;
-pub(crate) use net::SCRATCH_DIR;
 pub use net::{Interface, Net, Node};
+pub(crate) use net::{SCRATCH_DIR, SCRATCH_SOURCE};

@@ -25,9 +25,13 @@ use crate::sandbox as sys;
 use crate::topology::{Ipv4Cidr, Ipv6Cidr, Topology};
 use crate::{Error, Result};
 
-/// The scratch directory of the test this process runs, set by the harness before the network
-/// is built (see the failure component's `scratch.rs`).
+/// The scratch directory of the test this process runs, as the test sees it (`TMPDIR`), set by
+/// the harness before the network is built (see the failure component's `scratch.rs`).
 pub(crate) static SCRATCH_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// The folder that is the scratch directory, in the test's artifact folder: [`Net::build`]
+/// binds it where [`SCRATCH_DIR`] names it, once the test's `/run` is its own.
+pub(crate) static SCRATCH_SOURCE: OnceLock<PathBuf> = OnceLock::new();
 
 /// The network of one test: its nodes, built from the topology.
 #[derive(Debug)]
@@ -52,6 +56,9 @@ impl Net {
             source: source.into(),
         })?;
         mounts::make_private()?;
+        if let Some(scratch) = SCRATCH_SOURCE.get() {
+            mounts::bind_scratch(scratch)?;
+        }
         let built = apply::apply(topology.plan(), impair)?;
         let wiring = Arc::new(Wiring::new(topology.plan(), &built)?);
         let nodes = topology
@@ -131,6 +138,11 @@ impl Net {
     /// this folder do not. `std::env::temp_dir()`, the `tempfile` crate and the programs the
     /// test starts (which inherit `TMPDIR`) use it without being told. It is removed when the
     /// test passes and kept with the test's artifacts when it fails (the failure says where).
+    ///
+    /// Inside the test it is always `/run/netns-test/tmp`: the folder `scratch/` of the test's
+    /// artifact folder, bound there in the test's own mount namespace, so that a unix socket's
+    /// path in it fits the 108 bytes the kernel allows however deep the project and however
+    /// long the test's name. What a test writes there is in that folder, as the failure says.
     ///
     /// Under [`crate::run()`], which is not a test, there is no scratch directory of its own:
     /// this is `std::env::temp_dir()` as the program has it.

@@ -16,6 +16,13 @@
 //! a tmpfs mounted in the test's own mount namespace, which would vanish with the test, nor
 //! `/tmp` itself, whose names any other user could take first.
 //!
+//! Inside the test the folder is reached as `/run/netns-test/tmp`, and `TMPDIR` names that:
+//! `Net::build` binds the folder there in the test's own mount namespace (on its private
+//! `/run`, `kernel/mounts.rs`). A unix socket's path is limited to 108 bytes, and the folder's
+//! own path (the project's, the test binary's name, the test's full name) often is longer than
+//! that alone; the short name lets a test put its sockets where its other files go. Nothing of
+//! the host changes: the mount is in the test's namespace and goes with it.
+//!
 //! # When
 //!
 //! It is made when the test starts, before its network is built and before any thread of the
@@ -30,7 +37,8 @@ use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 
 use super::Artifacts;
-use crate::api::SCRATCH_DIR;
+use crate::api::{SCRATCH_DIR, SCRATCH_SOURCE};
+use crate::kernel::mounts::SCRATCH_MOUNT;
 
 /// The name of the scratch directory in the test's artifact folder.
 const NAME: &str = "scratch";
@@ -44,7 +52,7 @@ pub(crate) struct Scratch<'a> {
 
 impl Scratch<'_> {
     /// Makes the scratch directory of the test whose folder is `artifacts` (`0700`), and points
-    /// `TMPDIR` to it.
+    /// `TMPDIR` to where `Net::build` will bind it.
     ///
     /// # Errors
     ///
@@ -67,8 +75,9 @@ impl Scratch<'_> {
         // network is built, in a process that re-executed the binary or was forked from a
         // process with one thread; under libtest's own harness, libtest's main thread only waits
         // for the test's thread (which this is) and reads no environment meanwhile.
-        unsafe { std::env::set_var("TMPDIR", &dir) };
-        let _ = SCRATCH_DIR.set(dir.clone());
+        unsafe { std::env::set_var("TMPDIR", SCRATCH_MOUNT) };
+        let _ = SCRATCH_DIR.set(PathBuf::from(SCRATCH_MOUNT));
+        let _ = SCRATCH_SOURCE.set(dir.clone());
         Ok(Scratch { artifacts, dir })
     }
 }

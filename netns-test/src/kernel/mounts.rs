@@ -1,6 +1,6 @@
-//! The test's private mounts: a tmpfs `/run`, a `/proc` of its own PID namespace, node names in
-//! `/etc/hosts` and `/run/netns`, the test's own `/etc/resolv.conf`, and an `/etc/gai.conf` that
-//! keeps names IPv4 first.
+//! The test's private mounts: a tmpfs `/run`, a `/proc` of its own PID namespace, the test's
+//! scratch directory on `/run/netns-test/tmp`, node names in `/etc/hosts` and `/run/netns`, the
+//! test's own `/etc/resolv.conf`, and an `/etc/gai.conf` that keeps names IPv4 first.
 //!
 //! The mount namespace is the test's own (made with the sandbox), and `/` is made private first,
 //! so none of this propagates to the host. Nothing is ever unmounted: the mounts vanish with the
@@ -16,6 +16,34 @@ use crate::{Error, Result};
 
 /// Where the generated files of the test live (on the private tmpfs).
 const STATE_DIR: &str = "/run/netns-test";
+
+/// Where the test's scratch directory is bound, and what `TMPDIR` names in the test: a short
+/// path, so that a unix socket's name there fits `sun_path` (108 bytes) whatever the length of
+/// the folder bound there (a project's path, the test binary's name and the test's).
+pub(crate) const SCRATCH_MOUNT: &str = "/run/netns-test/tmp";
+
+/// Binds `folder` (the test's scratch directory) on [`SCRATCH_MOUNT`], on the private `/run`
+/// that [`make_private`] mounted.
+pub(crate) fn bind_scratch(folder: &Path) -> Result<()> {
+    fs::create_dir_all(SCRATCH_MOUNT).map_err(|source| Error::Io {
+        what: format!("cannot create {SCRATCH_MOUNT} for the scratch directory"),
+        source,
+    })?;
+    mount(
+        Some(folder),
+        SCRATCH_MOUNT,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|source| Error::Mount {
+        step: format!(
+            "bind the scratch directory {} on {SCRATCH_MOUNT}",
+            folder.display()
+        ),
+        source,
+    })
+}
 
 /// Makes `/` private, mounts a tmpfs on `/run` and a fresh `/proc`.
 pub(crate) fn make_private() -> Result<()> {

@@ -278,6 +278,32 @@ fn scratch_with_a_pass(net: &Net) {
     println!("wrote {}", file.display());
 }
 
+/// Serves on a unix socket in its scratch directory, and talks to it from another node.
+#[netns_test(topology = "client -- server")]
+fn unix_socket_in_scratch(net: &Net) {
+    use std::io::{Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+
+    let path = net.scratch_dir().join("server.sock");
+    let listener = UnixListener::bind(&path).expect("bind a unix socket in the scratch directory");
+    let server = net.node("server").spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept on the unix socket");
+        let mut word = [0u8; 4];
+        stream.read_exact(&mut word).expect("read on the server");
+        stream.write_all(&word).expect("answer from the server");
+    });
+    let mut client = net
+        .node("client")
+        .run(|| UnixStream::connect(&path))
+        .expect("connect to the unix socket");
+    client.write_all(b"ping").expect("write from the client");
+    let mut back = [0u8; 4];
+    client.read_exact(&mut back).expect("read the answer");
+    assert_eq!(&back, b"ping");
+    server.join().expect("the server's thread");
+    println!("echoed through {}", path.display());
+}
+
 /// Leaves a file in its scratch directory, through a program, then fails.
 #[netns_test(topology = "client -- server")]
 fn scratch_with_a_failure(net: &Net) {
