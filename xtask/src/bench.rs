@@ -30,7 +30,8 @@
 //! twentieth as often, at least three times).
 //!
 //! Last, the seed test (walkthrough 3) with the DNS responder (the default) and with
-//! `NETNS_TEST_DNS=off`, the runs of the two interleaved so that both see the same machine, and
+//! `NETNS_TEST_DNS=off` (at least 80 of each), the runs of the two interleaved so that both see
+//! the same machine, and
 //! the difference of the medians (and the median of the paired differences): what the
 //! responder adds to a test.
 //!
@@ -192,6 +193,9 @@ fn goals(binary: &PathBuf, many: &PathBuf, runs: usize) -> Result<()> {
 
 /// The seed test with and without the DNS responder, runs interleaved, and the difference.
 fn compare_dns(binary: &PathBuf, runs: usize) -> Result<()> {
+    // A difference of a fraction of a millisecond in runs of 8: 20 pairs swing by a millisecond
+    // or two, so at least 80.
+    let runs = runs.max(80);
     let args = ["--exact", "walkthrough_3"];
     let (mut on, mut off) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
     for _ in 0..runs {
@@ -212,7 +216,7 @@ fn compare_dns(binary: &PathBuf, runs: usize) -> Result<()> {
     paired.sort_by(f64::total_cmp);
     on.sort();
     off.sort();
-    println!();
+    println!("\nthe DNS responder ({runs} runs of each, in turns)\n");
     print_row("walkthrough 3, DNS responder on", &on, None);
     print_row("  the same, NETNS_TEST_DNS=off", &off, None);
     let difference = on[runs / 2].as_secs_f64() - off[runs / 2].as_secs_f64();
