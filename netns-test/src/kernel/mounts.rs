@@ -29,19 +29,25 @@ pub(crate) fn bind_scratch(folder: &Path) -> Result<()> {
         what: format!("cannot create {SCRATCH_MOUNT} for the scratch directory"),
         source,
     })?;
+    bind(
+        folder,
+        Path::new(SCRATCH_MOUNT),
+        format!("the scratch directory {}", folder.display()),
+    )
+}
+
+/// Binds `source` on `target`; a failure names the step as `bind <what> on <target>`.
+fn bind(source: &Path, target: &Path, what: impl std::fmt::Display) -> Result<()> {
     mount(
-        Some(folder),
-        SCRATCH_MOUNT,
+        Some(source),
+        target,
         None::<&str>,
         MsFlags::MS_BIND,
         None::<&str>,
     )
-    .map_err(|source| Error::Mount {
-        step: format!(
-            "bind the scratch directory {} on {SCRATCH_MOUNT}",
-            folder.display()
-        ),
-        source,
+    .map_err(|errno| Error::Mount {
+        step: format!("bind {what} on {}", target.display()),
+        source: errno,
     })
 }
 
@@ -96,20 +102,11 @@ pub(crate) fn publish<'a>(
         fs::File::create(&target)
             .map_err(io_error(format!("cannot create {}", target.display())))?;
         let source = format!("/proc/self/fd/{}", fd.as_raw_fd());
-        mount(
-            Some(source.as_str()),
+        bind(
+            Path::new(&source),
             &target,
-            None::<&str>,
-            MsFlags::MS_BIND,
-            None::<&str>,
-        )
-        .map_err(|source| Error::Mount {
-            step: format!(
-                "bind the namespace of node `{name}` on {}",
-                target.display()
-            ),
-            source,
-        })?;
+            format_args!("the namespace of node `{name}`"),
+        )?;
     }
     fs::create_dir_all(STATE_DIR).map_err(io_error(format!("cannot create {STATE_DIR}")))?;
     bind_file(
@@ -171,17 +168,7 @@ fn bind_file(name: &str, text: &str, target: &Path, what: &str) -> Result<()> {
         what: format!("cannot write {}", file.display()),
         source,
     })?;
-    mount(
-        Some(&file),
-        target,
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .map_err(|source| Error::Mount {
-        step: format!("bind {what} on {}", target.display()),
-        source,
-    })
+    bind(&file, target, what)
 }
 
 /// `path` with its longest existing ancestor made canonical and the rest kept: the target of
@@ -229,17 +216,7 @@ fn prefer_ipv4() -> Result<()> {
         what: format!("cannot write {}", file.display()),
         source,
     })?;
-    mount(
-        Some(&file),
-        target,
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .map_err(|source| Error::Mount {
-        step: "bind the test's address-selection rules on /etc/gai.conf".into(),
-        source,
-    })
+    bind(&file, target, "the test's address-selection rules")
 }
 
 #[cfg(test)]
