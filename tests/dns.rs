@@ -2,7 +2,7 @@
 //! name gets NXDOMAIN (and `getaddrinfo` says "not known" without waiting), a server that looks
 //! its own name up starts at once, and port 53 is still the user's to bind.
 
-use std::net::{IpAddr, UdpSocket};
+use std::net::{IpAddr, ToSocketAddrs, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -259,6 +259,82 @@ fn off_leaves_port_53_free_and_lookups_failing_at_once() {
     assert_success("dns_fixture with NETNS_TEST_DNS=off", &output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("1 passed"), "{stdout}");
+}
+
+/// The addresses `name` resolves to in `node`, through `getaddrinfo`.
+fn resolved(net: &Net, node: &str, name: &str) -> Vec<IpAddr> {
+    let name = name.to_string();
+    let mut found: Vec<IpAddr> = net
+        .node(node)
+        .run(move || (name.as_str(), 80).to_socket_addrs())
+        .unwrap_or_else(|error| panic!("{node} looks up a name: {error}"))
+        .map(|addr| addr.ip())
+        .collect();
+    found.dedup();
+    found
+}
+
+/// Two homes on one private subnet, each peer `192.168.1.1`, and a second NAT in the first
+/// home. A name is what its asker can reach: in its own home (and behind a NAT inside it) a
+/// peer's private address; elsewhere only its global IPv6 address; a NAT router its inside
+/// address inside and its outside address outside.
+#[netns_test(topology = "
+    switch internet
+    {home-a home-b server} -- internet
+    peer-a -- home-a -- attic -- inner
+    peer-b -- home-b
+    nat home-a [outside=internet]
+    nat home-b [outside=internet]
+    nat attic [outside=home-a]
+")]
+fn behind_nats_names_resolve_as_their_asker_reaches_them(net: &Net) {
+    let (peer_a, peer_b) = (net.node("peer-a"), net.node("peer-b"));
+    assert_eq!(peer_a.ip(), peer_b.ip());
+    assert_eq!(
+        resolved(net, "peer-a", "peer-a"),
+        [IpAddr::V4(peer_a.ip()), IpAddr::V6(peer_a.ipv6())]
+    );
+    // Not peer-a's own address, which `peer-b`'s private one also is.
+    assert_eq!(
+        resolved(net, "peer-a", "peer-b"),
+        [IpAddr::V6(peer_b.ipv6())]
+    );
+    assert_eq!(
+        resolved(net, "server", "peer-a"),
+        [IpAddr::V6(peer_a.ipv6())]
+    );
+    let home = net.nat("home-a");
+    let inside = (net.node("home-a").interfaces().iter())
+        .find(|interface| interface.name() != home.plan().outside)
+        .map(|interface| IpAddr::V4(interface.ipv4().addr()))
+        .expect("an inside interface");
+    assert_eq!(resolved(net, "peer-a", "home-a")[0], inside);
+    assert_eq!(
+        resolved(net, "server", "home-a")[0],
+        IpAddr::V4(home.outside_ip())
+    );
+    assert_eq!(
+        resolved(net, "peer-b", "server")[0],
+        IpAddr::V4(net.node("server").ip())
+    );
+    // The reverse name of the shared address is the peer of the home that asks.
+    let reverse = ["-x", &peer_a.ip().to_string()];
+    assert_eq!(dig_short(net.node("home-a"), &reverse), ["peer-a."]);
+    assert_eq!(dig_short(peer_b, &reverse), ["peer-b."]);
+    // A datagram to `peer-a` by name, from inside its home, reaches peer-a.
+    let listener = peer_a.run(|| UdpSocket::bind("0.0.0.0:4000").expect("bind"));
+    net.node("home-a").run(|| {
+        let socket = UdpSocket::bind("0.0.0.0:0").expect("bind");
+        socket
+            .send_to(b"hello", "peer-a:4000")
+            .expect("send by name");
+    });
+    listener
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buffer = [0; 16];
+    let (length, _) = listener.recv_from(&mut buffer).expect("peer-a hears it");
+    assert_eq!(&buffer[..length], b"hello");
 }
 
 netns_test::main!();

@@ -32,6 +32,9 @@ pub struct Plan {
     pub veths: Vec<VethPlan>,
     /// One entry per router declared `nat`, in order of declaration.
     pub nats: Vec<NatPlan>,
+    /// Per address realm (see [`InterfacePlan::realm`]), the realm its NAT leads out to;
+    /// `None` for a public realm. A topology without `nat` has one realm, `0`, public.
+    pub realm_parents: Vec<Option<usize>>,
 }
 
 /// One node: a network namespace with its interfaces, routes and forwarding switch.
@@ -64,6 +67,11 @@ pub struct InterfacePlan {
     /// The segment this interface is attached to (index into the plan's segments order, as
     /// given by [`Topology`](super::Topology)): useful for reports.
     pub segment: usize,
+    /// The address realm of its segment (index into [`Plan::realm_parents`]): `0` everywhere
+    /// without `nat`; with NATs, each NAT's inside and all that lies behind it without crossing
+    /// another NAT is a realm of its own, whose addresses only that realm and the realms inside
+    /// it can reach. Two sibling realms may reuse the same addresses.
+    pub realm: usize,
 }
 
 /// A route inside a node.
@@ -262,7 +270,7 @@ pub(super) fn build(
     let nodes = nodes
         .iter()
         .enumerate()
-        .map(|(node, name)| network.node(node, name))
+        .map(|(node, name)| network.node(node, name, &realms.of_segment))
         .collect();
     let bridges = switches
         .iter()
@@ -278,6 +286,7 @@ pub(super) fn build(
         bridges,
         veths,
         nats,
+        realm_parents: realms.parent.clone(),
     }
 }
 
@@ -385,7 +394,9 @@ impl<'a> Network<'a> {
         self.routers[node]
     }
 
-    fn node(&self, node: usize, name: &str) -> NodePlan {
+    /// The plan of node `node`, whose interfaces' realms are those of their segments in
+    /// `realm_of`.
+    fn node(&self, node: usize, name: &str, realm_of: &[usize]) -> NodePlan {
         let interfaces = self.attached[node]
             .iter()
             .enumerate()
@@ -400,6 +411,7 @@ impl<'a> Network<'a> {
                     .zip(self.addresses6[node][i])
                     .map(|(subnet6, address)| subnet6.with_addr(address)),
                 segment,
+                realm: realm_of[segment],
             })
             .collect();
         // Each route as the next hop's `(node, interface)`, then in both families: the same

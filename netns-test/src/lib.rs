@@ -116,6 +116,15 @@
 //! lookups there fail at once, and `/etc/hosts` still names the nodes. (`[ipv6=off]` in a
 //! topology only leaves out IPv6 addresses: `::1` and the responder stay.)
 //!
+//! With `nat` routers, a name is what its asker can reach, as on real networks where two homes
+//! both use `192.168.1.0/24`: a node behind a NAT resolves to its private address in its own
+//! realm and the realms inside it, and elsewhere to its global IPv6 address alone (IPv6 is not
+//! translated), never to another home's private address; a NAT router resolves to its inside
+//! address inside and its outside address outside; public nodes resolve alike everywhere.
+//! `/etc/hosts`, which all nodes share, then holds only `localhost` and the public nodes; the
+//! other names come from the responder alone, so with `NETNS_TEST_DNS=off` they do not resolve
+//! (use [`Node::ip`] and the NAT's `outside_ip()`).
+//!
 //! # Without the attribute
 //!
 //! A program or a doc example builds a network with [`run()`]: it forks a child into a fresh

@@ -9,7 +9,7 @@
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::panic;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -194,14 +194,22 @@ impl Net {
     }
 
     /// Every namespace a body's programs may look names up in: each node's, and `host` (the
-    /// calling thread's own, `None`) when the topology does not name it.
-    fn dns_namespaces(&self) -> Vec<(&str, Option<BorrowedFd<'_>>)> {
+    /// calling thread's own, not entered) when the topology does not name it.
+    fn dns_namespaces(&self) -> Vec<dns::Asker<'_>> {
         let plan = &self.topology.plan().nodes;
-        let mut spaces: Vec<_> = (plan.iter().zip(&self.nodes))
-            .map(|(plan, node)| (node.name(), (!plan.is_host).then(|| node.ns.as_fd())))
+        let mut spaces: Vec<_> = (plan.iter().zip(&self.nodes).enumerate())
+            .map(|(index, (plan, node))| dns::Asker {
+                name: node.name(),
+                ns: (!plan.is_host).then(|| node.ns.as_fd()),
+                node: Some(index),
+            })
             .collect();
         if !plan.iter().any(|node| node.is_host) {
-            spaces.push(("host", None));
+            spaces.push(dns::Asker {
+                name: "host",
+                ns: None,
+                node: None,
+            });
         }
         spaces
     }

@@ -17,7 +17,7 @@ mod responder;
 mod wire;
 
 pub(crate) use names::Names;
-pub(crate) use responder::start;
+pub(crate) use responder::{Asker, start};
 
 /// Whether the test's DNS responder runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

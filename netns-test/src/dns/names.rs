@@ -3,6 +3,17 @@
 //! [`Names::of`] is the one place that decides which name has which address; the hosts file
 //! ([`Names::hosts_file`]) and the responder ([`Names::lookup`]) both read its table, so the two
 //! cannot disagree.
+//!
+//! What a name resolves to depends on who asks once a topology has NATs, as on real networks:
+//! two homes may both be `192.168.1.0/24`, so `peer-a` behind one and `peer-b` behind the other
+//! may both be `192.168.1.1`, and a NAT router is one address to its inside and another to its
+//! outside. Each asker sees the realms its IPv4 packets reach ([`Viewer`]): its own, the
+//! realms its NATs lead out to, up to the public ones. A name resolves to the target's first
+//! interface in the nearest of those realms; a node in no realm the asker reaches has no IPv4
+//! address for it, only its IPv6 one (IPv6 is not translated and is routed everywhere). The
+//! hosts file, one for every node of the test, can only hold the names that are the same for
+//! every asker: all of them without NATs, the public nodes with NATs; the rest are answered
+//! by the responder alone.
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -10,11 +21,36 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::wire::{Rdata, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_PTR};
 use crate::topology::Plan;
 
-/// Every name of a test and its addresses, as lines of a hosts file: an address, then its
-/// names, the first one canonical.
+/// Every name of a test and its addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Names {
-    lines: Vec<(IpAddr, Vec<String>)>,
+    /// `localhost` and its aliases, as lines of a hosts file: an address, then its names.
+    local: Vec<(IpAddr, Vec<String>)>,
+    /// Per node of the plan, its name and the addresses of each interface.
+    nodes: Vec<Entry>,
+    /// Per realm, the realm its NAT leads out to (`None`: public).
+    parents: Vec<Option<usize>>,
+}
+
+/// One node's name and where it can be reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    name: String,
+    interfaces: Vec<Addresses>,
+}
+
+/// One interface's addresses and its realm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Addresses {
+    realm: usize,
+    ipv4: Option<Ipv4Addr>,
+    ipv6: Option<Ipv6Addr>,
+}
+
+/// Who asks: the realms whose IPv4 addresses the asker reaches, nearest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Viewer {
+    realms: Vec<usize>,
 }
 
 /// What a name has.
@@ -27,11 +63,11 @@ pub(crate) enum Found {
 }
 
 impl Names {
-    /// The names of `plan`: `localhost`, then each node by the addresses of its first
-    /// interface, IPv4 first: an A and an AAAA record, or only the one of the
-    /// family the network has (`[ipv4=off]`, `[ipv6=off]`). A node without interfaces has no name.
+    /// The names of `plan`: `localhost`, then each node by the addresses of one interface, an
+    /// A and an AAAA record, or only the one of the family the network has (`[ipv4=off]`,
+    /// `[ipv6=off]`). A node without interfaces has no name.
     pub(crate) fn of(plan: &Plan) -> Names {
-        let mut lines = vec![
+        let local = vec![
             (
                 IpAddr::V4(Ipv4Addr::LOCALHOST),
                 vec!["localhost".to_string()],
@@ -43,35 +79,108 @@ impl Names {
                     .to_vec(),
             ),
         ];
-        for node in &plan.nodes {
-            if let Some(interface) = node.interfaces.first() {
-                let ipv4 = interface.ipv4.map(|a| IpAddr::V4(a.addr()));
-                let ipv6 = interface.ipv6.map(|a| IpAddr::V6(a.addr()));
-                for addr in [ipv4, ipv6].into_iter().flatten() {
-                    lines.push((addr, vec![node.name.clone()]));
-                }
-            }
+        let nodes = (plan.nodes.iter())
+            .map(|node| Entry {
+                name: node.name.clone(),
+                interfaces: (node.interfaces.iter())
+                    .map(|interface| Addresses {
+                        realm: interface.realm,
+                        ipv4: interface.ipv4.map(|a| a.addr()),
+                        ipv6: interface.ipv6.map(|a| a.addr()),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Names {
+            local,
+            nodes,
+            parents: plan.realm_parents.clone(),
         }
-        Names { lines }
     }
 
-    /// The text of `/etc/hosts`.
+    /// What node number `node` of the plan sees (`None`: `host` when the topology does not
+    /// name it, which is in no realm): its interfaces' realms in their order, then the realms
+    /// they lead out to, nearest first, then every public realm.
+    pub(crate) fn viewer(&self, node: Option<usize>) -> Viewer {
+        let mut realms: Vec<usize> = Vec::new();
+        let own = node.and_then(|node| self.nodes.get(node));
+        for interface in own.into_iter().flat_map(|entry| &entry.interfaces) {
+            if !realms.contains(&interface.realm) {
+                realms.push(interface.realm);
+            }
+        }
+        let mut next = 0;
+        while next < realms.len() {
+            if let Some(Some(parent)) = self.parents.get(realms[next])
+                && !realms.contains(parent)
+            {
+                realms.push(*parent);
+            }
+            next += 1;
+        }
+        for (realm, parent) in self.parents.iter().enumerate() {
+            if parent.is_none() && !realms.contains(&realm) {
+                realms.push(realm);
+            }
+        }
+        Viewer { realms }
+    }
+
+    /// The addresses `entry` has for `viewer`: those of its first interface in the nearest
+    /// realm the viewer reaches; with none, no IPv4 address and the IPv6 one of its first
+    /// interface.
+    fn published(entry: &Entry, viewer: &Viewer) -> (Option<Ipv4Addr>, Option<Ipv6Addr>) {
+        let nearest = (entry.interfaces.iter())
+            .filter_map(|i| Some((viewer.realms.iter().position(|&r| r == i.realm)?, i)))
+            .min_by_key(|&(distance, _)| distance);
+        match (nearest, entry.interfaces.first()) {
+            (Some((_, interface)), _) => (interface.ipv4, interface.ipv6),
+            (None, Some(first)) => (None, first.ipv6),
+            (None, None) => (None, None),
+        }
+    }
+
+    /// Whether every interface of `entry` is in a public realm: then it has the same addresses
+    /// for every viewer.
+    fn public(&self, entry: &Entry) -> bool {
+        (entry.interfaces.iter()).all(|i| self.parents.get(i.realm).is_some_and(Option::is_none))
+    }
+
+    /// The text of `/etc/hosts`: `localhost`, then every node whose addresses are the same for
+    /// every viewer (all of them in a topology without NATs), IPv4 line first.
     pub(crate) fn hosts_file(&self) -> String {
         let mut text = String::new();
-        for (addr, names) in &self.lines {
+        for (addr, names) in &self.local {
             let _ = writeln!(text, "{addr}\t{}", names.join(" "));
+        }
+        for entry in self.nodes.iter().filter(|entry| self.public(entry)) {
+            if let Some(first) = entry.interfaces.first() {
+                let ipv4 = first.ipv4.map(IpAddr::V4);
+                let ipv6 = first.ipv6.map(IpAddr::V6);
+                for addr in [ipv4, ipv6].into_iter().flatten() {
+                    let _ = writeln!(text, "{addr}\t{}", entry.name);
+                }
+            }
         }
         text
     }
 
-    /// The records of `name` (lowercase, without the final dot) of type `qtype`: addresses for
-    /// `A`, `AAAA` (both for `ANY`), the canonical name of an address for `PTR` of its
-    /// `in-addr.arpa` or `ip6.arpa` name.
-    pub(crate) fn lookup(&self, name: &str, qtype: u16) -> Found {
+    /// The records of `name` (lowercase, without the final dot) of type `qtype` for `viewer`:
+    /// addresses for `A`, `AAAA` (both for `ANY`), the canonical name of an address for `PTR`
+    /// of its `in-addr.arpa` or `ip6.arpa` name.
+    pub(crate) fn lookup(&self, name: &str, qtype: u16, viewer: &Viewer) -> Found {
         if let Some(addr) = reverse(name) {
-            return match self.lines.iter().find(|(a, _)| *a == addr) {
-                Some((_, names)) if matches!(qtype, TYPE_PTR | TYPE_ANY) => {
-                    Found::Records(vec![Rdata::Ptr(names[0].clone())])
+            let local = (self.local.iter()).find(|(a, _)| *a == addr);
+            let owner = local.map(|(_, names)| names[0].as_str()).or_else(|| {
+                let mut owners = self.nodes.iter().filter(|entry| {
+                    let (ipv4, ipv6) = Self::published(entry, viewer);
+                    ipv4.map(IpAddr::V4) == Some(addr) || ipv6.map(IpAddr::V6) == Some(addr)
+                });
+                owners.next().map(|entry| entry.name.as_str())
+            });
+            return match owner {
+                Some(owner) if matches!(qtype, TYPE_PTR | TYPE_ANY) => {
+                    Found::Records(vec![Rdata::Ptr(owner.to_string())])
                 }
                 Some(_) => Found::Records(Vec::new()),
                 None => Found::Nothing,
@@ -79,15 +188,26 @@ impl Names {
         }
         let mut exists = false;
         let mut records = Vec::new();
-        for (addr, names) in &self.lines {
-            if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-                continue;
-            }
+        let mut add = |addr: IpAddr| {
             exists = true;
             match (addr, qtype) {
-                (IpAddr::V4(v4), TYPE_A | TYPE_ANY) => records.push(Rdata::A(*v4)),
-                (IpAddr::V6(v6), TYPE_AAAA | TYPE_ANY) => records.push(Rdata::Aaaa(*v6)),
+                (IpAddr::V4(v4), TYPE_A | TYPE_ANY) => records.push(Rdata::A(v4)),
+                (IpAddr::V6(v6), TYPE_AAAA | TYPE_ANY) => records.push(Rdata::Aaaa(v6)),
                 _ => {}
+            }
+        };
+        for (addr, names) in &self.local {
+            if names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                add(*addr);
+            }
+        }
+        for entry in (self.nodes.iter()).filter(|entry| entry.name.eq_ignore_ascii_case(name)) {
+            let (ipv4, ipv6) = Self::published(entry, viewer);
+            for addr in [ipv4.map(IpAddr::V4), ipv6.map(IpAddr::V6)]
+                .into_iter()
+                .flatten()
+            {
+                add(addr);
             }
         }
         if exists {
@@ -133,7 +253,14 @@ mod tests {
     }
 
     fn addresses(names: &Names, name: &str) -> (Vec<IpAddr>, Vec<IpAddr>) {
-        let pick = |qtype| match names.lookup(name, qtype) {
+        seen_from(names, None, name)
+    }
+
+    /// The A and AAAA answers for `name` to the node number `viewer` (`None`: an unnamed
+    /// `host`).
+    fn seen_from(names: &Names, viewer: Option<usize>, name: &str) -> (Vec<IpAddr>, Vec<IpAddr>) {
+        let viewer = names.viewer(viewer);
+        let pick = |qtype| match names.lookup(name, qtype, &viewer) {
             Found::Records(records) => records
                 .into_iter()
                 .map(|record| match record {
@@ -202,9 +329,14 @@ mod tests {
         let (v4, v6) = addresses(&names, "SERVER");
         assert_eq!(v4.len(), 1);
         assert_eq!(v6.len(), 1);
-        assert!(matches!(names.lookup("server", 15), Found::Records(r) if r.is_empty()));
-        assert_eq!(names.lookup("sever", TYPE_A), Found::Nothing);
-        assert_eq!(names.lookup("server.example", TYPE_A), Found::Nothing);
+        let host = names.viewer(None);
+        let found = names.lookup("server", 15, &host);
+        assert!(matches!(found, Found::Records(r) if r.is_empty()));
+        assert_eq!(names.lookup("sever", TYPE_A, &host), Found::Nothing);
+        assert_eq!(
+            names.lookup("server.example", TYPE_A, &host),
+            Found::Nothing
+        );
     }
 
     #[test]
@@ -220,7 +352,8 @@ mod tests {
         let (v4, v6) = addresses(&names, "server");
         let IpAddr::V4(v4) = v4[0] else { panic!() };
         let [a, b, c, d] = v4.octets();
-        let ptr = |name: &str| names.lookup(name, TYPE_PTR);
+        let host = names.viewer(None);
+        let ptr = |name: &str| names.lookup(name, TYPE_PTR, &host);
         let server = Found::Records(vec![Rdata::Ptr("server".into())]);
         assert_eq!(ptr(&format!("{d}.{c}.{b}.{a}.in-addr.arpa")), server);
         let IpAddr::V6(v6) = v6[0] else { panic!() };
@@ -237,5 +370,131 @@ mod tests {
         assert_eq!(ptr("9.9.9.9.in-addr.arpa"), Found::Nothing);
         assert_eq!(ptr("0.0.0.0.in-addr.arpa"), Found::Nothing);
         assert_eq!(reverse("0.10.in-addr.arpa"), None);
+    }
+
+    /// Two homes on the same subnet, each with a peer, a server outside both, and a second
+    /// NAT behind the first home.
+    const HOMES: &str = "switch internet; {home-a home-b server} -- internet; \
+        peer-a -- home-a; peer-b -- home-b; inner -- attic -- home-a; \
+        nat home-a [outside=internet]; nat home-b [outside=internet]; nat attic [outside=home-a]";
+
+    fn node(names: &Names, name: &str) -> Option<usize> {
+        names.nodes.iter().position(|entry| entry.name == name)
+    }
+
+    fn ipv4_seen(names: &Names, viewer: &str, name: &str) -> Vec<IpAddr> {
+        seen_from(names, node(names, viewer), name).0
+    }
+
+    fn v4(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_name_behind_a_nat_resolves_only_where_its_address_is_reached() {
+        let names = names(HOMES);
+        let peer_a = ipv4_seen(&names, "home-a", "peer-a");
+        let peer_b = ipv4_seen(&names, "home-b", "peer-b");
+        // The two homes reuse one subnet: each peer has the same private address.
+        assert_eq!(peer_a, peer_b);
+        assert_eq!(peer_a.len(), 1);
+        assert_eq!(ipv4_seen(&names, "peer-a", "peer-a"), peer_a);
+        // From the other home, the server, `host` and a NAT's own outside: no IPv4 address.
+        for viewer in ["peer-b", "home-b", "server"] {
+            assert!(
+                ipv4_seen(&names, viewer, "peer-a").is_empty(),
+                "from {viewer}"
+            );
+        }
+        assert!(addresses(&names, "peer-a").0.is_empty());
+        // Behind a NAT inside the home, the home's names resolve as in the home.
+        assert_eq!(ipv4_seen(&names, "inner", "peer-a"), peer_a);
+        // The IPv6 address is global: every node gets it.
+        let (_, peer_a6) = seen_from(&names, node(&names, "peer-a"), "peer-a");
+        for viewer in ["peer-b", "server", "inner"] {
+            let (_, seen6) = seen_from(&names, node(&names, viewer), "peer-a");
+            assert_eq!(seen6, peer_a6, "from {viewer}");
+        }
+    }
+
+    #[test]
+    fn a_nat_router_is_its_inside_address_inside_and_its_outside_address_outside() {
+        let names = names(HOMES);
+        let plan = Topology::parse(HOMES).unwrap().plan().clone();
+        let home_a = plan.node("home-a").unwrap();
+        let nat = plan
+            .nats
+            .iter()
+            .find(|n| plan.nodes[n.node].name == "home-a")
+            .unwrap();
+        let outside = IpAddr::V4(nat.outside_ipv4);
+        let inside = (home_a.interfaces.iter())
+            .find(|i| i.name != nat.outside)
+            .and_then(|i| i.ipv4)
+            .map(|a| IpAddr::V4(a.addr()))
+            .unwrap();
+        assert_eq!(ipv4_seen(&names, "peer-a", "home-a"), [inside]);
+        assert_eq!(ipv4_seen(&names, "inner", "home-a"), [inside]);
+        assert_eq!(ipv4_seen(&names, "server", "home-a"), [outside]);
+        assert_eq!(ipv4_seen(&names, "peer-b", "home-a"), [outside]);
+        assert_eq!(addresses(&names, "home-a").0, [outside]);
+        // A public node is the same everywhere.
+        let server = ipv4_seen(&names, "server", "server");
+        for viewer in ["peer-a", "peer-b", "inner", "home-a"] {
+            assert_eq!(ipv4_seen(&names, viewer, "server"), server, "from {viewer}");
+        }
+    }
+
+    #[test]
+    fn a_reverse_name_is_the_node_its_asker_reaches_there() {
+        let names = names(HOMES);
+        let address = ipv4_seen(&names, "peer-a", "peer-a")[0];
+        let IpAddr::V4(address) = address else {
+            panic!()
+        };
+        let [a, b, c, d] = address.octets();
+        let reverse = format!("{d}.{c}.{b}.{a}.in-addr.arpa");
+        let ptr = |viewer: &str| {
+            let viewer = names.viewer(node(&names, viewer));
+            names.lookup(&reverse, TYPE_PTR, &viewer)
+        };
+        let named = |name: &str| Found::Records(vec![Rdata::Ptr(name.into())]);
+        assert_eq!(ptr("home-a"), named("peer-a"));
+        assert_eq!(ptr("home-b"), named("peer-b"));
+        assert_eq!(ptr("server"), Found::Nothing);
+    }
+
+    #[test]
+    fn with_nats_the_hosts_file_holds_only_the_names_every_node_sees_alike() {
+        let names = names(HOMES);
+        let hosts = names.hosts_file();
+        let named: Vec<&str> = (hosts.lines().skip(2))
+            .filter_map(|line| line.split_once('\t').map(|(_, name)| name))
+            .collect();
+        assert_eq!(named, ["server", "server"]);
+        // Without NATs, every node is there.
+        let flat = names_of_every_node("a -- r -- b");
+        assert_eq!(flat, ["a", "a", "r", "r", "b", "b"]);
+    }
+
+    fn names_of_every_node(topology: &str) -> Vec<String> {
+        (names(topology).hosts_file().lines().skip(2))
+            .filter_map(|line| line.split_once('\t').map(|(_, name)| name.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn without_nats_every_node_sees_the_same_names() {
+        let names = names("a -- r -- b; c -- r");
+        for viewer in ["a", "r", "b", "c"] {
+            for name in ["a", "r", "b", "c"] {
+                assert_eq!(
+                    seen_from(&names, node(&names, viewer), name),
+                    addresses(&names, name),
+                    "{name} from {viewer}"
+                );
+            }
+        }
+        assert_eq!(ipv4_seen(&names, "b", "a"), [v4("10.0.1.1")]);
     }
 }

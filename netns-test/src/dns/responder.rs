@@ -3,7 +3,8 @@
 //! A socket belongs for good to the namespace of the thread that made it, so [`start`] enters
 //! each node in turn to make its socket (a `setns` and back, microseconds), then hands every
 //! socket to one thread that waits on them all with `epoll` and answers from the [`Names`]
-//! table. A test with 200 nodes has 200 sockets and still one thread; the thread lives as long
+//! table, as that namespace's node sees it (with NATs, names depend on who asks: see
+//! `names.rs`). A test with 200 nodes has 200 sockets and still one thread; the thread lives as long
 //! as the test process, and the kernel closes the sockets with it.
 //!
 //! Why `[::1]:53` with `IPV6_V6ONLY`: a socket on an IPv4 loopback address (`127.0.0.53:53`)
@@ -26,7 +27,7 @@ use nix::sys::socket::{
     AddressFamily, SockFlag, SockType, SockaddrIn6, bind, setsockopt, socket, sockopt,
 };
 
-use super::names::{Found, Names};
+use super::names::{Found, Names, Viewer};
 use super::wire::{self, NOERROR, NXDOMAIN, Request};
 use crate::kernel::netns::Entered;
 use crate::kernel::sockets;
@@ -35,14 +36,29 @@ use crate::{Error, Result};
 /// The port, on `::1`.
 pub(crate) const PORT: u16 = 53;
 
-/// Starts answering for `names` in each of `namespaces` (a name for errors, and the namespace;
-/// `None` for the calling thread's own, which is not entered).
+/// One namespace the responder answers in.
+pub(crate) struct Asker<'a> {
+    /// Its node's name, for errors.
+    pub(crate) name: &'a str,
+    /// The namespace; `None` for the calling thread's own, which is not entered.
+    pub(crate) ns: Option<BorrowedFd<'a>>,
+    /// Its node's number in the plan; `None` for `host` when the topology does not name it.
+    pub(crate) node: Option<usize>,
+}
+
+/// Starts answering for `names` in each of `namespaces`.
 pub(crate) fn start<'a>(
     names: Names,
-    namespaces: impl IntoIterator<Item = (&'a str, Option<BorrowedFd<'a>>)>,
+    namespaces: impl IntoIterator<Item = Asker<'a>>,
 ) -> Result<()> {
     let mut sockets = Vec::new();
-    for (node, ns) in namespaces {
+    let mut viewers = Vec::new();
+    for Asker {
+        name: node,
+        ns,
+        node: index,
+    } in namespaces
+    {
         let made = match ns {
             Some(ns) => {
                 let entered_error = |source| Error::EnterNamespace {
@@ -57,7 +73,10 @@ pub(crate) fn start<'a>(
             None => open(),
         };
         match made {
-            Ok(socket) => sockets.push(socket),
+            Ok(socket) => {
+                sockets.push(socket);
+                viewers.push(names.viewer(index));
+            }
             // No IPv6 in this node: no `::1` to answer on (see the module's docs).
             Err(Errno::EAFNOSUPPORT | Errno::EADDRNOTAVAIL) => {}
             Err(errno) => {
@@ -90,7 +109,7 @@ pub(crate) fn start<'a>(
     }
     thread::Builder::new()
         .name("netns-test-dns".to_string())
-        .spawn(move || serve(&epoll, &sockets, &names))
+        .spawn(move || serve(&epoll, &sockets, &viewers, &names))
         .map_err(|source| Error::Io {
             what: "cannot start the thread of the test's DNS responder".to_string(),
             source,
@@ -113,8 +132,8 @@ fn open() -> nix::Result<OwnedFd> {
     Ok(socket)
 }
 
-/// Answers every query that arrives, for ever.
-fn serve(epoll: &Epoll, sockets: &[UdpSocket], names: &Names) {
+/// Answers every query that arrives, for ever: on `sockets[k]`, as `viewers[k]` sees the names.
+fn serve(epoll: &Epoll, sockets: &[UdpSocket], viewers: &[Viewer], names: &Names) {
     let mut events = vec![EpollEvent::empty(); sockets.len().min(64)];
     let mut buffer = [0u8; 1500];
     loop {
@@ -126,9 +145,9 @@ fn serve(epoll: &Epoll, sockets: &[UdpSocket], names: &Names) {
             Err(_) => return,
         };
         for event in &events[..ready] {
-            let Some(socket) = usize::try_from(event.data())
+            let Some((socket, viewer)) = usize::try_from(event.data())
                 .ok()
-                .and_then(|i| sockets.get(i))
+                .and_then(|i| Some((sockets.get(i)?, viewers.get(i)?)))
             else {
                 continue;
             };
@@ -150,7 +169,7 @@ fn serve(epoll: &Epoll, sockets: &[UdpSocket], names: &Names) {
                     }
                     Err(_) => break,
                 };
-                if let Some(answer) = answer(&buffer[..length], names) {
+                if let Some(answer) = answer(&buffer[..length], names, viewer) {
                     // A client that left before its answer is no concern of the responder.
                     let _ = socket.send_to(&answer, peer);
                 }
@@ -159,10 +178,10 @@ fn serve(epoll: &Epoll, sockets: &[UdpSocket], names: &Names) {
     }
 }
 
-/// The answer to one datagram, if it gets one.
-pub(crate) fn answer(packet: &[u8], names: &Names) -> Option<Vec<u8>> {
+/// The answer to one datagram from `viewer`, if it gets one.
+fn answer(packet: &[u8], names: &Names, viewer: &Viewer) -> Option<Vec<u8>> {
     match wire::parse(packet) {
-        Request::Query(query) => Some(match names.lookup(&query.name, query.qtype) {
+        Request::Query(query) => Some(match names.lookup(&query.name, query.qtype, viewer) {
             Found::Records(records) => query.answer(NOERROR, &records),
             Found::Nothing => query.answer(NXDOMAIN, &[]),
         }),

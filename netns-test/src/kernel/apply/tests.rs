@@ -27,6 +27,7 @@ fn node(name: &str, interfaces: &[&str]) -> NodePlan {
                 ipv4: Some(cidr([10, 0, i as u8 + 1, 1], 24)),
                 ipv6: None,
                 segment: i,
+                realm: 0,
             })
             .collect(),
         routes: Vec::new(),
@@ -67,6 +68,7 @@ fn plan() -> Plan {
             },
         ],
         nats: Vec::new(),
+        realm_parents: vec![None],
     }
 }
 
