@@ -1,6 +1,7 @@
 //! NAT routers as a user meets them: the internet sees the NAT's address, nothing outside has a
 //! route in, two homes share a subnet, hairpinning works exactly where enabled, a mapping
-//! expires after its timeout and a flush forgets it, port forwards reach the server inside,
+//! expires after its timeout and a flush forgets it, an idle TCP connection is forgotten after
+//! its own timeout and one that talks is not, port forwards reach the server inside,
 //! IPv6 is routed but let in only for flows that started inside, and each type behaves, seen
 //! from outside, as RFC 5780 behaviour discovery would classify it.
 
@@ -203,6 +204,95 @@ fn a_flush_forgets_every_mapping(net: &Net) {
     net.nat("home").flush().unwrap();
     assert_eq!(net.nat("home").mappings().unwrap(), []);
     assert_eq!(send(&stranger, &peer, public, "after the flush"), None);
+}
+
+/// A TCP connection from `peer` to `server` through the NAT, both ends with [`PATIENCE`] as
+/// their read timeout, after one line each way.
+fn tcp_connection(net: &Net) -> (TcpStream, TcpStream) {
+    let listener = net
+        .node("server")
+        .run(|| TcpListener::bind("0.0.0.0:7000").unwrap());
+    let target = SocketAddr::from((net.node("server").ip(), 7000));
+    let peer = net
+        .node("peer")
+        .run(move || TcpStream::connect_timeout(&target, Duration::from_secs(2)).unwrap());
+    let (server, _) = listener.accept().unwrap();
+    for socket in [&peer, &server] {
+        socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    }
+    assert_eq!(exchange(&peer, &server, "hello"), Some("hello".into()));
+    assert_eq!(exchange(&server, &peer, "welcome"), Some("welcome".into()));
+    (peer, server)
+}
+
+/// Writes `text` on `from` and returns what `to` reads within [`PATIENCE`], if anything.
+/// A reset on either socket fails the test: a NAT that forgot a connection drops its packets
+/// and answers nothing.
+fn exchange(from: &TcpStream, to: &TcpStream, text: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    (&*from).write_all(text.as_bytes()).unwrap();
+    let mut buf = [0; 64];
+    match (&*to).read(&mut buf) {
+        Ok(n) => Some(String::from_utf8_lossy(&buf[..n]).into_owned()),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => None,
+        Err(e) => panic!("read: {e}"),
+    }
+}
+
+/// The TCP segments `node` has received, from its kernel's counters (`InSegs`).
+fn segments_received(net: &Net, node: &str) -> u64 {
+    let snmp = net
+        .node(node)
+        .run(|| std::fs::read_to_string("/proc/thread-self/net/snmp").unwrap());
+    let mut tcp = snmp.lines().filter(|line| line.starts_with("Tcp:"));
+    let (names, values) = (tcp.next().unwrap(), tcp.next().unwrap());
+    let at = names.split(' ').position(|name| name == "InSegs").unwrap();
+    values.split(' ').nth(at).unwrap().parse().unwrap()
+}
+
+#[netns_test(topology = "peer -- home -- server; nat home [outside=server, tcp-timeout=2s]")]
+fn an_idle_tcp_connection_is_forgotten_after_its_timeout(net: &Net) {
+    let (peer, server) = tcp_connection(net);
+    thread::sleep(Duration::from_millis(3000));
+    // Nothing of the connection crosses the NAT any more, not even untranslated: the server
+    // receives no segment at all.
+    let before = segments_received(net, "server");
+    assert_eq!(exchange(&peer, &server, "anyone there?"), None);
+    assert_eq!(segments_received(net, "server"), before);
+    // The other way too, and without a reset from the router.
+    assert_eq!(exchange(&server, &peer, "hello?"), None);
+    assert!(server.take_error().unwrap().is_none());
+    assert!(net.nat("home").mappings().unwrap().is_empty());
+}
+
+#[netns_test(topology = "peer -- home -- server; nat home [outside=server, tcp-timeout=2s]")]
+fn a_tcp_connection_that_keeps_talking_outlives_the_timeout(net: &Net) {
+    let (peer, server) = tcp_connection(net);
+    for beat in 0..6 {
+        thread::sleep(Duration::from_millis(600));
+        let text = format!("beat {beat}");
+        assert_eq!(exchange(&peer, &server, &text), Some(text));
+    }
+    assert_eq!(
+        exchange(&server, &peer, "still here"),
+        Some("still here".into())
+    );
+}
+
+#[netns_test(topology = "peer -- home -- server; nat home [outside=server]")]
+fn set_tcp_timeout_shortens_how_long_an_idle_connection_lives(net: &Net) {
+    let home = net.nat("home");
+    // By default a connection lives idle for over two hours (RFC 5382): a pause changes nothing.
+    let (peer, server) = tcp_connection(net);
+    thread::sleep(Duration::from_millis(2200));
+    assert_eq!(exchange(&peer, &server, "later"), Some("later".into()));
+    home.set_tcp_timeout(Duration::from_secs(1)).unwrap();
+    // The connection takes the new timeout at its next packet.
+    assert_eq!(exchange(&server, &peer, "ok"), Some("ok".into()));
+    thread::sleep(Duration::from_millis(2200));
+    assert_eq!(exchange(&peer, &server, "too late"), None);
+    let error = home.set_tcp_timeout(Duration::ZERO).unwrap_err();
+    assert!(format!("{error}").contains("whole"), "{error}");
 }
 
 #[netns_test(topology = "

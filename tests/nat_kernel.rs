@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use netns_test::__private::{flush_nat, install_nat, nat_mappings, probe_nat, set_nat_timeout};
 use netns_test::topology::{
-    Behaviour, DEFAULT_TIMEOUT, Filtering, Mapping, NatPlan, PortForward, Preset, Protocol,
+    Behaviour, DEFAULT_TCP_TIMEOUT, DEFAULT_TIMEOUT, Filtering, Mapping, NatPlan, PortForward,
+    Preset, Protocol,
 };
 use netns_test::{Net, Node, netns_test};
 
@@ -34,6 +35,7 @@ fn nat(net: &Net, behaviour: Behaviour) -> NatPlan {
         preset: None,
         behaviour,
         timeout: DEFAULT_TIMEOUT,
+        tcp_timeout: DEFAULT_TCP_TIMEOUT,
         outside: "eth1".into(),
         outside_ipv4: outside.ipv4.unwrap().addr(),
         inside: vec!["eth0".into()],

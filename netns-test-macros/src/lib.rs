@@ -187,7 +187,9 @@ mod validate;
 ///   default: the usual home router), `symmetric` or `cgnat`; `mapping=` and `filtering=`
 ///   (`endpoint-independent`, `address-dependent`, `address-and-port-dependent`, as RFC 4787
 ///   defines them), `hairpin=on|off` and `firewall6=on|off` override the type's;
-///   `timeout=30s` sets how long an idle UDP mapping lives (default 2 minutes, whole seconds);
+///   `timeout=30s` sets how long an idle UDP mapping lives (default 2 minutes, whole seconds),
+///   `tcp-timeout=10m` how long an established TCP connection lives idle (default 2 hours 4
+///   minutes; after it the NAT drops the connection's packets);
 ///   `forward=tcp:8080:server:80` (or `forward=udp:5000:peer`, the same port) sends a port of
 ///   the outside address to a node inside, and may be repeated. The nodes behind a NAT are a
 ///   private realm: `192.168.1.0/24` onwards (`100.64.1.0/24` onwards behind a `cgnat`),

@@ -266,7 +266,7 @@ struct NatAttributeKind {
 }
 
 /// Every attribute a `nat` statement may carry.
-const NAT_ATTRIBUTES: [NatAttributeKind; 8] = [
+const NAT_ATTRIBUTES: [NatAttributeKind; 9] = [
     NatAttributeKind {
         key: "outside",
         example: "outside=isp",
@@ -322,12 +322,15 @@ const NAT_ATTRIBUTES: [NatAttributeKind; 8] = [
         key: "timeout",
         example: "timeout=30s",
         set: |a, v| {
-            let timeout =
-                parse_nat_timeout(v.value).map_err(|m| Diagnostic::new(v.span.clone(), m))?;
-            a.timeout = Some(Spanned {
-                value: timeout,
-                span: v.span,
-            });
+            a.timeout = Some(nat_timeout("timeout", v)?);
+            Ok(())
+        },
+    },
+    NatAttributeKind {
+        key: "tcp-timeout",
+        example: "tcp-timeout=30s",
+        set: |a, v| {
+            a.tcp_timeout = Some(nat_timeout("tcp-timeout", v)?);
             Ok(())
         },
     },
@@ -357,24 +360,34 @@ const FILTERINGS: [Filtering; 3] = [
     Filtering::AddressAndPortDependent,
 ];
 
-/// Reads `timeout=`: a duration in whole seconds (conntrack counts seconds), from 1 s to a day.
-pub fn parse_nat_timeout(text: &str) -> Result<Duration, String> {
-    let micros = crate::duration::parse_micros(text, "30s")?;
-    let timeout = Duration::from_micros(micros);
-    if timeout.subsec_nanos() != 0 || timeout.is_zero() {
-        return Err(format!(
-            "`timeout={text}` is not a whole number of seconds, and a NAT's mappings expire in \
-             whole seconds (as conntrack counts them); write `timeout=1s` or more, as in \
-             `timeout=30s`"
-        ));
-    }
-    if timeout > crate::nat::MAX_TIMEOUT {
-        return Err(format!(
-            "`timeout={text}` is longer than a day, the longest a mapping may live here; write \
-             `timeout=1440m` or less, as in `timeout=5m`"
-        ));
-    }
-    Ok(timeout)
+/// Reads `timeout=` or `tcp-timeout=` (`key`): a duration in whole seconds (conntrack counts
+/// seconds), from 1 s to a day.
+fn nat_timeout(key: &str, value: Spanned<&str>) -> Result<Spanned<Duration>, Diagnostic> {
+    let text = value.value;
+    let problem = match crate::duration::parse_micros(text, "30s") {
+        Err(problem) => problem,
+        Ok(micros) => {
+            let timeout = Duration::from_micros(micros);
+            if timeout.subsec_nanos() != 0 || timeout.is_zero() {
+                format!(
+                    "`{key}={text}` is not a whole number of seconds, and a NAT's timeouts are \
+                     whole seconds (as conntrack counts them); write `{key}=1s` or more, as in \
+                     `{key}=30s`"
+                )
+            } else if timeout > crate::nat::MAX_TIMEOUT {
+                format!(
+                    "`{key}={text}` is longer than a day, the longest a NAT keeps an idle flow \
+                     here; write `{key}=1440m` or less, as in `{key}=5m`"
+                )
+            } else {
+                return Ok(Spanned {
+                    value: timeout,
+                    span: value.span,
+                });
+            }
+        }
+    };
+    Err(Diagnostic::new(value.span, problem))
 }
 
 /// Reads `forward=PROTOCOL:PORT:NODE[:PORT]`: `tcp:8080:server:80`, or `udp:5000:peer` for the

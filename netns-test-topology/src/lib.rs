@@ -61,8 +61,8 @@ pub use duration::{format_duration, parse_timeout};
 pub use error::{Diagnostic, TopologyError};
 pub use model::Topology;
 pub use nat::{
-    Behaviour, DEFAULT_TIMEOUT, Filtering, MAX_TIMEOUT, Mapping, NatMapping, NatPlan, PortForward,
-    Preset, Protocol, check_timeout,
+    Behaviour, DEFAULT_TCP_TIMEOUT, DEFAULT_TIMEOUT, Filtering, MAX_TIMEOUT, Mapping, NatMapping,
+    NatPlan, PortForward, Preset, Protocol, check_timeout,
 };
 pub use network::HOST;
 pub use plan::{

@@ -50,7 +50,7 @@ use crate::syntax::Role;
 ///                                                      `address-dependent`,
 ///                                                      `address-and-port-dependent`)
 ///            | ( "hairpin" | "firewall6" ) "=" ( "on" | "off" )
-///            | "timeout" "=" duration                 (whole seconds, `timeout=30s`)
+///            | ( "timeout" | "tcp-timeout" ) "=" duration  (whole seconds, `timeout=30s`)
 ///            | "forward" "=" ( "tcp" | "udp" ) ":" port ":" name [ ":" port ]  (repeatable)
 /// name       = letter { letter | digit | "_" | "-" }  (ASCII, at most 15 bytes)
 /// ```
@@ -98,7 +98,9 @@ use crate::syntax::Role;
 ///   `isp` (a node or a switch it is linked to); every other link of `home` is inside. Its
 ///   behaviour is a `type` (default `port-restricted`, the usual home router), which `mapping`,
 ///   `filtering`, `hairpin` and `firewall6` override, in the terms of RFC 4787; `timeout` is
-///   how long an idle UDP mapping lives (default 2 minutes); each `forward=tcp:8080:server:80`
+///   how long an idle UDP mapping lives (default 2 minutes), `tcp-timeout` how long an
+///   established TCP connection lives idle (default 2 hours 4 minutes, RFC 5382), after which
+///   the NAT drops its packets from either side; each `forward=tcp:8080:server:80`
 ///   sends a port of the outside address to a node inside. A NAT cuts the network into
 ///   *realms*: its inside, and everything reached from it without crossing a NAT, is one, whose
 ///   only way out is the NAT (another way out is an error). With NATs, automatic subnets come
@@ -331,6 +333,10 @@ impl Topology {
         }
         if written.timeout {
             attributes.push(format!("timeout={}", crate::format_duration(nat.timeout)));
+        }
+        if written.tcp_timeout {
+            let timeout = crate::format_duration(nat.tcp_timeout);
+            attributes.push(format!("tcp-timeout={timeout}"));
         }
         for (forward, node) in &nat.forwards {
             attributes.push(format!(

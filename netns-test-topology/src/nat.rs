@@ -68,22 +68,27 @@ pub struct Behaviour {
 /// conntrack's own default for a UDP flow that has seen replies.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The longest UDP mapping timeout: a day.
+/// The idle timeout of an established TCP connection of every preset: 2 hours 4 minutes, the
+/// least RFC 5382 REQ-5 allows (conntrack's own default is 5 days).
+pub const DEFAULT_TCP_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60 + 4 * 60);
+
+/// The longest UDP mapping timeout, and the longest TCP idle timeout: a day.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Whether `timeout` can be a NAT's UDP mapping timeout: whole seconds (as conntrack counts
-/// them), from 1 s to a day ([`MAX_TIMEOUT`]). The problem otherwise, as a sentence fragment.
+/// Whether `timeout` can be a NAT's UDP mapping timeout or TCP idle timeout: whole seconds (as
+/// conntrack counts them), from 1 s to a day ([`MAX_TIMEOUT`]). The problem otherwise, as a
+/// sentence fragment.
 pub fn check_timeout(timeout: Duration) -> Result<(), String> {
     if timeout.subsec_nanos() != 0 || timeout.is_zero() {
         return Err(format!(
-            "a mapping timeout of {timeout:?} is not a whole number of seconds, and a NAT's \
-             mappings expire in whole seconds (as conntrack counts them); give 1 s or more"
+            "a NAT timeout of {timeout:?} is not a whole number of seconds, and a NAT's \
+             timeouts are whole seconds (as conntrack counts them); give 1 s or more"
         ));
     }
     if timeout > MAX_TIMEOUT {
         return Err(format!(
-            "a mapping timeout of {timeout:?} is longer than a day, the longest a mapping may \
-             live here"
+            "a NAT timeout of {timeout:?} is longer than a day, the longest a NAT keeps an idle \
+             flow here"
         ));
     }
     Ok(())
@@ -241,6 +246,8 @@ pub struct NatPlan {
     pub behaviour: Behaviour,
     /// The UDP mapping timeout (`timeout=`).
     pub timeout: Duration,
+    /// How long an established TCP connection lives idle (`tcp-timeout=`).
+    pub tcp_timeout: Duration,
     /// The router's interface towards the outside (`eth1`).
     pub outside: String,
     /// The router's IPv4 address there: the address every inside flow leaves with.
@@ -345,6 +352,7 @@ mod tests {
             preset: Some(Preset::PortRestricted),
             behaviour: Preset::PortRestricted.behaviour(),
             timeout: DEFAULT_TIMEOUT,
+            tcp_timeout: DEFAULT_TCP_TIMEOUT,
             outside: "eth1".into(),
             outside_ipv4: Ipv4Addr::new(203, 0, 113, 2),
             inside: vec!["eth0".into()],

@@ -510,6 +510,7 @@ impl<'a> Network<'a> {
             preset: nat.preset,
             behaviour: nat.behaviour,
             timeout: nat.timeout,
+            tcp_timeout: nat.tcp_timeout,
             outside: format!("eth{outside_index}"),
             outside_ipv4: self.addresses[node][outside_index],
             inside: names(&|segment| segment != nat.outside_segment),

@@ -15,7 +15,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use crate::error::Diagnostic;
-use crate::nat::{Behaviour, DEFAULT_TIMEOUT, Preset};
+use crate::nat::{Behaviour, DEFAULT_TCP_TIMEOUT, DEFAULT_TIMEOUT, Preset};
 use crate::network::{HOST, Link, Peer};
 use crate::suggest::did_you_mean;
 use crate::syntax::{Forward, NatAttributes, Role, Spanned};
@@ -40,10 +40,11 @@ pub(crate) struct NatDecl {
     pub(crate) preset: Option<Preset>,
     pub(crate) behaviour: Behaviour,
     pub(crate) timeout: Duration,
+    pub(crate) tcp_timeout: Duration,
     /// Each port forward with the node it reaches.
     pub(crate) forwards: Vec<(Forward, usize)>,
     /// What the text wrote, for the canonical text: mapping, filtering, hairpin, firewall6,
-    /// timeout.
+    /// timeout, tcp-timeout.
     pub(crate) written: Written,
 }
 
@@ -55,6 +56,7 @@ pub(crate) struct Written {
     pub(crate) hairpin: bool,
     pub(crate) firewall6: bool,
     pub(crate) timeout: bool,
+    pub(crate) tcp_timeout: bool,
 }
 
 /// Where automatic subnets of a realm come from.
@@ -376,6 +378,7 @@ fn declaration(
             .timeout
             .as_ref()
             .map_or(DEFAULT_TIMEOUT, |t| t.value),
+        tcp_timeout: (attributes.tcp_timeout.as_ref()).map_or(DEFAULT_TCP_TIMEOUT, |t| t.value),
         forwards: Vec::new(),
         written: Written {
             mapping: attributes.mapping.is_some(),
@@ -383,6 +386,7 @@ fn declaration(
             hairpin: attributes.hairpin.is_some(),
             firewall6: attributes.firewall6.is_some(),
             timeout: attributes.timeout.is_some(),
+            tcp_timeout: attributes.tcp_timeout.is_some(),
         },
     })
 }

@@ -127,6 +127,8 @@ pub(super) struct NatAttributes {
     pub(super) firewall6: Option<Spanned<bool>>,
     /// `timeout=`, in whole seconds.
     pub(super) timeout: Option<Spanned<Duration>>,
+    /// `tcp-timeout=`, in whole seconds.
+    pub(super) tcp_timeout: Option<Spanned<Duration>>,
     /// Every `forward=`, in order.
     pub(super) forwards: Vec<Spanned<Forward>>,
 }

@@ -71,10 +71,11 @@
 //!   (`NETNS_TEST_IMPAIR=auto|netem|relay`) chooses; `cargo xtask doctor` says which path a
 //!   machine uses;
 //! - NAT routers (`nat home [outside=isp, type=port-restricted]`, with the RFC 4787 mapping and
-//!   filtering of each type, hairpinning, the mapping timeout and port forwards): the nodes
-//!   behind a NAT are a private realm that nothing outside has a route into, and [`Net::nat`]
-//!   gives the router at run time ([`Nat::flush`] forgets every mapping, [`Nat::set_timeout`],
-//!   [`Nat::mappings`] reads them from conntrack); the rules go to the kernel over the test's
+//!   filtering of each type, hairpinning, the mapping timeout, the TCP idle timeout and port
+//!   forwards): the nodes behind a NAT are a private realm that nothing outside has a route
+//!   into, and [`Net::nat`] gives the router at run time ([`Nat::flush`] forgets every
+//!   mapping, [`Nat::set_timeout`], [`Nat::set_tcp_timeout`], [`Nat::mappings`] reads them
+//!   from conntrack); the rules go to the kernel over the test's
 //!   own netlink socket, no `nft` program needed;
 //! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run
 //!   futures on the node's own current-thread runtime, on a thread inside the node, and
@@ -285,6 +286,17 @@ pub mod __private {
     ) -> crate::Result<()> {
         net.node(node)
             .run(|| crate::kernel::netfilter::set_timeout(nat, node, timeout))
+    }
+
+    /// Sets the TCP idle timeout of the NAT in node `node`.
+    #[cfg(target_os = "linux")]
+    pub fn set_nat_tcp_timeout(
+        net: &crate::Net,
+        node: &str,
+        timeout: std::time::Duration,
+    ) -> crate::Result<()> {
+        net.node(node)
+            .run(|| crate::kernel::netfilter::set_tcp_timeout(node, timeout))
     }
 
     /// Forgets every mapping of the NAT in node `node`.

@@ -2,7 +2,7 @@
 
 use super::support::{assert_errors, plan_of, show, show_ipv4};
 use crate::Topology;
-use crate::nat::{Filtering, Mapping, Preset, Protocol};
+use crate::nat::{DEFAULT_TCP_TIMEOUT, DEFAULT_TIMEOUT, Filtering, Mapping, Preset, Protocol};
 
 /// Two homes on the same private subnet, on a public switch with a server.
 const TWO_HOMES: &str = "switch internet
@@ -96,7 +96,11 @@ fn settings_override_the_preset_and_forwards_reach_the_inside_address() {
     assert_eq!(nat.behaviour.filtering, Filtering::AddressDependent);
     assert!(nat.behaviour.hairpin);
     assert_eq!(nat.timeout.as_secs(), 30);
+    assert_eq!(nat.tcp_timeout, DEFAULT_TCP_TIMEOUT);
     assert_eq!(nat.describe(), "EIM, ADF, hairpin");
+    let tcp = plan_of("a -- home -- b; nat home [outside=b, tcp-timeout=45s]");
+    assert_eq!(tcp.nats[0].tcp_timeout.as_secs(), 45);
+    assert_eq!(tcp.nats[0].timeout, DEFAULT_TIMEOUT);
     let forwards: Vec<String> = nat
         .forwards
         .iter()
@@ -120,7 +124,7 @@ fn a_topology_with_nats_shows_as_text_that_parses_back() {
         TWO_HOMES,
         "switch lan; {pc server} -- lan -- home -- internet
          nat home [outside=internet, mapping=address-dependent, firewall6=off, timeout=2m,
-                   forward=tcp:8080:server:80]",
+                   tcp-timeout=90s, forward=tcp:8080:server:80]",
     ] {
         let topology = Topology::parse(text).unwrap();
         let shown = topology.to_string();
@@ -202,15 +206,25 @@ fn mistakes_in_nat_statements() {
         "a -- home -- b; nat home [outside=b, «subnet»=10.0.0.0/24]",
         &[
             "unknown attribute `subnet`; valid attributes of `nat`: `outside`, `type`, `mapping`, \
-           `filtering`, `hairpin`, `firewall6`, `timeout`, `forward`",
+           `filtering`, `hairpin`, `firewall6`, `timeout`, `tcp-timeout`, `forward`",
         ],
     );
     assert_errors(
         "a -- home -- b; nat home [outside=b, timeout=«1.5s»]",
         &[
-            "`timeout=1.5s` is not a whole number of seconds, and a NAT's mappings expire in \
-           whole seconds (as conntrack counts them); write `timeout=1s` or more, as in \
-           `timeout=30s`",
+            "`timeout=1.5s` is not a whole number of seconds, and a NAT's timeouts are whole \
+           seconds (as conntrack counts them); write `timeout=1s` or more, as in `timeout=30s`",
+        ],
+    );
+    assert_errors(
+        "a -- home -- b; nat home [outside=b, tcp-timeout=«2d»]",
+        &["`2d` has an unknown unit `d`: use `us`, `ms`, `s` or `m`, as in `30s`"],
+    );
+    assert_errors(
+        "a -- home -- b; nat home [outside=b, tcp-timeout=«1441m»]",
+        &[
+            "`tcp-timeout=1441m` is longer than a day, the longest a NAT keeps an idle flow here; \
+           write `tcp-timeout=1440m` or less, as in `tcp-timeout=5m`",
         ],
     );
     assert_errors(

@@ -2,7 +2,7 @@
 //!
 //! The rules themselves are the kernel's (`kernel/netfilter`), installed while the network is
 //! built; this is the handle a body uses to reboot a NAT (forget every mapping), change how long
-//! its mappings live, and read them.
+//! its mappings and idle TCP connections live, and read them.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -68,6 +68,23 @@ impl<'n> Nat<'n> {
         let name = self.node.name().to_owned();
         self.node
             .run(move || netfilter::set_timeout(&plan, &name, timeout))
+    }
+
+    /// Sets how long an established TCP connection through the NAT lives without packets (the
+    /// `tcp-timeout=` of the topology), in whole seconds. A connection idle longer is forgotten:
+    /// its next packets, from either side, are dropped, as by a NAT that lost the mapping, so
+    /// a test sees what its keepalives (or their absence) do. Connections take the new timeout
+    /// at their next packet.
+    ///
+    /// # Errors
+    ///
+    /// If `timeout` is not a whole number of seconds from 1 s to a day, or the kernel refuses.
+    pub fn set_tcp_timeout(&self, timeout: Duration) -> Result<()> {
+        crate::topology::check_timeout(timeout)
+            .map_err(|problem| crate::Error::InvalidNatSetting { problem })?;
+        let name = self.node.name().to_owned();
+        self.node
+            .run(move || netfilter::set_tcp_timeout(&name, timeout))
     }
 
     /// The flows the NAT translates now, from conntrack: each inside endpoint, the outside

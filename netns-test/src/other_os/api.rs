@@ -112,6 +112,11 @@ impl<'n> Nat<'n> {
         match self.never {}
     }
 
+    /// Sets the TCP idle timeout.
+    pub fn set_tcp_timeout(&self, _timeout: std::time::Duration) -> Result<()> {
+        match self.never {}
+    }
+
     /// The flows the NAT translates now.
     pub fn mappings(&self) -> Result<Vec<crate::topology::NatMapping>> {
         match self.never {}

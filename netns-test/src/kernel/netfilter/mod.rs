@@ -13,7 +13,7 @@
 //! - `rules.rs`: the ruleset a NAT's behaviour needs (pure data, unit-tested), written with the
 //!   pieces of `pieces.rs` (matches, key loads, `snat`/`dnat`);
 //! - `socket.rs`: the socket: a batch in one `send` and its acks, requests, dumps;
-//! - `router.rs`: `install`, `set_timeout`, `flush`, `mappings`;
+//! - `router.rs`: `install`, `set_timeout`, `set_tcp_timeout`, `flush`, `mappings`;
 //! - `conntrack.rs`: conntrack dumps as [`NatMapping`]s, and the flush;
 //! - `features.rs`: what a refusal means the kernel lacks, and [`probe`].
 
@@ -30,4 +30,4 @@ mod socket;
 mod encoding_tests;
 
 pub(crate) use features::probe;
-pub(crate) use router::{flush, install, mappings, replace, set_timeout};
+pub(crate) use router::{flush, install, mappings, replace, set_tcp_timeout, set_timeout};

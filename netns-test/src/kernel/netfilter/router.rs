@@ -1,5 +1,5 @@
 //! What a NAT router's namespace gets, and how it is changed at run time: [`install`],
-//! [`set_timeout`], [`flush`] and [`mappings`]. Each runs on a thread that is in the router's
+//! [`set_timeout`], [`set_tcp_timeout`], [`flush`] and [`mappings`]. Each runs on a thread that is in the router's
 //! network namespace and opens its own socket there (one socket, one batch, its acks).
 
 use std::path::Path;
@@ -19,8 +19,19 @@ const UDP_TIMEOUTS: [&str; 2] = [
     "/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream",
 ];
 
-/// Builds the NAT's table in one nf_tables batch, then sets conntrack's UDP timeouts to the
-/// NAT's. `node` names the router in errors. The namespace must not have the table yet (a node
+/// conntrack's idle timeout of an established TCP connection, per namespace.
+const TCP_TIMEOUT: &str = "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established";
+
+/// Whether conntrack takes up a TCP connection it does not know from a packet in its middle,
+/// per namespace. A NAT sets it to 0: a connection it has forgotten (idle past its timeout,
+/// or flushed) stays forgotten, and its next packets are dropped, as a NAT that lost the
+/// mapping drops them, instead of being translated anew, maybe through the same port, as if
+/// nothing had happened.
+const TCP_LOOSE: &str = "/proc/sys/net/netfilter/nf_conntrack_tcp_loose";
+
+/// Builds the NAT's table in one nf_tables batch, then sets conntrack's UDP and TCP timeouts
+/// to the NAT's, and turns off its taking up of TCP connections midway. `node` names the
+/// router in errors. The namespace must not have the table yet (a node
 /// is fresh when its network is built).
 ///
 /// Nothing is deleted: a batch that deletes leaves the kernel destruction work, which the
@@ -57,7 +68,9 @@ fn build(nat: &NatPlan, node: &NodePlan, replace: bool) -> Result<()> {
     let named = |e| of_nat(e, nat, &node.name);
     let mut socket = Socket::open().map_err(named)?;
     socket.apply(batch).map_err(named)?;
-    write_timeouts(nat.timeout, &node.name)
+    write_timeouts(nat.timeout, &node.name)?;
+    write_seconds(TCP_TIMEOUT, nat.tcp_timeout, &node.name)?;
+    write(TCP_LOOSE, "0", &node.name)
 }
 
 /// Adds the NAT to what an error says was being done: `nat home` and its kind, so that a
@@ -83,6 +96,12 @@ pub(crate) fn set_timeout(nat: &NatPlan, node: &str, timeout: Duration) -> Resul
     let mut socket = Socket::open()?;
     socket.apply(batch).map_err(|e| in_node(e, node))?;
     write_timeouts(timeout, node)
+}
+
+/// Sets how long an established TCP connection through the NAT lives idle: conntrack's
+/// timeout, which a connection takes at its next packet.
+pub(crate) fn set_tcp_timeout(node: &str, timeout: Duration) -> Result<()> {
+    write_seconds(TCP_TIMEOUT, timeout, node)
 }
 
 /// Forgets every mapping at once: every set of the NAT's table emptied, in one batch, and the
@@ -136,15 +155,23 @@ fn set_name(payload: &[u8]) -> Option<String> {
 }
 
 fn write_timeouts(timeout: Duration, node: &str) -> Result<()> {
-    let seconds = timeout.as_secs().max(1).to_string();
     for path in UDP_TIMEOUTS {
-        std::fs::write(path, &seconds).map_err(|source| Error::Sysctl {
-            node: node.to_string(),
-            path: Path::new(path).to_path_buf(),
-            source,
-        })?;
+        write_seconds(path, timeout, node)?;
     }
     Ok(())
+}
+
+/// Writes `timeout`, in whole seconds and at least one, to the sysctl at `path`.
+fn write_seconds(path: &str, timeout: Duration, node: &str) -> Result<()> {
+    write(path, &timeout.as_secs().max(1).to_string(), node)
+}
+
+fn write(path: &str, value: &str, node: &str) -> Result<()> {
+    std::fs::write(path, value).map_err(|source| Error::Sysctl {
+        node: node.to_string(),
+        path: Path::new(path).to_path_buf(),
+        source,
+    })
 }
 
 /// Adds the node to what a netlink error says was being done.

@@ -53,7 +53,8 @@ const HAIRPIN_MARK: u32 = 0x4e41_5450;
 
 const TCP: u8 = 6;
 const UDP: u8 = 17;
-/// `ct state` bits: `established` (2), `related` (4), `new` (8).
+/// `ct state` bits: `invalid` (1), `established` (2), `related` (4), `new` (8).
+const INVALID: u32 = 0x1;
 const ESTABLISHED_OR_RELATED: u32 = 0x2 | 0x4;
 const NEW: u32 = 0x8;
 /// `ct status dnat` (`IPS_DST_NAT`).
@@ -142,6 +143,7 @@ pub(super) fn probe_plan() -> NatPlan {
             firewall6: true,
         },
         timeout: Duration::from_secs(1),
+        tcp_timeout: Duration::from_secs(1),
         outside: "lo".into(),
         outside_ipv4: Ipv4Addr::LOCALHOST,
         inside: vec!["lo".into()],
@@ -473,13 +475,26 @@ fn forward(nat: &NatPlan) -> Vec<Rule> {
             ],
         ),
         rule(chain, format!("iifname {o} drop"), vec![drop]),
+        // A packet conntrack cannot place (a TCP connection the NAT forgot: idle past its
+        // timeout, or flushed) is not translated: it would leave with its inside address.
+        rule(
+            chain,
+            format!("oifname {o} ip ct state invalid drop"),
+            vec![
+                interface(MetaKey::Oifname, o).into(),
+                ipv4().into(),
+                ct_bits(CtKey::State, INVALID).into(),
+                vec![Expr::Verdict(Verdict::Drop)],
+            ],
+        ),
     ]
 }
 
 /// New TCP and UDP flows from outside to the router itself are dropped silently, before
 /// conntrack confirms them: a confirmed conntrack entry for an unsolicited packet to a port
 /// that has no mapping yet would take the tuple a later mapping's replies need (hole
-/// punching). Pings stay answered.
+/// punching). So are the packets of a TCP connection the NAT forgot (`ct state invalid`),
+/// which the router's own stack would otherwise answer with a reset. Pings stay answered.
 fn input(nat: &NatPlan) -> Vec<Rule> {
     let o = nat.outside.as_str();
     [(TCP, "tcp"), (UDP, "udp")]
@@ -490,11 +505,11 @@ fn input(nat: &NatPlan) -> Vec<Rule> {
                 exprs.extend(ipv4());
             }
             exprs.extend(l4proto(proto));
-            exprs.extend(ct_bits(CtKey::State, NEW));
+            exprs.extend(ct_bits(CtKey::State, NEW | INVALID));
             exprs.push(Expr::Verdict(Verdict::Drop));
             Rule {
                 chain: "input",
-                what: format!("iifname {o} {name} ct state new drop"),
+                what: format!("iifname {o} {name} ct state new,invalid drop"),
                 exprs,
             }
         })
@@ -504,7 +519,7 @@ fn input(nat: &NatPlan) -> Vec<Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topology::{DEFAULT_TIMEOUT, Preset};
+    use crate::topology::{DEFAULT_TCP_TIMEOUT, DEFAULT_TIMEOUT, Preset};
 
     pub(crate) fn plan(preset: Preset) -> NatPlan {
         NatPlan {
@@ -512,6 +527,7 @@ mod tests {
             preset: Some(preset),
             behaviour: preset.behaviour(),
             timeout: DEFAULT_TIMEOUT,
+            tcp_timeout: DEFAULT_TCP_TIMEOUT,
             outside: "eth1".into(),
             outside_ipv4: Ipv4Addr::new(203, 0, 113, 2),
             inside: vec!["eth0".into()],
