@@ -1,7 +1,8 @@
 //! NAT routers as a user meets them: the internet sees the NAT's address, nothing outside has a
 //! route in, two homes share a subnet, hairpinning works exactly where enabled, a mapping
 //! expires after its timeout and a flush forgets it, an idle TCP connection is forgotten after
-//! its own timeout and one that talks is not, port forwards reach the server inside,
+//! its own timeout and one that talks is not, port forwards reach the server inside, a
+//! pinhole lets IPv6 reach one port of one node through the firewall,
 //! IPv6 is routed but let in only for flows that started inside, and each type behaves, seen
 //! from outside, as RFC 5780 behaviour discovery would classify it.
 
@@ -351,6 +352,56 @@ fn ipv6_is_not_translated_and_only_flows_from_inside_get_in(net: &Net) {
         !tcp6_connects(net, "server", "peer", 7001),
         "in, through the firewall"
     );
+}
+
+/// Whether a datagram from `from` reaches `to`'s IPv6 address on `port`.
+fn udp6_arrives(net: &Net, from: &str, to: &str, port: u16) -> bool {
+    let receiver = net
+        .node(to)
+        .run(move || UdpSocket::bind(("::", port)).unwrap());
+    receiver.set_read_timeout(Some(PATIENCE)).unwrap();
+    let target = SocketAddr::from((net.node(to).ipv6(), port));
+    let sender = net.node(from).run(|| UdpSocket::bind("[::]:0").unwrap());
+    sender.send_to(b"knock", target).unwrap();
+    receive_any(&receiver)
+}
+
+/// Whether a datagram comes to `socket` within [`PATIENCE`].
+fn receive_any(socket: &UdpSocket) -> bool {
+    let mut buf = [0; 64];
+    match socket.recv_from(&mut buf) {
+        Ok(_) => true,
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => false,
+        Err(e) => panic!("recv_from: {e}"),
+    }
+}
+
+#[netns_test(topology = "
+    switch internet
+    {home visitor} -- internet
+    switch lan
+    {web pc} -- lan -- home
+    nat home [outside=internet, pinhole=tcp:web:443, pinhole=udp:web:4433]
+")]
+fn a_pinhole_lets_ipv6_in_to_one_port_of_one_node(net: &Net) {
+    assert!(tcp6_connects(net, "visitor", "web", 443), "the pinhole");
+    assert!(!tcp6_connects(net, "visitor", "web", 444), "another port");
+    assert!(!tcp6_connects(net, "visitor", "pc", 443), "another node");
+    assert!(udp6_arrives(net, "visitor", "web", 4433), "the UDP pinhole");
+    assert!(
+        !udp6_arrives(net, "visitor", "web", 443),
+        "TCP's port, over UDP"
+    );
+    assert!(
+        !udp6_arrives(net, "visitor", "pc", 4433),
+        "another node, over UDP"
+    );
+    // IPv4 is another matter: without a forward, the NAT's outside address leads nowhere.
+    let outside = SocketAddr::from((net.nat("home").outside_ip(), 443));
+    let connected = net
+        .node("visitor")
+        .run(move || TcpStream::connect_timeout(&outside, Duration::from_millis(500)).is_ok());
+    assert!(!connected);
 }
 
 #[netns_test(topology = "

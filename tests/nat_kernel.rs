@@ -40,6 +40,7 @@ fn nat(net: &Net, behaviour: Behaviour) -> NatPlan {
         outside_ipv4: outside.ipv4.unwrap().addr(),
         inside: vec!["eth0".into()],
         forwards: Vec::new(),
+        pinholes: Vec::new(),
     }
 }
 

@@ -197,7 +197,8 @@ mod validate;
 ///   side takes `192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24`, then `198.18.0.0/15`.
 ///   Nothing outside a NAT has an IPv4 route into it. IPv6 is not translated: it is routed
 ///   everywhere (in `2001:db8::/48`), and a NAT with `firewall6` on (every type but `cgnat`)
-///   lets in only IPv6 flows that started inside. At run time `Net::nat` forgets every
+///   lets in only IPv6 flows that started inside, and those to a `pinhole=tcp:server:443`
+///   (a port of a node inside, repeatable). At run time `Net::nat` forgets every
 ///   mapping, changes the timeout and lists the mappings. A NAT without `outside`, with one
 ///   link, whose inside has another way out, or a forward to a node outside it, is a compile
 ///   error.

@@ -8,7 +8,7 @@ use crate::error::Diagnostic;
 use crate::nat::{Filtering, Mapping, Preset, Protocol};
 use crate::settings;
 use crate::suggest::did_you_mean;
-use crate::syntax::{Attributes, Forward, NatAttributes, Spanned};
+use crate::syntax::{Attributes, Forward, NatAttributes, Pinhole, Spanned};
 use crate::{Ipv4Cidr, Ipv6Cidr};
 
 /// One known attribute: its key and how to read its value into [`Attributes`].
@@ -202,7 +202,7 @@ pub(crate) fn read_nat<'t>(
     keys: &mut Vec<&'t str>,
 ) -> Result<(), Diagnostic> {
     let kind = find(&NAT_ATTRIBUTES, &key, |k| k.key, "attributes of `nat`")?;
-    let repeatable = kind.key == "forward";
+    let repeatable = matches!(kind.key, "forward" | "pinhole");
     let value = entry(&key, equals, value, kind.example, keys, repeatable)?;
     (kind.set)(attributes, value)
 }
@@ -266,7 +266,7 @@ struct NatAttributeKind {
 }
 
 /// Every attribute a `nat` statement may carry.
-const NAT_ATTRIBUTES: [NatAttributeKind; 9] = [
+const NAT_ATTRIBUTES: [NatAttributeKind; 10] = [
     NatAttributeKind {
         key: "outside",
         example: "outside=isp",
@@ -346,6 +346,18 @@ const NAT_ATTRIBUTES: [NatAttributeKind; 9] = [
             Ok(())
         },
     },
+    NatAttributeKind {
+        key: "pinhole",
+        example: "pinhole=tcp:server:80",
+        set: |a, v| {
+            let pinhole = parse_pinhole(v.value).map_err(|m| Diagnostic::new(v.span.clone(), m))?;
+            a.pinholes.push(Spanned {
+                value: pinhole,
+                span: v.span,
+            });
+            Ok(())
+        },
+    },
 ];
 
 const MAPPINGS: [Mapping; 3] = [
@@ -405,25 +417,9 @@ fn parse_forward(text: &str) -> Result<Forward, String> {
             ));
         }
     };
-    let protocol = match protocol {
-        "tcp" => Protocol::Tcp,
-        "udp" => Protocol::Udp,
-        other => {
-            return Err(format!(
-                "`{other}` in `forward={text}` is not a protocol: a port forward is `tcp` or \
-                 `udp`, {example}"
-            ));
-        }
-    };
-    let port = |word: &str| -> Result<u16, String> {
-        match word.parse::<u16>() {
-            Ok(port) if port > 0 => Ok(port),
-            _ => Err(format!(
-                "`{word}` in `forward={text}` is not a port: a port is a number from 1 to \
-                 65535, {example}"
-            )),
-        }
-    };
+    let written = format!("forward={text}");
+    let protocol = protocol_of(protocol, &written, "a port forward", example)?;
+    let port = |word: &str| port_of(word, &written, example);
     let (outside_port, port) = (port(outside)?, port(inside)?);
     if node.is_empty() {
         return Err(format!(
@@ -436,6 +432,46 @@ fn parse_forward(text: &str) -> Result<Forward, String> {
         node: node.to_owned(),
         port,
     })
+}
+
+/// Reads `pinhole=PROTOCOL:NODE:PORT`: `tcp:server:80`.
+fn parse_pinhole(text: &str) -> Result<Pinhole, String> {
+    let example = "as in `pinhole=tcp:server:80` (the protocol, the node inside and its port)";
+    let written = format!("pinhole={text}");
+    let [protocol, node, port] = text.split(':').collect::<Vec<_>>()[..] else {
+        return Err(format!("`{written}` is not a pinhole: write it {example}"));
+    };
+    let protocol = protocol_of(protocol, &written, "a pinhole", example)?;
+    let port = port_of(port, &written, example)?;
+    if node.is_empty() {
+        return Err(format!("`{written}` names no node: write it {example}"));
+    }
+    Ok(Pinhole {
+        protocol,
+        node: node.to_owned(),
+        port,
+    })
+}
+
+/// The protocol `word` of `written` (a port forward or pinhole: `what`).
+fn protocol_of(word: &str, written: &str, what: &str, example: &str) -> Result<Protocol, String> {
+    match word {
+        "tcp" => Ok(Protocol::Tcp),
+        "udp" => Ok(Protocol::Udp),
+        other => Err(format!(
+            "`{other}` in `{written}` is not a protocol: {what} is `tcp` or `udp`, {example}"
+        )),
+    }
+}
+
+/// The port `word` of `written`: 1 to 65535.
+fn port_of(word: &str, written: &str, example: &str) -> Result<u16, String> {
+    match word.parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(format!(
+            "`{word}` in `{written}` is not a port: a port is a number from 1 to 65535, {example}"
+        )),
+    }
 }
 
 /// Reads a value from its `names`, or says which are valid (with the closest).

@@ -54,6 +54,7 @@ mod suggest;
 mod syntax;
 #[cfg(test)]
 mod tests;
+mod ways_in;
 
 pub use cidr::{Ipv4Cidr, ParseCidrError};
 pub use cidr6::Ipv6Cidr;
@@ -62,7 +63,7 @@ pub use error::{Diagnostic, TopologyError};
 pub use model::Topology;
 pub use nat::{
     Behaviour, DEFAULT_TCP_TIMEOUT, DEFAULT_TIMEOUT, Filtering, MAX_TIMEOUT, Mapping, NatMapping,
-    NatPlan, PortForward, Preset, Protocol, check_timeout,
+    NatPlan, Pinhole, PortForward, Preset, Protocol, check_timeout,
 };
 pub use network::HOST;
 pub use plan::{

@@ -52,6 +52,7 @@ use crate::syntax::Role;
 ///            | ( "hairpin" | "firewall6" ) "=" ( "on" | "off" )
 ///            | ( "timeout" | "tcp-timeout" ) "=" duration  (whole seconds, `timeout=30s`)
 ///            | "forward" "=" ( "tcp" | "udp" ) ":" port ":" name [ ":" port ]  (repeatable)
+///            | "pinhole" "=" ( "tcp" | "udp" ) ":" name ":" port  (repeatable)
 /// name       = letter { letter | digit | "_" | "-" }  (ASCII, at most 15 bytes)
 /// ```
 ///
@@ -101,7 +102,9 @@ use crate::syntax::Role;
 ///   how long an idle UDP mapping lives (default 2 minutes), `tcp-timeout` how long an
 ///   established TCP connection lives idle (default 2 hours 4 minutes, RFC 5382), after which
 ///   the NAT drops its packets from either side; each `forward=tcp:8080:server:80`
-///   sends a port of the outside address to a node inside. A NAT cuts the network into
+///   sends a port of the outside address to a node inside, and each `pinhole=tcp:server:80`
+///   lets IPv6 from outside reach that port of a node inside (or further in) through
+///   `firewall6`. A NAT cuts the network into
 ///   *realms*: its inside, and everything reached from it without crossing a NAT, is one, whose
 ///   only way out is the NAT (another way out is an error). With NATs, automatic subnets come
 ///   from the documentation ranges `192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24` (then
@@ -346,6 +349,11 @@ impl Topology {
                 self.nodes[*node],
                 forward.port
             ));
+        }
+        for (pinhole, node) in &nat.pinholes {
+            let protocol = pinhole.protocol.name();
+            let port = pinhole.port;
+            attributes.push(format!("pinhole={protocol}:{}:{port}", self.nodes[*node]));
         }
         format!("nat {} [{}]", self.nodes[nat.node], attributes.join(", "))
     }

@@ -5,7 +5,7 @@
 //! turns each [`NatPlan`] into nf_tables rules in the router's namespace.
 
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4};
 use std::time::Duration;
 
 /// How a NAT chooses the outside address and port of a flow (RFC 4787 section 4.1).
@@ -203,6 +203,19 @@ pub struct PortForward {
     pub port: u16,
 }
 
+/// `pinhole=tcp:server:80`: a port of a node inside that the NAT's IPv6 firewall lets anyone
+/// reach, at the node's own (global, untranslated) IPv6 address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pinhole {
+    pub protocol: Protocol,
+    /// The node it reaches (index into [`Plan::nodes`](crate::Plan)).
+    pub node: usize,
+    /// That node's IPv6 addresses: one per interface.
+    pub addresses: Vec<Ipv6Addr>,
+    /// The port there.
+    pub port: u16,
+}
+
 /// One flow a NAT translates, as conntrack has it: which inside endpoint goes out as which
 /// outside one, to whom (`Nat::mappings` of the runtime).
 ///
@@ -256,6 +269,8 @@ pub struct NatPlan {
     pub inside: Vec<String>,
     /// The port forwards, in the order written.
     pub forwards: Vec<PortForward>,
+    /// The holes in the IPv6 firewall, in the order written.
+    pub pinholes: Vec<Pinhole>,
 }
 
 impl NatPlan {
@@ -357,6 +372,7 @@ mod tests {
             outside_ipv4: Ipv4Addr::new(203, 0, 113, 2),
             inside: vec!["eth0".into()],
             forwards: Vec::new(),
+            pinholes: Vec::new(),
         };
         assert_eq!(nat.describe(), "port-restricted");
         nat.behaviour.hairpin = true;

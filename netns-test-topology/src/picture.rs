@@ -14,7 +14,7 @@
 //!   Each node shows the interface and address on each side where a link meets it.
 //! - Each switch is one line listing its members with their interface and address.
 //! - Nodes without links, and the nodes that forward (routers), close the picture, then one
-//!   line per NAT: what kind it is, which interface is its outside, its port forwards
+//!   line per NAT: what kind it is, which interface is its outside, its port forwards and pinholes
 //!   (`nat home: port-restricted, outside eth1 192.0.2.254/24, inside eth0`).
 //!
 //! It is computed from the plan, so it shows what was meant; the report below it shows what
@@ -166,14 +166,21 @@ fn render(plan: &Plan) -> String {
                 )
             })
             .collect();
+        let pinholes: Vec<String> = (nat.pinholes.iter())
+            .map(|p| {
+                let to = &plan.nodes[p.node].name;
+                format!(", pinhole {} {to}:{}", p.protocol.name(), p.port)
+            })
+            .collect();
         let _ = writeln!(
             text,
-            "nat {}: {}, outside {}, inside {}{}",
+            "nat {}: {}, outside {}, inside {}{}{}",
             node.name,
             nat.describe(),
             interface(plan, nat.node, &nat.outside),
             nat.inside.join(" "),
-            forwards.concat()
+            forwards.concat(),
+            pinholes.concat()
         );
     }
     text

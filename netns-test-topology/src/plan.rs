@@ -11,7 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::cidr6::mirror;
-use crate::nat::{NatPlan, PortForward};
+use crate::nat::{NatPlan, Pinhole, PortForward};
 use crate::network::{Addrs, HOST, Link, Peer, Segment};
 use crate::realms::{NatDecl, Realms};
 use crate::resolve::Finished;
@@ -505,6 +505,14 @@ impl<'a> Network<'a> {
                 }
             })
             .collect();
+        let pinholes = (nat.pinholes.iter())
+            .map(|(pinhole, target)| Pinhole {
+                protocol: pinhole.protocol,
+                node: *target,
+                addresses: self.addresses6[*target].iter().flatten().copied().collect(),
+                port: pinhole.port,
+            })
+            .collect();
         NatPlan {
             node,
             preset: nat.preset,
@@ -515,6 +523,7 @@ impl<'a> Network<'a> {
             outside_ipv4: self.addresses[node][outside_index],
             inside: names(&|segment| segment != nat.outside_segment),
             forwards,
+            pinholes,
         }
     }
 

@@ -8,7 +8,8 @@
 //! on `192.168.1.0/24`), and the planner gives no node a route into a realm below its own.
 //!
 //! Here too the `nat` statements are checked against the links: the outside names a neighbour,
-//! the NAT has an inside, the inside has no other way out, port forwards reach a node inside.
+//! the NAT has an inside, the inside has no other way out (the ways in, port forwards and
+//! pinholes, are checked in `ways_in.rs`).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -18,7 +19,8 @@ use crate::error::Diagnostic;
 use crate::nat::{Behaviour, DEFAULT_TCP_TIMEOUT, DEFAULT_TIMEOUT, Preset};
 use crate::network::{HOST, Link, Peer};
 use crate::suggest::did_you_mean;
-use crate::syntax::{Forward, NatAttributes, Role, Spanned};
+use crate::syntax::{Forward, NatAttributes, Pinhole, Role, Spanned};
+use crate::ways_in;
 
 /// A `nat` statement as read, before the links it names are checked.
 #[derive(Debug)]
@@ -43,6 +45,8 @@ pub(crate) struct NatDecl {
     pub(crate) tcp_timeout: Duration,
     /// Each port forward with the node it reaches.
     pub(crate) forwards: Vec<(Forward, usize)>,
+    /// Each IPv6 pinhole with the node it reaches.
+    pub(crate) pinholes: Vec<(Pinhole, usize)>,
     /// What the text wrote, for the canonical text: mapping, filtering, hairpin, firewall6,
     /// timeout, tcp-timeout.
     pub(crate) written: Written,
@@ -99,7 +103,7 @@ impl Realms {
     }
 
     /// Whether `realm` is `other` or inside it, at any depth.
-    fn within(&self, mut realm: usize, other: usize) -> bool {
+    pub(crate) fn within(&self, mut realm: usize, other: usize) -> bool {
         for _ in 0..self.parent.len() {
             if realm == other {
                 return true;
@@ -145,7 +149,7 @@ impl Graph<'_> {
     }
 
     /// Each link of `node`: the segment and what is on the other side.
-    fn neighbours(&self, node: usize) -> Vec<(usize, Peer)> {
+    pub(crate) fn neighbours(&self, node: usize) -> Vec<(usize, Peer)> {
         (self.links.iter())
             .filter_map(|link| match link.peer {
                 _ if link.node == node => Some((link.segment, link.peer)),
@@ -156,12 +160,13 @@ impl Graph<'_> {
     }
 }
 
-/// Checks the `nat` statements against the links, and finds the realms. `ipv4_off` is where
-/// the text says `[ipv4=off]`, if it does.
+/// Checks the `nat` statements against the links, and finds the realms. `ipv4_off` and
+/// `ipv6_off`: whether the text says `[ipv4=off]`, `[ipv6=off]`.
 pub(crate) fn resolve(
     graph: &Graph<'_>,
     drafts: &[NatDraft],
     ipv4_off: bool,
+    ipv6_off: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Vec<NatDecl>, Realms) {
     if drafts.is_empty() {
@@ -276,7 +281,7 @@ pub(crate) fn resolve(
             }
         }
     }
-    check_forwards(graph, drafts, &mut decls, &realms, diagnostics);
+    ways_in::check(graph, drafts, &mut decls, &realms, ipv6_off, diagnostics);
     (decls, realms)
 }
 
@@ -380,6 +385,7 @@ fn declaration(
             .map_or(DEFAULT_TIMEOUT, |t| t.value),
         tcp_timeout: (attributes.tcp_timeout.as_ref()).map_or(DEFAULT_TCP_TIMEOUT, |t| t.value),
         forwards: Vec::new(),
+        pinholes: Vec::new(),
         written: Written {
             mapping: attributes.mapping.is_some(),
             filtering: attributes.filtering.is_some(),
@@ -389,97 +395,6 @@ fn declaration(
             tcp_timeout: attributes.tcp_timeout.is_some(),
         },
     })
-}
-
-/// Each port forward reaches a node inside its NAT, and each outside port is forwarded once.
-fn check_forwards(
-    graph: &Graph<'_>,
-    drafts: &[NatDraft],
-    decls: &mut [NatDecl],
-    realms: &Realms,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    for decl in decls.iter_mut() {
-        let Some(draft) = drafts.iter().find(|d| d.node == decl.node) else {
-            continue;
-        };
-        let name = &graph.nodes[decl.node];
-        let inside_realm = (graph.neighbours(decl.node).into_iter())
-            .find(|&(segment, _)| segment != decl.outside_segment)
-            .map(|(segment, _)| realms.of_segment[segment]);
-        let inside_nodes: Vec<usize> = (0..graph.nodes.len())
-            .filter(|&node| node != decl.node)
-            .filter(|&node| {
-                (graph.neighbours(node).iter())
-                    .any(|&(segment, _)| Some(realms.of_segment[segment]) == inside_realm)
-            })
-            .collect();
-        for (k, forward) in draft.attributes.forwards.iter().enumerate() {
-            let f = &forward.value;
-            let written = format!(
-                "forward={}:{}:{}:{}",
-                f.protocol.name(),
-                f.outside_port,
-                f.node,
-                f.port
-            );
-            let inside_list: Vec<String> = (inside_nodes.iter())
-                .map(|&n| format!("`{}`", graph.nodes[n]))
-                .collect();
-            let problem = match graph.names.get(&f.node) {
-                _ if (draft.attributes.forwards[..k].iter()).any(|earlier| {
-                    earlier.value.protocol == f.protocol
-                        && earlier.value.outside_port == f.outside_port
-                }) =>
-                {
-                    Some(format!(
-                        "`{written}`: {} port {} of `{name}` is already forwarded; forward each \
-                         outside port once",
-                        f.protocol.name(),
-                        f.outside_port
-                    ))
-                }
-                Some(&Peer::Node(node)) if node == decl.node => Some(format!(
-                    "`{written}` forwards `{name}` to itself; a port forward reaches a node \
-                     inside it, one of {}",
-                    inside_list.join(", ")
-                )),
-                Some(&Peer::Node(node)) if inside_nodes.contains(&node) => {
-                    decl.forwards.push((f.clone(), node));
-                    None
-                }
-                Some(&Peer::Node(_)) => Some(format!(
-                    "`{written}` reaches `{}`, which is not inside `{name}`; a port forward \
-                     reaches a node inside it, one of {}",
-                    f.node,
-                    inside_list.join(", ")
-                )),
-                Some(&Peer::Switch(_)) => Some(format!(
-                    "`{written}` names `{}`, a switch; a port forward reaches a node inside \
-                     `{name}`, one of {}",
-                    f.node,
-                    inside_list.join(", ")
-                )),
-                None => {
-                    let names: Vec<&str> = inside_nodes
-                        .iter()
-                        .map(|&n| graph.nodes[n].as_str())
-                        .collect();
-                    let hint = did_you_mean(&f.node, &names)
-                        .map_or(String::new(), |n| format!("did you mean `{n}`? "));
-                    Some(format!(
-                        "`{written}`: the topology has no node `{}`; {hint}a port forward \
-                         reaches a node inside `{name}`, one of {}",
-                        f.node,
-                        inside_list.join(", ")
-                    ))
-                }
-            };
-            if let Some(problem) = problem {
-                diagnostics.push(Diagnostic::new(forward.span.clone(), problem));
-            }
-        }
-    }
 }
 
 /// Checks a `nat` statement's name when it is read: a node, not `host`, not a switch.

@@ -502,7 +502,13 @@ impl Resolver {
             names: &self.names,
             roles: &self.roles,
         };
-        let (nats, realms) = realms::resolve(&graph, &self.nats, ipv4_off.is_some(), diagnostics);
+        let (nats, realms) = realms::resolve(
+            &graph,
+            &self.nats,
+            ipv4_off.is_some(),
+            ipv6_off.is_some(),
+            diagnostics,
+        );
         let segments = addressing::segments(
             &self.draft,
             &self.switches,

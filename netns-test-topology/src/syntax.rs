@@ -131,6 +131,16 @@ pub(super) struct NatAttributes {
     pub(super) tcp_timeout: Option<Spanned<Duration>>,
     /// Every `forward=`, in order.
     pub(super) forwards: Vec<Spanned<Forward>>,
+    /// Every `pinhole=`, in order.
+    pub(super) pinholes: Vec<Spanned<Pinhole>>,
+}
+
+/// `pinhole=tcp:server:80`, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Pinhole {
+    pub(super) protocol: Protocol,
+    pub(super) node: String,
+    pub(super) port: u16,
 }
 
 /// `forward=tcp:8080:server:80`, as written.

@@ -71,8 +71,8 @@
 //!   (`NETNS_TEST_IMPAIR=auto|netem|relay`) chooses; `cargo xtask doctor` says which path a
 //!   machine uses;
 //! - NAT routers (`nat home [outside=isp, type=port-restricted]`, with the RFC 4787 mapping and
-//!   filtering of each type, hairpinning, the mapping timeout, the TCP idle timeout and port
-//!   forwards): the nodes behind a NAT are a private realm that nothing outside has a route
+//!   filtering of each type, hairpinning, the mapping timeout, the TCP idle timeout, port
+//!   forwards and IPv6 pinholes): the nodes behind a NAT are a private realm that nothing outside has a route
 //!   into, and [`Net::nat`] gives the router at run time ([`Nat::flush`] forgets every
 //!   mapping, [`Nat::set_timeout`], [`Nat::set_tcp_timeout`], [`Nat::mappings`] reads them
 //!   from conntrack); the rules go to the kernel over the test's

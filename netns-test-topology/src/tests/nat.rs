@@ -206,7 +206,7 @@ fn mistakes_in_nat_statements() {
         "a -- home -- b; nat home [outside=b, «subnet»=10.0.0.0/24]",
         &[
             "unknown attribute `subnet`; valid attributes of `nat`: `outside`, `type`, `mapping`, \
-           `filtering`, `hairpin`, `firewall6`, `timeout`, `tcp-timeout`, `forward`",
+           `filtering`, `hairpin`, `firewall6`, `timeout`, `tcp-timeout`, `forward`, `pinhole`",
         ],
     );
     assert_errors(
@@ -277,6 +277,98 @@ fn mistakes_in_nat_statements() {
         &[
             "`nat home` translates IPv4, and this topology has `[ipv4=off]`; remove one of them \
            (IPv6 is never translated)",
+        ],
+    );
+}
+
+#[test]
+fn a_pinhole_opens_a_port_of_a_node_inside_to_ipv6() {
+    let plan = plan_of(
+        "switch lan; {pc server} -- lan -- home -- internet; inner -- attic -- lan
+         nat home [outside=internet, pinhole=tcp:server:80, pinhole=udp:inner:4433]
+         nat attic [outside=lan]",
+    );
+    let nat = &plan.nats[0];
+    let server = plan.nodes.iter().position(|n| n.name == "server").unwrap();
+    assert_eq!(nat.pinholes[0].node, server);
+    assert_eq!(nat.pinholes[0].protocol, Protocol::Tcp);
+    assert_eq!(nat.pinholes[0].port, 80);
+    let addresses: Vec<_> = (plan.nodes[server].interfaces.iter())
+        .filter_map(|i| i.ipv6.map(|a| a.addr()))
+        .collect();
+    assert_eq!(nat.pinholes[0].addresses, addresses);
+    // Further in, behind the attic's NAT: IPv6 is routed, so a pinhole reaches there too.
+    assert_eq!(plan.nodes[nat.pinholes[1].node].name, "inner");
+    let text = "a -- home -- b; nat home [outside=b, pinhole=tcp:a:22]";
+    let topology = Topology::parse(text).unwrap();
+    assert_eq!(Topology::parse(&topology.to_string()).unwrap(), topology);
+    assert!(topology.to_string().contains("pinhole=tcp:a:22"));
+    let picture = topology.picture();
+    assert!(picture.ends_with(", pinhole tcp a:22\n"), "{picture}");
+}
+
+#[test]
+fn mistakes_in_pinholes() {
+    assert_errors(
+        "a -- home -- b; nat home [outside=b, pinhole=«tcp:a»]",
+        &[
+            "`pinhole=tcp:a` is not a pinhole: write it as in `pinhole=tcp:server:80` (the \
+           protocol, the node inside and its port)",
+        ],
+    );
+    assert_errors(
+        "a -- home -- b; nat home [outside=b, pinhole=«tcp:a:0»]",
+        &[
+            "`0` in `pinhole=tcp:a:0` is not a port: a port is a number from 1 to 65535, as in \
+           `pinhole=tcp:server:80` (the protocol, the node inside and its port)",
+        ],
+    );
+    assert_errors(
+        "a -- home -- b; nat home [outside=b, firewall6=off, pinhole=«tcp:a:22»]",
+        &[
+            "`pinhole=tcp:a:22` opens a hole in the IPv6 firewall of `home`, which has none \
+           (`firewall6=off`: all IPv6 gets in already); remove the pinhole, or write \
+           `firewall6=on`",
+        ],
+    );
+    assert_errors(
+        "a -- isp -- b; nat isp [outside=b, type=cgnat, pinhole=«tcp:a:22»]",
+        &[
+            "`pinhole=tcp:a:22` opens a hole in the IPv6 firewall of `isp`, which has none \
+           (a `cgnat` has none: all IPv6 gets in already); remove the pinhole, or write \
+           `firewall6=on`",
+        ],
+    );
+    assert_errors(
+        "[ipv6=off]; a -- home -- b; nat home [outside=b, pinhole=«udp:a:53»]",
+        &[
+            "`pinhole=udp:a:53` opens a port to IPv6, and this topology has `[ipv6=off]`; \
+           remove one of them (an IPv4 port is reached through `forward=`)",
+        ],
+    );
+    assert_errors(
+        "a -- home -- b; nat home [outside=b, pinhole=«tcp:b:22»]",
+        &[
+            "`pinhole=tcp:b:22` reaches `b`, which is not inside `home`; a pinhole reaches a \
+           node inside it, one of `a`",
+        ],
+    );
+    assert_errors(
+        "laptop -- home -- b; nat home [outside=b, pinhole=«tcp:lapton:22»]",
+        &[
+            "`pinhole=tcp:lapton:22`: the topology has no node `lapton`; did you mean `laptop`? \
+           a pinhole reaches a node inside `home`, one of `laptop`",
+        ],
+    );
+    assert_errors(
+        "a -- home -- b; nat home [outside=b, pinhole=tcp:a:22, pinhole=«tcp:a:22»]",
+        &["`pinhole=tcp:a:22` is given twice; give it once"],
+    );
+    assert_errors(
+        "a -- home -- b; nat home [outside=b, forward=«tcp:80:home»]",
+        &[
+            "`forward=tcp:80:home:80` reaches `home` itself; a port forward reaches a node \
+           inside it, one of `a`",
         ],
     );
 }

@@ -34,6 +34,10 @@ pub(super) fn ipv4() -> [Expr; 2] {
     [meta(MetaKey::Nfproto, reg(0)), eq(reg(0), &[2])]
 }
 
+pub(super) fn ipv6() -> [Expr; 2] {
+    [meta(MetaKey::Nfproto, reg(0)), eq(reg(0), &[10])]
+}
+
 pub(super) fn l4proto(proto: u8) -> [Expr; 2] {
     [meta(MetaKey::L4proto, reg(0)), eq(reg(0), &[proto])]
 }
@@ -64,6 +68,11 @@ pub(super) fn ip_saddr(dreg: u32) -> Expr {
 
 pub(super) fn ip_daddr(dreg: u32) -> Expr {
     payload(Base::Network, 16, 4, dreg)
+}
+
+/// The IPv6 destination address, 16 bytes: four registers from `dreg` on.
+pub(super) fn ip6_daddr(dreg: u32) -> Expr {
+    payload(Base::Network, 24, 16, dreg)
 }
 
 pub(super) fn th_sport(dreg: u32) -> Expr {

@@ -7,12 +7,13 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use super::filter;
 use super::objects::{
-    Chain, ChainKind, CtKey, Expr, Field, Hook, MetaKey, RANDOM_FULLY, Rule, Set, Verdict, reg,
+    Chain, ChainKind, CtKey, Expr, Field, Hook, MetaKey, RANDOM_FULLY, Rule, Set, reg,
 };
 use super::pieces::{
-    address, ct_bits, ct_original, dnat, eq, interface, ip_daddr, ip_saddr, ipv4, l4proto, meta,
-    rule, snat, th_dport, th_sport,
+    address, ct_original, dnat, eq, interface, ip_daddr, ip_saddr, ipv4, l4proto, meta, rule, snat,
+    th_dport, th_sport,
 };
 use crate::topology::{Filtering, Mapping, NatPlan};
 
@@ -51,14 +52,8 @@ pub(super) const RECORD: &str = "record";
 /// where `iifname` is not known.
 const HAIRPIN_MARK: u32 = 0x4e41_5450;
 
-const TCP: u8 = 6;
-const UDP: u8 = 17;
-/// `ct state` bits: `invalid` (1), `established` (2), `related` (4), `new` (8).
-const INVALID: u32 = 0x1;
-const ESTABLISHED_OR_RELATED: u32 = 0x2 | 0x4;
-const NEW: u32 = 0x8;
-/// `ct status dnat` (`IPS_DST_NAT`).
-const DST_NAT: u32 = 0x20;
+pub(super) const TCP: u8 = 6;
+pub(super) const UDP: u8 = 17;
 
 /// Everything `install` creates, in order.
 #[derive(Debug)]
@@ -122,8 +117,8 @@ pub(super) fn ruleset(nat: &NatPlan) -> Ruleset {
     let mut rules = postrouting(nat);
     rules.extend(record(nat, nat.timeout));
     rules.extend(prerouting(nat));
-    rules.extend(forward(nat));
-    rules.extend(input(nat));
+    rules.extend(filter::forward(nat));
+    rules.extend(filter::input(nat));
     Ruleset {
         sets: sets(nat),
         chains,
@@ -148,6 +143,7 @@ pub(super) fn probe_plan() -> NatPlan {
         outside_ipv4: Ipv4Addr::LOCALHOST,
         inside: vec!["lo".into()],
         forwards: Vec::new(),
+        pinholes: Vec::new(),
     }
 }
 
@@ -443,81 +439,8 @@ fn prerouting(nat: &NatPlan) -> Vec<Rule> {
     rules
 }
 
-/// Nothing unsolicited crosses the NAT from outside: only established and related flows, and
-/// those a dnat rule let in. IPv6 is not translated; the home router's stateful firewall
-/// (`firewall6`) lets it in only on established flows.
-fn forward(nat: &NatPlan) -> Vec<Rule> {
-    let chain = "forward";
-    let o = nat.outside.as_str();
-    let from_o = || -> Vec<Expr> { interface(MetaKey::Iifname, o).into() };
-    let mut drop = from_o();
-    if !nat.behaviour.firewall6 {
-        drop.extend(ipv4());
-    }
-    drop.push(Expr::Verdict(Verdict::Drop));
-    vec![
-        rule(
-            chain,
-            format!("iifname {o} ct state established,related accept"),
-            vec![
-                from_o(),
-                ct_bits(CtKey::State, ESTABLISHED_OR_RELATED).into(),
-                vec![Expr::Verdict(Verdict::Accept)],
-            ],
-        ),
-        rule(
-            chain,
-            format!("iifname {o} ct status dnat accept"),
-            vec![
-                from_o(),
-                ct_bits(CtKey::Status, DST_NAT).into(),
-                vec![Expr::Verdict(Verdict::Accept)],
-            ],
-        ),
-        rule(chain, format!("iifname {o} drop"), vec![drop]),
-        // A packet conntrack cannot place (a TCP connection the NAT forgot: idle past its
-        // timeout, or flushed) is not translated: it would leave with its inside address.
-        rule(
-            chain,
-            format!("oifname {o} ip ct state invalid drop"),
-            vec![
-                interface(MetaKey::Oifname, o).into(),
-                ipv4().into(),
-                ct_bits(CtKey::State, INVALID).into(),
-                vec![Expr::Verdict(Verdict::Drop)],
-            ],
-        ),
-    ]
-}
-
-/// New TCP and UDP flows from outside to the router itself are dropped silently, before
-/// conntrack confirms them: a confirmed conntrack entry for an unsolicited packet to a port
-/// that has no mapping yet would take the tuple a later mapping's replies need (hole
-/// punching). So are the packets of a TCP connection the NAT forgot (`ct state invalid`),
-/// which the router's own stack would otherwise answer with a reset. Pings stay answered.
-fn input(nat: &NatPlan) -> Vec<Rule> {
-    let o = nat.outside.as_str();
-    [(TCP, "tcp"), (UDP, "udp")]
-        .into_iter()
-        .map(|(proto, name)| {
-            let mut exprs: Vec<Expr> = interface(MetaKey::Iifname, o).into();
-            if !nat.behaviour.firewall6 {
-                exprs.extend(ipv4());
-            }
-            exprs.extend(l4proto(proto));
-            exprs.extend(ct_bits(CtKey::State, NEW | INVALID));
-            exprs.push(Expr::Verdict(Verdict::Drop));
-            Rule {
-                chain: "input",
-                what: format!("iifname {o} {name} ct state new,invalid drop"),
-                exprs,
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::topology::{DEFAULT_TCP_TIMEOUT, DEFAULT_TIMEOUT, Preset};
 
@@ -532,6 +455,7 @@ mod tests {
             outside_ipv4: Ipv4Addr::new(203, 0, 113, 2),
             inside: vec!["eth0".into()],
             forwards: Vec::new(),
+            pinholes: Vec::new(),
         }
     }
 
