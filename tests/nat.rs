@@ -108,6 +108,35 @@ fn two_homes_on_one_private_subnet_both_reach_the_internet(net: &Net) {
     }
 }
 
+/// Two peers behind one NAT on the same inside port, each talking first to a server of its own:
+/// conntrack alone would give both the same outside port (their remotes differ), and the second
+/// would lose its mapping as soon as both talked to one server. Each gets a port of its own.
+#[netns_test(topology = "
+    switch internet; switch lan
+    {home s1 s2 stranger} -- internet
+    {a b} -- lan -- home
+    nat home [outside=internet, type=full-cone]
+")]
+fn two_peers_on_one_port_get_a_mapping_each(net: &Net) {
+    let (s1, s2) = (udp(net, "s1", 3478), udp(net, "s2", 3478));
+    let (a, b) = (udp(net, "a", 4000), udp(net, "b", 4000));
+    let to = |server: &str| SocketAddr::from((net.node(server).ip(), 3478));
+    let a_public = send(&a, &s1, to("s1"), "a").expect("a reaches s1");
+    let b_public = send(&b, &s2, to("s2"), "b").expect("b reaches s2");
+    assert_eq!(a_public.port(), 4000, "the first keeps its port");
+    assert_ne!(
+        a_public, b_public,
+        "two inside endpoints on one outside port"
+    );
+    // Endpoint-independent: each keeps its mapping towards the other server.
+    assert_eq!(send(&a, &s2, to("s2"), "a again"), Some(a_public));
+    assert_eq!(send(&b, &s1, to("s1"), "b again"), Some(b_public));
+    // Full cone: a stranger reaches each at its own public endpoint.
+    let stranger = udp(net, "stranger", 0);
+    assert!(send(&stranger, &a, a_public, "to a").is_some());
+    assert!(send(&stranger, &b, b_public, "to b").is_some());
+}
+
 /// Two peers behind one NAT; `b` sends to `a`'s public endpoint. Returns whether `a` heard it,
 /// and from where.
 fn hairpin(net: &Net) -> Option<SocketAddr> {

@@ -79,6 +79,11 @@ pub(super) fn th_sport(dreg: u32) -> Expr {
     payload(Base::Transport, 0, 2, dreg)
 }
 
+/// The key `meta l4proto . th sport`, in registers 0 and 1.
+pub(super) fn proto_and_sport() -> [Expr; 2] {
+    [meta(MetaKey::L4proto, reg(0)), th_sport(reg(1))]
+}
+
 pub(super) fn th_dport(dreg: u32) -> Expr {
     payload(Base::Transport, 2, 2, dreg)
 }

@@ -12,8 +12,8 @@ use super::objects::{
     Chain, ChainKind, CtKey, Expr, Field, Hook, MetaKey, RANDOM_FULLY, Rule, Set, reg,
 };
 use super::pieces::{
-    address, ct_original, dnat, eq, interface, ip_daddr, ip_saddr, ipv4, l4proto, meta, rule, snat,
-    th_dport, th_sport,
+    address, ct_original, dnat, eq, interface, ip_daddr, ip_saddr, ipv4, l4proto, meta,
+    proto_and_sport, rule, snat, th_dport, th_sport,
 };
 use crate::topology::{Filtering, Mapping, NatPlan};
 
@@ -29,6 +29,17 @@ pub(super) const MAPPING_BY_ADDRESS: Set = Set {
     name: "mapping",
     key: &[Field::Ipv4, Field::Proto, Field::Port, Field::Ipv4],
     data: Some(&[Field::Port]),
+};
+
+/// `taken`: (protocol . outside port) of every mapping of an endpoint-independent NAT, so that a
+/// new inside endpoint keeps its own port only when no other mapping has it. conntrack alone
+/// would let two inside endpoints share an outside port as long as they talk to different
+/// remotes, which an endpoint-independent mapping must not (the second endpoint's mapping would
+/// then clash with the first's as soon as both talk to the same remote).
+pub(super) const TAKEN: Set = Set {
+    name: "taken",
+    key: &[Field::Proto, Field::Port],
+    data: None,
 };
 
 /// `reverse`: (protocol . outside port) to (inside address . inside port).
@@ -68,7 +79,7 @@ pub(super) fn sets(nat: &NatPlan) -> Vec<Set> {
     let b = nat.behaviour;
     let mut sets = Vec::new();
     match b.mapping {
-        Mapping::EndpointIndependent => sets.push(MAPPING),
+        Mapping::EndpointIndependent => sets.extend([MAPPING, TAKEN]),
         Mapping::AddressDependent => sets.push(MAPPING_BY_ADDRESS),
         Mapping::AddressAndPortDependent => {}
     }
@@ -176,29 +187,53 @@ fn postrouting(nat: &NatPlan) -> Vec<Rule> {
     let o = nat.outside.as_str();
     let has_mapping = nat.behaviour.mapping != Mapping::AddressAndPortDependent;
     // A port for every new flow, unless the mapping is endpoint-independent, where Linux keeps
-    // the inside port when it is free on the outside (port preservation, as most home routers).
+    // the inside port when it is free on the outside (port preservation, as most home routers)
+    // and no other mapping has it (`taken`).
     let fallback_flags = match nat.behaviour.mapping {
         Mapping::EndpointIndependent => 0,
         _ => RANDOM_FULLY,
+    };
+    // Where the inside port is another mapping's outside port, a random one instead.
+    let taken = |prefix: Vec<Expr>, what: String| -> Option<Rule> {
+        (nat.behaviour.mapping == Mapping::EndpointIndependent).then(|| {
+            rule(
+                chain,
+                format!("{what}, a random port where the inside port is taken"),
+                vec![
+                    prefix,
+                    proto_and_sport().into(),
+                    vec![
+                        Expr::Lookup {
+                            set: TAKEN.name,
+                            sreg: reg(0),
+                            dreg: None,
+                        },
+                        address(reg(2), a),
+                        snat(reg(2), None, RANDOM_FULLY),
+                    ],
+                ],
+            )
+        })
+    };
+    let out = || -> Vec<Expr> {
+        let mut exprs: Vec<Expr> = interface(MetaKey::Oifname, o).into();
+        exprs.extend(ipv4());
+        exprs
     };
     let mut rules = Vec::new();
     if has_mapping {
         rules.push(rule(
             chain,
             format!("oifname {o} snat to {a} and the inside endpoint's mapped port"),
-            vec![
-                interface(MetaKey::Oifname, o).into(),
-                ipv4().into(),
-                snat_by_mapping(nat),
-            ],
+            vec![out(), snat_by_mapping(nat)],
         ));
     }
+    rules.extend(taken(out(), format!("oifname {o} snat to {a}")));
     rules.push(rule(
         chain,
         format!("oifname {o} snat to {a}"),
         vec![
-            interface(MetaKey::Oifname, o).into(),
-            ipv4().into(),
+            out(),
             vec![address(reg(0), a), snat(reg(0), None, fallback_flags)],
         ],
     ));
@@ -212,13 +247,19 @@ fn postrouting(nat: &NatPlan) -> Vec<Rule> {
                 eq(reg(0), &HAIRPIN_MARK.to_ne_bytes()),
             ]
         };
+        let marked_ipv4 = || -> Vec<Expr> {
+            let mut exprs = marked();
+            exprs.extend(ipv4());
+            exprs
+        };
         if has_mapping {
             rules.push(rule(
                 chain,
                 format!("hairpin: snat to {a} and the sender's mapped port"),
-                vec![marked(), ipv4().into(), snat_by_mapping(nat)],
+                vec![marked_ipv4(), snat_by_mapping(nat)],
             ));
         }
+        rules.extend(taken(marked_ipv4(), format!("hairpin: snat to {a}")));
         rules.push(rule(
             chain,
             format!("hairpin: snat to {a}"),
@@ -277,10 +318,18 @@ pub(super) fn record(nat: &NatPlan, timeout: Duration) -> Vec<Rule> {
                 },
             ]);
         }
+        if sets.contains(&TAKEN) {
+            exprs.extend(proto_and_sport());
+            exprs.extend([Expr::Dynset {
+                set: TAKEN.name,
+                sreg_key: reg(0),
+                sreg_data: None,
+                timeout_ms,
+            }]);
+        }
         if sets.contains(&REVERSE) {
+            exprs.extend(proto_and_sport());
             exprs.extend([
-                meta(MetaKey::L4proto, reg(0)),
-                th_sport(reg(1)),
                 ct_original(CtKey::SrcIp, reg(2)),
                 ct_original(CtKey::ProtoSrc, reg(3)),
                 Expr::Dynset {
@@ -292,9 +341,8 @@ pub(super) fn record(nat: &NatPlan, timeout: Duration) -> Vec<Rule> {
             ]);
         }
         if sets.contains(&ALLOWED) {
+            exprs.extend(proto_and_sport());
             exprs.extend([
-                meta(MetaKey::L4proto, reg(0)),
-                th_sport(reg(1)),
                 ip_daddr(reg(2)),
                 Expr::Dynset {
                     set: ALLOWED.name,
@@ -467,13 +515,16 @@ pub(super) mod tests {
     fn each_behaviour_gets_only_the_sets_it_needs() {
         assert_eq!(
             names(&sets(&plan(Preset::FullCone))),
-            ["mapping", "reverse"]
+            ["mapping", "taken", "reverse"]
         );
         assert_eq!(
             names(&sets(&plan(Preset::RestrictedCone))),
-            ["mapping", "reverse", "allowed"]
+            ["mapping", "taken", "reverse", "allowed"]
         );
-        assert_eq!(names(&sets(&plan(Preset::PortRestricted))), ["mapping"]);
+        assert_eq!(
+            names(&sets(&plan(Preset::PortRestricted))),
+            ["mapping", "taken"]
+        );
         assert_eq!(names(&sets(&plan(Preset::Symmetric))), Vec::<&str>::new());
         assert!(record(&plan(Preset::Symmetric), DEFAULT_TIMEOUT).is_empty());
         let mut adm = plan(Preset::PortRestricted);
@@ -481,6 +532,8 @@ pub(super) mod tests {
         assert_eq!(sets(&adm), [MAPPING_BY_ADDRESS]);
     }
 
+    /// An endpoint-independent NAT keeps the inside port unless another mapping has it, then
+    /// takes a random one; the others take a random port for every new mapping.
     #[test]
     fn the_fallback_snat_is_random_fully_unless_the_mapping_is_endpoint_independent() {
         let flags = |preset: Preset| -> Vec<u32> {
@@ -495,10 +548,21 @@ pub(super) mod tests {
                 })
                 .collect()
         };
-        assert_eq!(flags(Preset::PortRestricted), [0]);
+        assert_eq!(flags(Preset::PortRestricted), [RANDOM_FULLY, 0]);
         assert_eq!(flags(Preset::Symmetric), [RANDOM_FULLY]);
-        // cgnat hairpins: a second fallback for hairpinned flows.
-        assert_eq!(flags(Preset::Cgnat), [0, 0]);
+        // cgnat hairpins: the same again for hairpinned flows.
+        assert_eq!(flags(Preset::Cgnat), [RANDOM_FULLY, 0, RANDOM_FULLY, 0]);
+        let taken_first = postrouting(&plan(Preset::PortRestricted))
+            .iter()
+            .position(|r| {
+                (r.exprs.iter())
+                    .any(|e| matches!(e, Expr::Lookup { set, .. } if *set == TAKEN.name))
+            });
+        assert_eq!(
+            taken_first,
+            Some(1),
+            "after the mapping's rule, before the fallback"
+        );
     }
 
     #[test]
