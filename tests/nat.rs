@@ -1,6 +1,6 @@
 //! NAT routers as a user meets them: the internet sees the NAT's address, nothing outside has a
 //! route in, two homes share a subnet, hairpinning works exactly where enabled, a mapping
-//! expires after its timeout and a flush forgets it, an idle TCP connection is forgotten after
+//! expires after its timeout, a flush forgets it and a rebinding moves it to a new port, an idle TCP connection is forgotten after
 //! its own timeout and one that talks is not, port forwards reach the server inside, a
 //! pinhole lets IPv6 reach one port of one node through the firewall,
 //! IPv6 is routed but let in only for flows that started inside, and each type behaves, seen
@@ -323,6 +323,34 @@ fn set_tcp_timeout_shortens_how_long_an_idle_connection_lives(net: &Net) {
     assert_eq!(exchange(&peer, &server, "too late"), None);
     let error = home.set_tcp_timeout(Duration::ZERO).unwrap_err();
     assert!(format!("{error}").contains("whole"), "{error}");
+}
+
+#[netns_test(topology = "
+    switch internet
+    {home server other} -- internet
+    peer -- home
+    nat home [outside=internet]
+")]
+fn a_rebinding_gives_every_mapping_a_new_port(net: &Net) {
+    let server = udp(net, "server", 3478);
+    let peer = udp(net, "peer", 4000);
+    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let before = send(&peer, &server, target, "before").expect("the peer reaches the server");
+    assert_eq!(before.port(), 4000, "the port is preserved");
+    net.nat("home").rebind().unwrap();
+    // The same peer, the same socket: the server sees it arrive from another port.
+    let after = send(&peer, &server, target, "after").expect("the peer still reaches it");
+    assert_eq!(after.ip(), before.ip());
+    assert_ne!(after.port(), before.port());
+    assert!(send(&server, &peer, after, "to the new port").is_some());
+    assert_eq!(send(&server, &peer, before, "to the old port"), None);
+    // Endpoint-independent still: towards another server, the same new port.
+    let other = udp(net, "other", 3478);
+    let to_other = SocketAddr::from((net.node("other").ip(), 3478));
+    assert_eq!(send(&peer, &other, to_other, "hello"), Some(after));
+    // A flush, by contrast, is a reboot: the port is preserved again.
+    net.nat("home").flush().unwrap();
+    assert_eq!(send(&peer, &server, target, "rebooted"), Some(before));
 }
 
 #[netns_test(topology = "

@@ -199,7 +199,7 @@ mod validate;
 ///   everywhere (in `2001:db8::/48`), and a NAT with `firewall6` on (every type but `cgnat`)
 ///   lets in only IPv6 flows that started inside, and those to a `pinhole=tcp:server:443`
 ///   (a port of a node inside, repeatable). At run time `Net::nat` forgets every
-///   mapping, changes the timeout and lists the mappings. A NAT without `outside`, with one
+///   mapping, rebinds them to new ports, changes the timeouts and lists the mappings. A NAT without `outside`, with one
 ///   link, whose inside has another way out, or a forward to a node outside it, is a compile
 ///   error.
 /// - Link settings apply to both ends of every link of their chain (for a link to a switch,

@@ -74,7 +74,7 @@
 //!   filtering of each type, hairpinning, the mapping timeout, the TCP idle timeout, port
 //!   forwards and IPv6 pinholes): the nodes behind a NAT are a private realm that nothing outside has a route
 //!   into, and [`Net::nat`] gives the router at run time ([`Nat::flush`] forgets every
-//!   mapping, [`Nat::set_timeout`], [`Nat::set_tcp_timeout`], [`Nat::mappings`] reads them
+//!   mapping, [`Nat::rebind`] moves each to a new port, [`Nat::set_timeout`], [`Nat::set_tcp_timeout`], [`Nat::mappings`] reads them
 //!   from conntrack); the rules go to the kernel over the test's
 //!   own netlink socket, no `nft` program needed;
 //! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run

@@ -53,6 +53,26 @@ impl<'n> Nat<'n> {
         self.node.run(move || netfilter::flush(&name))
     }
 
+    /// Rebinds the NAT: forgets every mapping, as [`Nat::flush`] does, and gives each inside
+    /// endpoint that had one a new outside port, which its next packet leaves through (the
+    /// next port after its old one that no other mapping or forward has). A server then sees
+    /// the same peer arrive from a new port, as after a NAT rebinding (RFC 9000 section 9.3),
+    /// and nothing sent to the old port gets in. Where [`Nat::flush`] is a reboot, after which
+    /// a port-preserving NAT gives the same ports again, this is the change of binding QUIC
+    /// and other peer-to-peer stacks must survive. A NAT with address-and-port-dependent
+    /// mapping (`symmetric`) keeps no mappings between flows: its next flows take random
+    /// ports, as every new flow there does. TCP connections through the NAT end, as after a
+    /// flush.
+    ///
+    /// # Errors
+    ///
+    /// If the kernel refuses, with what it refused.
+    pub fn rebind(&self) -> Result<()> {
+        let plan = self.plan.clone();
+        let name = self.node.name().to_owned();
+        self.node.run(move || netfilter::rebind(&plan, &name))
+    }
+
     /// Sets the UDP mapping timeout (the `timeout=` of the topology), in whole seconds: how
     /// long a mapping lives without packets. Mappings made or refreshed from now on get it;
     /// one idle since before keeps the time it had left (conntrack reads its timeout when a

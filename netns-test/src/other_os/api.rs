@@ -107,6 +107,11 @@ impl<'n> Nat<'n> {
         match self.never {}
     }
 
+    /// Rebinds the NAT: every mapping gets a new port.
+    pub fn rebind(&self) -> Result<()> {
+        match self.never {}
+    }
+
     /// Sets the UDP mapping timeout.
     pub fn set_timeout(&self, _timeout: std::time::Duration) -> Result<()> {
         match self.never {}

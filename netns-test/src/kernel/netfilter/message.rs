@@ -38,6 +38,7 @@ pub(super) enum MessageType {
     DelRule = 8,
     NewSet = 9,
     GetSet = 10,
+    NewSetElem = 12,
     DelSetElem = 14,
 }
 
@@ -153,6 +154,15 @@ pub(super) struct Batch {
     table: &'static str,
     /// The `NFTA_SET_ID` of the last set created: the kernel wants one per new set.
     set_id: u32,
+}
+
+/// An element of a set, as its key's registers lay it out (each field of a concatenation in a
+/// 4-byte register), with a map's data and a timeout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Element {
+    pub(super) key: Vec<u8>,
+    pub(super) data: Option<Vec<u8>>,
+    pub(super) timeout_ms: u64,
 }
 
 /// The name of this crate's table in every NAT router.
@@ -298,6 +308,28 @@ impl Batch {
             m.be32(6, concat_type(data)).be32(7, data_len(data));
         }
         m.be32(10, id);
+        m.finish();
+    }
+
+    /// Adds `elements` to `set` (`NFT_MSG_NEWSETELEM`): each key, its data for a map, and the
+    /// element's timeout.
+    pub(super) fn add_elements(&mut self, set: &str, elements: &[Element]) {
+        let table = self.table;
+        let mut m = self.message(
+            MessageType::NewSetElem,
+            NLM_F_CREATE,
+            format!("adding {} elements to the set {set}", elements.len()),
+            None,
+        );
+        m.string(1, table).string(2, set).nest(3);
+        for element in elements {
+            m.nest(1).data(1, &element.key);
+            if let Some(data) = &element.data {
+                m.data(2, data);
+            }
+            m.be64(4, element.timeout_ms).end_nest();
+        }
+        m.end_nest();
         m.finish();
     }
 

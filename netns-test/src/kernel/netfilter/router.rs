@@ -1,5 +1,5 @@
 //! What a NAT router's namespace gets, and how it is changed at run time: [`install`],
-//! [`set_timeout`], [`set_tcp_timeout`], [`flush`] and [`mappings`]. Each runs on a thread that is in the router's
+//! [`set_timeout`], [`set_tcp_timeout`], [`flush`], [`rebind`] and [`mappings`]. Each runs on a thread that is in the router's
 //! network namespace and opens its own socket there (one socket, one batch, its acks).
 
 use std::path::Path;
@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::conntrack;
 use super::message::{Batch, TABLE};
+use super::rebinding;
 use super::rules;
 use super::socket::Socket;
 use crate::topology::NatMapping;
@@ -128,6 +129,27 @@ pub(crate) fn flush(node: &str) -> Result<()> {
         socket.apply(batch).map_err(|e| in_node(e, node))?;
     }
     conntrack::flush(&mut socket).map_err(|e| in_node(e, node))
+}
+
+/// A NAT rebinding: forgets every mapping, as [`flush`] does, and gives each inside endpoint
+/// that had one a new outside port at its next packet (see `rebinding.rs`). A NAT whose mapping is
+/// address-and-port-dependent keeps no mappings of its own: its next flows take random ports.
+pub(crate) fn rebind(nat: &NatPlan, node: &str) -> Result<()> {
+    let before = mappings(node)?;
+    flush(node)?;
+    let Some((mapping, taken)) = rebinding::elements(nat, &before) else {
+        return Ok(());
+    };
+    if mapping.is_empty() {
+        return Ok(());
+    }
+    let mut batch = Batch::new();
+    batch.add_elements(rules::MAPPING.name, &mapping);
+    if !taken.is_empty() {
+        batch.add_elements(rules::TAKEN.name, &taken);
+    }
+    let mut socket = Socket::open()?;
+    socket.apply(batch).map_err(|e| in_node(e, node))
 }
 
 /// The flows the NAT translated, from the conntrack table.
