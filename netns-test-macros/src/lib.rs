@@ -207,7 +207,7 @@ mod validate;
 ///
 ///   | attribute | meaning | units | range |
 ///   |---|---|---|---|
-///   | `mtu=1280` | the MTU of both ends | bytes | 68 to 65535 |
+///   | `mtu=1280` | the MTU of both ends | bytes | 68 to 65535; 1280 or more unless `[ipv6=off]` (Linux takes IPv6 off a smaller link) |
 ///   | `rate=10mbit` | what each end sends, at most (a `tbf` qdisc per end, or netem's rate where netem impairs the link) | `bit`, `kbit`, `mbit`, `gbit` per second, powers of 1000; decimals allowed (`1.5mbit`) | 1kbit to 32gbit |
 ///   | `delay=50ms` | added to every packet each end sends (a round trip gets it twice) | `us`, `ms`, `s` | 0 to 60s |
 ///   | `loss=1%` | the share of packets each end drops | percent, up to four decimals | 0.0001% to 100% |

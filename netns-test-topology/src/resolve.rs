@@ -483,12 +483,24 @@ impl Resolver {
                 realms: Realms::flat(self.draft.len()),
             };
         }
-        if ipv4_off.is_some() {
+        // Linux takes IPv6 off an interface whose MTU is below 1280, so a network with IPv6
+        // cannot have such a link.
+        if ipv6_off.is_none() {
             for mtu in &self.small_mtus {
+                let (what, fix) = if ipv4_off.is_some() {
+                    (
+                        "has `[ipv4=off]`, so the link would carry nothing",
+                        "remove `[ipv4=off]`",
+                    )
+                } else {
+                    (
+                        "has IPv6, which Linux turns off on such a link",
+                        "add `[ipv6=off]` to test IPv4 alone",
+                    )
+                };
                 let message = format!(
                     "`mtu={}` is below {MIN_IPV6_MTU}, the least MTU IPv6 allows, and this \
-                     topology has `[ipv4=off]`, so the link would carry nothing; use \
-                     `mtu={MIN_IPV6_MTU}` or more, or remove `[ipv4=off]`",
+                     topology {what}; use `mtu={MIN_IPV6_MTU}` or more, or {fix}",
                     mtu.value
                 );
                 diagnostics.push(Diagnostic::new(mtu.span.clone(), message));

@@ -168,7 +168,7 @@ fn ipv4_is_an_option_of_the_whole_topology() {
 }
 
 #[test]
-fn an_mtu_below_the_ipv6_minimum_is_refused() {
+fn an_mtu_below_the_ipv6_minimum_is_refused_where_ipv6_runs() {
     let message = "`mtu=1000` is below 1280, the least MTU IPv6 allows, and this topology has \
                    `[ipv4=off]`, so the link would carry nothing; use `mtu=1280` or more, or \
                    remove `[ipv4=off]`";
@@ -181,8 +181,19 @@ fn an_mtu_below_the_ipv6_minimum_is_refused() {
             .mtu,
         Some(1280)
     );
+    // With both families, IPv6 could not run on the link either.
+    assert_errors(
+        "a -- b [mtu=«1000»]",
+        &[
+            "`mtu=1000` is below 1280, the least MTU IPv6 allows, and this topology has IPv6, \
+           which Linux turns off on such a link; use `mtu=1280` or more, or add `[ipv6=off]` to \
+           test IPv4 alone",
+        ],
+    );
     assert_eq!(
-        plan_of("a -- b [mtu=1000]").veths[0].settings.mtu,
+        plan_of("[ipv6=off]; a -- b [mtu=1000]").veths[0]
+            .settings
+            .mtu,
         Some(1000)
     );
 }

@@ -469,7 +469,9 @@ impl Link<'_> {
 
     /// Sets the MTU of both ends, in bytes (68 to 65535; at least 1280 in an IPv6-only
     /// network, where a smaller MTU would take IPv6, and so every address, off the link). A
-    /// larger IPv4 datagram with DF set is refused; without DF it is fragmented.
+    /// larger IPv4 datagram with DF set is refused; without DF it is fragmented. In a network
+    /// with both families, an MTU below 1280 takes IPv6 off the link while it lasts, as the
+    /// kernel does (the topology refuses such an `mtu=` from the start).
     pub fn set_mtu(&self, mtu: u32) -> Result<()> {
         if !(MIN_MTU..=MAX_MTU).contains(&mtu) {
             return Err(Error::InvalidSetting {
