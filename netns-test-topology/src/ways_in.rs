@@ -88,9 +88,9 @@ pub(crate) fn check(
             } else if !decl.behaviour.firewall6 {
                 let why = match decl.preset {
                     Some(crate::nat::Preset::Cgnat) if draft.attributes.firewall6.is_none() => {
-                        "a `cgnat` has none".to_string()
+                        "a `cgnat` has none"
                     }
-                    _ => "`firewall6=off`".to_string(),
+                    _ => "`firewall6=off`",
                 };
                 Err(format!(
                     "`{written}` opens a hole in the IPv6 firewall of `{name}`, which has none \
@@ -111,7 +111,6 @@ pub(crate) fn check(
 }
 
 /// The nodes a way in through NAT `nat` may reach.
-#[derive(Clone)]
 struct Inside<'g> {
     graph: &'g Graph<'g>,
     nat: usize,

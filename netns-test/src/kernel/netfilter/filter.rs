@@ -3,9 +3,10 @@
 //! flows, port forwards, IPv6 pinholes) are said where each rule is made.
 
 use super::objects::{CtKey, Expr, MetaKey, Rule, Verdict, reg};
-use super::pieces::{ct_bits, eq, interface, ip6_daddr, ipv4, ipv6, l4proto, rule, th_dport};
-use super::rules::{TCP, UDP};
-use crate::topology::{NatPlan, Protocol};
+use super::pieces::{
+    TCP, UDP, ct_bits, eq, interface, ip6_daddr, ipv4, ipv6, l4proto, number, rule, th_dport,
+};
+use crate::topology::NatPlan;
 
 /// `ct state` bits: `invalid` (1), `established` (2), `related` (4), `new` (8).
 const INVALID: u32 = 0x1;
@@ -27,10 +28,7 @@ pub(super) fn forward(nat: &NatPlan) -> Vec<Rule> {
     }
     drop.push(Expr::Verdict(Verdict::Drop));
     let pinholes = (nat.pinholes.iter()).flat_map(|pinhole| {
-        let proto = match pinhole.protocol {
-            Protocol::Tcp => TCP,
-            Protocol::Udp => UDP,
-        };
+        let proto = number(pinhole.protocol);
         let protocol = pinhole.protocol.name();
         (pinhole.addresses.iter()).map(move |address| {
             rule(
@@ -122,7 +120,7 @@ pub(super) fn input(nat: &NatPlan) -> Vec<Rule> {
 mod tests {
     use super::*;
     use crate::kernel::netfilter::rules::tests::plan;
-    use crate::topology::{Pinhole, Preset};
+    use crate::topology::{Pinhole, Preset, Protocol};
 
     #[test]
     fn a_pinhole_is_an_accept_per_address_before_the_drop() {

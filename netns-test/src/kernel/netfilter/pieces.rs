@@ -6,6 +6,19 @@
 use std::net::Ipv4Addr;
 
 use super::objects::{Base, CtKey, Expr, MetaKey, NatKind, Rule, reg};
+use crate::topology::Protocol;
+
+/// The protocol numbers `meta l4proto` gives.
+pub(super) const TCP: u8 = 6;
+pub(super) const UDP: u8 = 17;
+
+/// The number of `protocol`, as `meta l4proto` and the sets' keys have it.
+pub(super) fn number(protocol: Protocol) -> u8 {
+    match protocol {
+        Protocol::Tcp => TCP,
+        Protocol::Udp => UDP,
+    }
+}
 
 pub(super) fn ifname(name: &str) -> Vec<u8> {
     let mut bytes = name.as_bytes().to_vec();

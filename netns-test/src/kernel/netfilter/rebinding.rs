@@ -8,17 +8,17 @@
 //! port forward has, from 1024 up, wrapping round; so it always differs from the old.
 
 use std::collections::HashSet;
-use std::net::SocketAddrV4;
+use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::message::Element;
+use super::pieces::number;
 use crate::topology::{Mapping, NatMapping, NatPlan, Protocol};
 
-/// The protocol numbers of the set keys.
-fn number(protocol: Protocol) -> u8 {
-    match protocol {
-        Protocol::Tcp => 6,
-        Protocol::Udp => 17,
-    }
+/// One field of a set's key or data as the registers hold it: padded to 4 bytes.
+fn register(bytes: &[u8]) -> [u8; 4] {
+    let mut register = [0; 4];
+    register[..bytes.len()].copy_from_slice(bytes);
+    register
 }
 
 /// What the `mapping` and `taken` sets of `nat` get after a rebinding of `mappings`: `None`
@@ -46,7 +46,7 @@ pub(super) fn elements(
         .map(|m| (m.protocol, m.outside.port()))
         .chain(nat.forwards.iter().map(|f| (f.protocol, f.outside_port)))
         .collect();
-    let mut seen: HashSet<(Protocol, SocketAddrV4, Option<std::net::Ipv4Addr>)> = HashSet::new();
+    let mut seen: HashSet<(Protocol, SocketAddrV4, Option<Ipv4Addr>)> = HashSet::new();
     let (mut mapping, mut taken) = (Vec::new(), Vec::new());
     for m in source_translated {
         let remote = by_address.then(|| *m.remote.ip());
@@ -58,11 +58,14 @@ pub(super) fn elements(
             .map(|step| next(old, step))
             .find(|&port| !used.contains(&(m.protocol, port)))?;
         used.insert((m.protocol, new));
-        let proto = number(m.protocol);
-        let mut key = m.inside.ip().octets().to_vec();
-        key.extend([proto, 0, 0, 0]);
-        key.extend(m.inside.port().to_be_bytes());
-        key.extend([0, 0]);
+        let proto = register(&[number(m.protocol)]);
+        // The key of `mapping`: inside address . protocol . inside port [. remote address].
+        let mut key = [
+            m.inside.ip().octets(),
+            proto,
+            register(&m.inside.port().to_be_bytes()),
+        ]
+        .concat();
         if let Some(remote) = remote {
             key.extend(remote.octets());
         }
@@ -72,11 +75,8 @@ pub(super) fn elements(
             timeout_ms,
         });
         if !by_address {
-            let mut key = vec![proto, 0, 0, 0];
-            key.extend(new.to_be_bytes());
-            key.extend([0, 0]);
             taken.push(Element {
-                key,
+                key: [proto, register(&new.to_be_bytes())].concat(),
                 data: None,
                 timeout_ms,
             });

@@ -1,6 +1,7 @@
 //! What a NAT router's namespace gets, and how it is changed at run time: [`install`],
-//! [`set_timeout`], [`set_tcp_timeout`], [`flush`], [`rebind`] and [`mappings`]. Each runs on a thread that is in the router's
-//! network namespace and opens its own socket there (one socket, one batch, its acks).
+//! [`set_timeout`], [`set_tcp_timeout`], [`flush`], [`rebind`] and [`mappings`]. Each runs on a
+//! thread that is in the router's network namespace and opens its own socket there (one socket,
+//! one batch, its acks).
 
 use std::path::Path;
 use std::time::Duration;
@@ -32,8 +33,8 @@ const TCP_LOOSE: &str = "/proc/sys/net/netfilter/nf_conntrack_tcp_loose";
 
 /// Builds the NAT's table in one nf_tables batch, then sets conntrack's UDP and TCP timeouts
 /// to the NAT's, and turns off its taking up of TCP connections midway. `node` names the
-/// router in errors. The namespace must not have the table yet (a node
-/// is fresh when its network is built).
+/// router in errors. The namespace must not have the table yet (a node is fresh when its
+/// network is built).
 ///
 /// Nothing is deleted: a batch that deletes leaves the kernel destruction work, which the
 /// release of the netlink socket then waits for (an RCU grace period, 10 ms here), whereas a
@@ -132,8 +133,9 @@ pub(crate) fn flush(node: &str) -> Result<()> {
 }
 
 /// A NAT rebinding: forgets every mapping, as [`flush`] does, and gives each inside endpoint
-/// that had one a new outside port at its next packet (see `rebinding.rs`). A NAT whose mapping is
-/// address-and-port-dependent keeps no mappings of its own: its next flows take random ports.
+/// that had one a new outside port at its next packet (see `rebinding.rs`). A NAT whose
+/// mapping is address-and-port-dependent keeps no mappings of its own: its next flows take
+/// random ports.
 pub(crate) fn rebind(nat: &NatPlan, node: &str) -> Result<()> {
     let before = mappings(node)?;
     flush(node)?;

@@ -12,8 +12,8 @@ use super::objects::{
     Chain, ChainKind, CtKey, Expr, Field, Hook, MetaKey, RANDOM_FULLY, Rule, Set, reg,
 };
 use super::pieces::{
-    address, ct_original, dnat, eq, interface, ip_daddr, ip_saddr, ipv4, l4proto, meta,
-    proto_and_sport, rule, snat, th_dport, th_sport,
+    TCP, UDP, address, ct_original, dnat, eq, interface, ip_daddr, ip_saddr, ipv4, l4proto, meta,
+    number, proto_and_sport, rule, snat, th_dport, th_sport,
 };
 use crate::topology::{Filtering, Mapping, NatPlan};
 
@@ -62,9 +62,6 @@ pub(super) const RECORD: &str = "record";
 /// The packet mark a hairpinned flow's first packet carries from prerouting to postrouting,
 /// where `iifname` is not known.
 const HAIRPIN_MARK: u32 = 0x4e41_5450;
-
-pub(super) const TCP: u8 = 6;
-pub(super) const UDP: u8 = 17;
 
 /// Everything `install` creates, in order.
 #[derive(Debug)]
@@ -412,10 +409,7 @@ fn prerouting(nat: &NatPlan) -> Vec<Rule> {
         from.extend(nat.inside.iter().map(|i| (i.as_str(), true)));
     }
     for forward in &nat.forwards {
-        let proto = match forward.protocol {
-            crate::topology::Protocol::Tcp => TCP,
-            crate::topology::Protocol::Udp => UDP,
-        };
+        let proto = number(forward.protocol);
         for &(iif, hairpin) in &from {
             let mut exprs = to_a(iif);
             exprs.extend(l4proto(proto));
