@@ -145,6 +145,50 @@ fn set_mtu_lowers_the_mtu_at_run_time(net: &Net) {
     );
 }
 
+/// Whether one IPv6 ping from `node` to `target` is answered within a second.
+fn pings6(node: &Node, target: &str) -> bool {
+    run(node, "ping", &["-6", "-c", "1", "-W", "1", target])
+        .status
+        .success()
+}
+
+#[netns_test(topology = "client -- gateway -- server")]
+fn ipv6_comes_back_when_the_mtu_is_raised_to_1280_again(net: &Net) {
+    let (client, server) = (net.node("client"), net.node("server"));
+    let server6 = server.ipv6().to_string();
+    assert!(pings6(client, &server6));
+    let link = net.link("client", "gateway");
+    link.set_mtu(1000).unwrap();
+    assert!(!pings6(client, &server6), "IPv6 needs an MTU of 1280");
+    assert!(pings(client, &server.ip().to_string()));
+    link.down().unwrap();
+    link.up().expect("a link without IPv6 comes up");
+    assert!(pings(client, &server.ip().to_string()));
+    link.set_mtu(1500).unwrap();
+    assert!(pings6(client, &server6));
+    assert!(pings6(server, &client.ipv6().to_string()));
+}
+
+/// The kernel deletes the routes through an interface that goes down, the default routes
+/// behind a NAT among them: they come back with the link, and the NATs translate again.
+#[netns_test(
+    topology = "peer -- home -- isp -- server; nat home [outside=isp]; nat isp [outside=server]"
+)]
+fn traffic_through_two_nats_resumes_after_their_links_come_back(net: &Net) {
+    let (peer, server) = (net.node("peer"), net.node("server").ip().to_string());
+    assert!(pings(peer, &server));
+    let outside = net.link("home", "isp");
+    outside.down().unwrap();
+    assert!(!pings(peer, &server));
+    outside.up().unwrap();
+    assert!(pings(peer, &server));
+    net.node("isp").disconnect().unwrap();
+    assert!(!pings(peer, &server));
+    net.node("isp").reconnect().unwrap();
+    assert!(pings(peer, &server));
+    assert!(pings6(peer, &net.node("server").ipv6().to_string()));
+}
+
 /// 500 kB at 1 Mbit/s (125 kB/s) take about 3.5 s after the first 65 KiB of burst; unlimited,
 /// a veth carries them in milliseconds. The bound is half the expected time.
 #[netns_test(topology = "client -- server [rate=1mbit]")]

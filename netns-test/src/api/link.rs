@@ -190,22 +190,26 @@ impl Wiring {
         self.set_ends(wires, netlink::up_message, "setting up")?;
         self.wait_up(wires)?;
         for &wire in wires {
+            // Below 1280 bytes the ends have no IPv6 to put back (see `Link::set_mtu`).
+            let mtu = self.settings.lock().unwrap_or_else(|e| e.into_inner())[wire].mtu;
+            let ipv6 = mtu.is_none_or(|mtu| mtu >= MIN_IPV6_MTU);
             for end in &self.wires[wire].ends {
-                self.restore(end)?;
+                self.restore(end, ipv6)?;
             }
         }
         Ok(())
     }
 
     /// Puts back what the kernel deleted when the interface `end` of a node went down: its
-    /// IPv6 address and the planned routes through it, of both families.
+    /// IPv6 address and the planned routes through it, of both families (of IPv4 alone without
+    /// `ipv6`).
     ///
     /// Taking an interface down makes the kernel delete every route through it (its own
     /// subnets' routes come back with the interface; static ones do not), and, with the default
     /// `keep_addr_on_down=0`, its global IPv6 addresses (IPv4 addresses stay). Without this, a
     /// link that comes up would leave its nodes without their default routes and IPv6.
     /// Replacing (rather than adding) makes it harmless for what is still there.
-    fn restore(&self, end: &End) -> Result<()> {
+    fn restore(&self, end: &End, ipv6: bool) -> Result<()> {
         let Place::Node(n) = end.place else {
             return Ok(());
         };
@@ -236,7 +240,7 @@ impl Wiring {
             );
             socket.push(RouteNetlinkMessage::NewRoute(message), replace, what, None);
         }
-        if let Some(ipv6) = interface.ipv6 {
+        if let Some(ipv6) = interface.ipv6.filter(|_| ipv6) {
             let message =
                 netlink::address_message(end.index, ipv6.addr().into(), ipv6.prefix_len());
             let what = format!("restoring {ipv6} on {}", end.label);
@@ -458,7 +462,8 @@ impl Link<'_> {
 
     /// Brings both ends up again, waits until they can carry traffic, and puts back their IPv6
     /// addresses and the routes through them (the kernel deletes those when an interface goes
-    /// down), so that the next packet gets through, in either family.
+    /// down), so that the next packet gets through, in either family (in IPv4 alone while
+    /// [`Link::set_mtu`] holds the link below 1280 bytes).
     ///
     /// Nodes behind a switch keep their own state meanwhile: one that tried to reach a node of
     /// the downed link still has its ARP request pending, and sends the next one when the
@@ -471,7 +476,8 @@ impl Link<'_> {
     /// network, where a smaller MTU would take IPv6, and so every address, off the link). A
     /// larger IPv4 datagram with DF set is refused; without DF it is fragmented. In a network
     /// with both families, an MTU below 1280 takes IPv6 off the link while it lasts, as the
-    /// kernel does (the topology refuses such an `mtu=` from the start).
+    /// kernel does (the topology refuses such an `mtu=` from the start); raising it to 1280 or
+    /// more puts back the ends' IPv6 addresses and the routes through them.
     pub fn set_mtu(&self, mtu: u32) -> Result<()> {
         if !(MIN_MTU..=MAX_MTU).contains(&mtu) {
             return Err(Error::InvalidSetting {
@@ -496,6 +502,7 @@ impl Link<'_> {
                 ),
             });
         }
+        let before = self.settings().mtu;
         for end in &wire.ends {
             let mut socket = self.wiring.socket(end)?;
             let message = LinkUnspec::new_with_index(end.index).mtu(mtu).build();
@@ -510,6 +517,13 @@ impl Link<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())[self.wire]
             .mtu = Some(mtu);
+        // Below 1280 the kernel took IPv6 off the ends, addresses and routes with it; raised
+        // again, it gives them back only their link-local addresses.
+        if before.is_some_and(|before| before < MIN_IPV6_MTU) && mtu >= MIN_IPV6_MTU {
+            for end in &wire.ends {
+                self.wiring.restore(end, true)?;
+            }
+        }
         Ok(())
     }
 
