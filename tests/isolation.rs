@@ -20,9 +20,21 @@ fn fixture_binary() -> String {
 const INHERITED: i32 = 9;
 
 /// The fixture with `args`, holding [`INHERITED`] open; the old re-exec path if `reexec`.
-fn fixture(args: &[&str], reexec: bool) -> Command {
+///
+/// Each run gets an artifact folder of its own: this suite runs the fixture several times at
+/// once, and two runs of one test in one folder would share its scratch directory, which the
+/// first to pass removes under the other.
+fn fixture(args: &[&str], reexec: bool) -> (Command, Artifacts) {
+    let artifacts = Artifacts(
+        std::path::Path::new(&fixture_binary())
+            .with_file_name("isolation-suite")
+            .join(netns_test_suites::support::artifacts_fixture::unique("run")),
+    );
     let mut command = Command::new(fixture_binary());
-    command.args(args).env_remove("NETNS_TEST_TIMEOUT");
+    command
+        .args(args)
+        .env_remove("NETNS_TEST_TIMEOUT")
+        .env("NETNS_TEST_ARTIFACTS", &artifacts.0);
     if reexec {
         command.env("__NETNS_TEST_REEXEC", "1");
     }
@@ -37,14 +49,23 @@ fn fixture(args: &[&str], reexec: bool) -> Command {
             }
         });
     }
-    command
+    (command, artifacts)
+}
+
+/// A run's artifact folder, removed when the run is over (what a failed test leaves there is
+/// in the fixture's output already).
+struct Artifacts(std::path::PathBuf);
+
+impl Drop for Artifacts {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs the fixture with `args`; the old re-exec path if `reexec`.
 fn run(args: &[&str], reexec: bool) -> (bool, String) {
-    let output = fixture(args, reexec)
-        .output()
-        .expect("run the isolation fixture");
+    let (mut command, _artifacts) = fixture(args, reexec);
+    let output = command.output().expect("run the isolation fixture");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -110,13 +131,14 @@ fn many_tests_each_start_clean() {
 }
 
 /// Starts the fixture with `args` under the fork server and waits until the server is there;
-/// returns the harness and the server's pid.
+/// returns the harness, the server's pid and the run's artifact folder.
 #[allow(
     clippy::zombie_processes,
     reason = "the harness is returned, and every caller waits for it"
 )]
-fn with_fork_server(args: &[&str]) -> (std::process::Child, u32) {
-    let mut harness = fixture(args, false)
+fn with_fork_server(args: &[&str]) -> (std::process::Child, u32, Artifacts) {
+    let (mut command, artifacts) = fixture(args, false);
+    let mut harness = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -126,7 +148,7 @@ fn with_fork_server(args: &[&str]) -> (std::process::Child, u32) {
     loop {
         let text = fs::read_to_string(&children).unwrap_or_default();
         if let Some(pid) = text.split_whitespace().next().and_then(|p| p.parse().ok()) {
-            return (harness, pid);
+            return (harness, pid, artifacts);
         }
         if started.elapsed() > Duration::from_secs(10) {
             let _ = harness.kill();
@@ -141,7 +163,8 @@ fn with_fork_server(args: &[&str]) -> (std::process::Child, u32) {
 /// of the harness's but stdio and its socket.
 #[test]
 fn the_fork_server_holds_one_thread_and_its_socket() {
-    let (harness, server) = with_fork_server(&["holds_the_run_open", "--test-threads", "2"]);
+    let (harness, server, _artifacts) =
+        with_fork_server(&["holds_the_run_open", "--test-threads", "2"]);
     // Read once the server serves a test (it holds that test's keeper's pidfd): by then it
     // has dropped all it inherited, which it does first.
     let started = Instant::now();
@@ -185,7 +208,7 @@ fn the_fork_server_holds_one_thread_and_its_socket() {
 /// saying so, the harness says that the tests re-execute from then on, and they pass.
 #[test]
 fn a_killed_fork_server_is_reported_and_the_run_goes_on() {
-    let (harness, server) = with_fork_server(&["--test-threads", "1"]);
+    let (harness, server, _artifacts) = with_fork_server(&["--test-threads", "1"]);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(server as i32),
         nix::sys::signal::Signal::SIGKILL,
