@@ -1,7 +1,7 @@
 //! NAT routers as a user meets them: the internet sees the NAT's address, nothing outside has a
 //! route in, two homes share a subnet, hairpinning works exactly where enabled, a mapping
-//! expires after its timeout, a flush forgets it and a rebinding moves it to a new port, an idle TCP connection is forgotten after
-//! its own timeout and one that talks is not, port forwards reach the server inside, a
+//! expires after its timeout, a flush forgets it and a rebinding moves it to a new port, an idle
+//! TCP connection is forgotten after its own timeout and one that talks is not, port forwards reach the server inside, a
 //! pinhole lets IPv6 reach one port of one node through the firewall,
 //! IPv6 is routed but let in only for flows that started inside, and each type behaves, seen
 //! from outside, as RFC 5780 behaviour discovery would classify it.
@@ -348,6 +348,12 @@ fn a_rebinding_gives_every_mapping_a_new_port(net: &Net) {
     let other = udp(net, "other", 3478);
     let to_other = SocketAddr::from((net.node("other").ip(), 3478));
     assert_eq!(send(&peer, &other, to_other, "hello"), Some(after));
+    // Two rebindings with no packet between move the port twice: the NAT's own mappings say
+    // where each endpoint is, not conntrack's flows, which the first one forgot.
+    net.nat("home").rebind().unwrap();
+    net.nat("home").rebind().unwrap();
+    let twice = send(&peer, &server, target, "twice").expect("the peer still reaches it");
+    assert!(twice.port() != after.port() && twice.port() != before.port());
     // A flush, by contrast, is a reboot: the port is preserved again.
     net.nat("home").flush().unwrap();
     assert_eq!(send(&peer, &server, target, "rebooted"), Some(before));

@@ -9,8 +9,11 @@
 //!   ct original proto-src timeout 5s : th sport }` in `record`;
 //! - `RULE_SNAT_LOOKUP`: `meta l4proto udp ip saddr . meta l4proto . udp sport @mapping snat ip
 //!   to 1.2.3.4 : 7 fully-random` in `postrouting`.
+//!
+//! `ELEMENT_MAPPING` is `add element inet t mapping { 192.168.1.1 . udp . 4000 timeout 5s :
+//! 4001 }` (nft 1.0.6, without its `NFTA_SET_ELEM_LIST_SET_ID`).
 
-use super::message::{Batch, Part};
+use super::message::{Batch, Element, Part, dumped_elements};
 use super::objects::{
     Base, Chain, ChainKind, CtKey, Expr, Hook, MetaKey, NatKind, RANDOM_FULLY, Rule, Verdict,
 };
@@ -118,6 +121,14 @@ const RULE_SNAT_LOOKUP: &[u8] = &[
     0x00, 0x00, 0x00, 0x12,
 ];
 
+const ELEMENT_MAPPING: &[u8] = &[
+    0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x01, 0x00, 0x74, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00,
+    0x6d, 0x61, 0x70, 0x70, 0x69, 0x6e, 0x67, 0x00, 0x34, 0x00, 0x03, 0x80, 0x30, 0x00, 0x01, 0x80,
+    0x0c, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x88, 0x14, 0x00, 0x01, 0x80,
+    0x10, 0x00, 0x01, 0x00, 0xc0, 0xa8, 0x01, 0x01, 0x11, 0x00, 0x00, 0x00, 0x0f, 0xa0, 0x00, 0x00,
+    0x0c, 0x00, 0x02, 0x80, 0x06, 0x00, 0x01, 0x00, 0x0f, 0xa1, 0x00, 0x00,
+];
+
 /// The first message after `BATCH_BEGIN`, without its netlink header.
 fn first_message(batch: Batch) -> Vec<u8> {
     let (bytes, _) = batch.end();
@@ -172,6 +183,24 @@ fn a_dynamic_map_with_a_concatenated_key_is_encoded_as_nft_does() {
     let mut batch = Batch::for_table("t");
     batch.new_set(&MAPPING);
     assert_eq!(first_message(batch), SET_MAPPING);
+}
+
+#[test]
+fn a_map_element_is_encoded_as_nft_does_and_read_back() {
+    let element = Element {
+        key: vec![192, 168, 1, 1, 17, 0, 0, 0, 0x0f, 0xa0, 0, 0],
+        data: Some(4001u16.to_be_bytes().to_vec()),
+        timeout_ms: 5000,
+    };
+    let mut batch = Batch::for_table("t");
+    batch.add_elements("mapping", std::slice::from_ref(&element));
+    let message = first_message(batch);
+    assert_eq!(message, ELEMENT_MAPPING);
+    // A dump answers with messages of the same shape (with the expiry besides).
+    let read = dumped_elements(&message);
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].key, element.key);
+    assert_eq!(read[0].data, element.data);
 }
 
 #[test]

@@ -39,6 +39,7 @@ pub(super) enum MessageType {
     NewSet = 9,
     GetSet = 10,
     NewSetElem = 12,
+    GetSetElem = 13,
     DelSetElem = 14,
 }
 
@@ -323,11 +324,12 @@ impl Batch {
         );
         m.string(1, table).string(2, set).nest(3);
         for element in elements {
-            m.nest(1).data(1, &element.key);
+            // In nft's order: the timeout, the key, the data.
+            m.nest(1).be64(4, element.timeout_ms).data(1, &element.key);
             if let Some(data) = &element.data {
                 m.data(2, data);
             }
-            m.be64(4, element.timeout_ms).end_nest();
+            m.end_nest();
         }
         m.end_nest();
         m.finish();
@@ -383,17 +385,76 @@ impl Batch {
 
     /// A dump of the table's sets (`NFT_MSG_GETSET`), outside any batch.
     pub(super) fn get_sets(seq: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut m = Writer::begin(
-            &mut out,
-            (NFNL_SUBSYS_NFTABLES as u16) << 8 | MessageType::GetSet as u16,
-            NLM_F_REQUEST | NLM_F_DUMP,
-            seq,
-            NFPROTO_INET,
-            0,
-        );
-        m.string(1, TABLE);
-        m.finish();
-        out
+        dump_request(MessageType::GetSet, None, seq)
     }
+
+    /// A dump of the elements of the table's set `set` (`NFT_MSG_GETSETELEM`), outside any
+    /// batch.
+    pub(super) fn get_elements(set: &str, seq: u32) -> Vec<u8> {
+        dump_request(MessageType::GetSetElem, Some(set), seq)
+    }
+}
+
+/// A dump request of `kind` about the table (and its set `set`).
+fn dump_request(kind: MessageType, set: Option<&str>, seq: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut m = Writer::begin(
+        &mut out,
+        (NFNL_SUBSYS_NFTABLES as u16) << 8 | kind as u16,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        seq,
+        NFPROTO_INET,
+        0,
+    );
+    m.string(1, TABLE);
+    if let Some(set) = set {
+        m.string(2, set);
+    }
+    m.finish();
+    out
+}
+
+/// The attributes in `bytes`, one after another: each one's type (without the nested and
+/// byte-order flags) and value. Stops at the first that does not fit.
+pub(super) fn attributes(bytes: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        let len = u16::from_ne_bytes([*rest.first()?, *rest.get(1)?]) as usize;
+        let kind = u16::from_ne_bytes([*rest.get(2)?, *rest.get(3)?]) & 0x3fff;
+        if len < 4 || len > rest.len() {
+            return None;
+        }
+        let value = &rest[4..len];
+        rest = rest.get(len.next_multiple_of(4)..).unwrap_or_default();
+        Some((kind, value))
+    })
+}
+
+/// The elements of a `NFT_MSG_NEWSETELEM` message's payload (after its nfgenmsg), as a dump
+/// gives them: each one's key and data (`NFTA_SET_ELEM_KEY`, `NFTA_SET_ELEM_DATA`), as
+/// [`Batch::add_elements`] writes them.
+pub(super) fn dumped_elements(payload: &[u8]) -> Vec<Element> {
+    let value = |nested: &[u8]| {
+        attributes(nested)
+            .find(|&(k, _)| k == 1)
+            .map(|(_, v)| v.to_vec())
+    };
+    let list = attributes(payload.get(4..).unwrap_or_default()).find(|&(kind, _)| kind == 3);
+    let elements = list.into_iter().flat_map(|(_, list)| attributes(list));
+    elements
+        .filter(|&(kind, _)| kind == 1)
+        .filter_map(|(_, element)| {
+            let key = attributes(element)
+                .find(|&(k, _)| k == 1)
+                .and_then(|(_, v)| value(v))?;
+            let data = attributes(element)
+                .find(|&(k, _)| k == 2)
+                .and_then(|(_, v)| value(v));
+            Some(Element {
+                key,
+                data,
+                timeout_ms: 0,
+            })
+        })
+        .collect()
 }

@@ -2,9 +2,12 @@
 //! NAT's binding changes under a flow that goes on (RFC 9000 section 9.3 calls it NAT
 //! rebinding; QUIC servers must take a peer's new address in their stride).
 //!
-//! Pure: from the mappings conntrack has, the elements the `mapping` set (and `taken`) get
-//! once the NAT has forgotten everything, so that the next packet of each endpoint goes out
-//! through its new port. The new port is the next one after the old that no other mapping or
+//! Pure: from the mappings the NAT's `mapping` set has ([`bindings`]: every endpoint whose
+//! mapping lives, whether conntrack still has its flows or not, so that a second rebinding
+//! with no packet since moves the ports again, and one after a flow-forgetting address move
+//! still finds them), the elements the `mapping` set (and `taken`) get once the NAT has
+//! forgotten everything, so that the next packet of each endpoint goes out through its new
+//! port. The new port is the next one after the old that no other mapping or
 //! port forward has, from 1024 up, wrapping round; so it always differs from the old.
 
 use std::collections::HashSet;
@@ -85,6 +88,35 @@ pub(super) fn elements(
     Some((mapping, taken))
 }
 
+/// The mappings the `mapping` set's `elements` are (as a dump gives them, keys and data as
+/// [`elements`] writes them), as [`elements`] takes them: each inside endpoint, its outside
+/// port on `nat`'s outside address, and, for an address-dependent mapping, the remote address
+/// (port 0). An element that is not of this shape is skipped.
+pub(super) fn bindings(nat: &NatPlan, elements: &[Element]) -> Vec<NatMapping> {
+    let field =
+        |bytes: &[u8], at: usize| -> Option<[u8; 4]> { bytes.get(at..at + 4)?.try_into().ok() };
+    (elements.iter())
+        .filter_map(|element| {
+            let inside = Ipv4Addr::from(field(&element.key, 0)?);
+            let protocol = match field(&element.key, 4)?[0] {
+                p if p == number(Protocol::Tcp) => Protocol::Tcp,
+                p if p == number(Protocol::Udp) => Protocol::Udp,
+                _ => return None,
+            };
+            let [a, b, ..] = field(&element.key, 8)?;
+            let remote = field(&element.key, 12).map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
+            let data = element.data.as_deref()?;
+            let outside = u16::from_be_bytes([*data.first()?, *data.get(1)?]);
+            Some(NatMapping {
+                protocol,
+                inside: SocketAddrV4::new(inside, u16::from_be_bytes([a, b])),
+                outside: SocketAddrV4::new(nat.outside_ipv4, outside),
+                remote: SocketAddrV4::new(remote, 0),
+            })
+        })
+        .collect()
+}
+
 /// The port `step` places after `port` among 1024 to 65535, wrapping round.
 fn next(port: u16, step: u16) -> u16 {
     let span = u32::from(u16::MAX) - 1024 + 1;
@@ -133,6 +165,35 @@ mod tests {
         );
         assert_eq!(taken[0].key, [17, 0, 0, 0, 0x0f, 0xa2, 0, 0]);
         assert_eq!(mapping[0].timeout_ms, nat.timeout.as_secs() * 1000);
+    }
+
+    #[test]
+    fn the_set_s_elements_read_back_as_the_mappings_they_record() {
+        let nat = plan(Preset::PortRestricted);
+        let mappings = [
+            mapping("192.168.1.1:4000", "203.0.113.2:4000", "198.51.100.7:3478"),
+            mapping("192.168.1.2:5000", "203.0.113.2:5000", "198.51.100.7:3478"),
+        ];
+        let (mapping, _) = elements(&nat, &mappings).unwrap();
+        let read = bindings(&nat, &mapping);
+        let seen: Vec<(SocketAddrV4, u16)> =
+            read.iter().map(|m| (m.inside, m.outside.port())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("192.168.1.1:4000".parse().unwrap(), 4001),
+                ("192.168.1.2:5000".parse().unwrap(), 5001)
+            ]
+        );
+        assert!(read.iter().all(|m| *m.outside.ip() == nat.outside_ipv4));
+        // Rebinding what was read moves every port on again.
+        let (again, _) = elements(&nat, &read).unwrap();
+        assert_eq!(again.iter().map(port_of).collect::<Vec<_>>(), [4002, 5002]);
+        let mut adm = plan(Preset::PortRestricted);
+        adm.behaviour.mapping = Mapping::AddressDependent;
+        let (by_address, _) = elements(&adm, &mappings[..1]).unwrap();
+        let read = bindings(&adm, &by_address);
+        assert_eq!(*read[0].remote.ip(), Ipv4Addr::new(198, 51, 100, 7));
     }
 
     #[test]

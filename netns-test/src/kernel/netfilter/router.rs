@@ -7,12 +7,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::conntrack;
-use super::message::{Batch, TABLE};
+use super::message::{Batch, TABLE, attributes, dumped_elements};
 use super::rebinding;
 use super::rules;
 use super::socket::Socket;
-use crate::topology::NatMapping;
-use crate::topology::{NatPlan, NodePlan};
+use crate::topology::{Mapping, NatMapping, NatPlan, NodePlan};
 use crate::{Error, Result};
 
 /// conntrack's UDP timeouts, per namespace: a flow that has seen no reply, and one that has.
@@ -137,7 +136,7 @@ pub(crate) fn flush(node: &str) -> Result<()> {
 /// mapping is address-and-port-dependent keeps no mappings of its own: its next flows take
 /// random ports.
 pub(crate) fn rebind(nat: &NatPlan, node: &str) -> Result<()> {
-    let before = mappings(node)?;
+    let before = bindings(nat, node)?;
     flush(node)?;
     let Some((mapping, taken)) = rebinding::elements(nat, &before) else {
         return Ok(());
@@ -154,6 +153,25 @@ pub(crate) fn rebind(nat: &NatPlan, node: &str) -> Result<()> {
     socket.apply(batch).map_err(|e| in_node(e, node))
 }
 
+/// The NAT's mappings as its `mapping` set holds them (see `rebinding::bindings`): every inside
+/// endpoint whose mapping has not expired, whether or not conntrack still has a flow of it.
+fn bindings(nat: &NatPlan, node: &str) -> Result<Vec<NatMapping>> {
+    if nat.behaviour.mapping == Mapping::AddressAndPortDependent {
+        return Ok(Vec::new());
+    }
+    let mut socket = Socket::open()?;
+    let seq = socket.seq();
+    let request = Batch::get_elements(rules::MAPPING.name, seq);
+    let messages = socket
+        .dump(&request, seq)
+        .map_err(|source| Error::Netlink {
+            what: format!("listing the mappings of table {TABLE} in node `{node}`"),
+            source,
+        })?;
+    let elements: Vec<_> = messages.iter().flat_map(|m| dumped_elements(m)).collect();
+    Ok(rebinding::bindings(nat, &elements))
+}
+
 /// The flows the NAT translated, from the conntrack table.
 pub(crate) fn mappings(node: &str) -> Result<Vec<NatMapping>> {
     let mut socket = Socket::open()?;
@@ -162,20 +180,9 @@ pub(crate) fn mappings(node: &str) -> Result<Vec<NatMapping>> {
 
 /// `NFTA_SET_NAME` of a `NFT_MSG_NEWSET` message's payload.
 fn set_name(payload: &[u8]) -> Option<String> {
-    let mut rest = payload.get(4..)?;
-    while rest.len() >= 4 {
-        let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
-        let kind = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
-        if len < 4 || len > rest.len() {
-            return None;
-        }
-        if kind == 2 {
-            let name = rest[4..len].split(|&b| b == 0).next()?;
-            return Some(String::from_utf8_lossy(name).into_owned());
-        }
-        rest = rest.get(len.next_multiple_of(4)..).unwrap_or_default();
-    }
-    None
+    let (_, name) = attributes(payload.get(4..)?).find(|&(kind, _)| kind == 2)?;
+    let name = name.split(|&b| b == 0).next()?;
+    Some(String::from_utf8_lossy(name).into_owned())
 }
 
 fn write_timeouts(timeout: Duration, node: &str) -> Result<()> {
