@@ -13,41 +13,10 @@ use std::time::Duration;
 
 use netns_test::topology::{Filtering, Mapping, Protocol};
 use netns_test::{Net, netns_test};
+use netns_test_suites::support::datagrams::{PATIENCE, receive, send, udp};
 use netns_test_suites::support::nat::{
     BehaviourServer, Discovered, Rendezvous, discover_tcp, discover_udp, punch,
 };
-
-/// How long a datagram may take before it counts as dropped: answers on a test network take
-/// well under a millisecond.
-const PATIENCE: Duration = Duration::from_millis(400);
-
-/// A UDP socket bound in `node` on `port` (0: any), with [`PATIENCE`] as its read timeout.
-fn udp(net: &Net, node: &str, port: u16) -> UdpSocket {
-    let socket = net
-        .node(node)
-        .run(move || UdpSocket::bind(("0.0.0.0", port)).unwrap());
-    socket.set_read_timeout(Some(PATIENCE)).unwrap();
-    socket
-}
-
-/// The next datagram on `socket` within [`PATIENCE`], with its source, if one comes.
-fn receive(socket: &UdpSocket) -> Option<(String, SocketAddr)> {
-    let mut buf = [0; 256];
-    match socket.recv_from(&mut buf) {
-        Ok((n, from)) => Some((String::from_utf8_lossy(&buf[..n]).into_owned(), from)),
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => None,
-        Err(e) => panic!("recv_from: {e}"),
-    }
-}
-
-/// Sends `text` from `from` to `to` and returns what `to` received, and from where.
-fn send(from: &UdpSocket, to: &UdpSocket, target: SocketAddr, text: &str) -> Option<SocketAddr> {
-    from.send_to(text.as_bytes(), target).unwrap();
-    receive(to).map(|(got, source)| {
-        assert_eq!(got, text);
-        source
-    })
-}
 
 #[netns_test(topology = "
     switch internet

@@ -1,7 +1,8 @@
 //! What a NAT rebinding does to a UDP protocol, and how a server survives it: the NAT moves
 //! the client's mapping to a new outside port mid-conversation (`net.nat("home").rebind()`),
-//! so the server sees the same client arrive from a new address, as QUIC servers must expect
-//! (RFC 9000 section 9.3).
+//! or itself to a new outside address (`net.nat("home").rebind_address()`, as when the ISP
+//! hands out another lease), so the server sees the same client arrive from a new address, as
+//! QUIC servers must expect (RFC 9000 section 9).
 //!
 //! ```text
 //!   phone 192.168.1.1 -- home (NAT) 192.0.2.254 -- 192.0.2.1 server
@@ -91,6 +92,24 @@ fn a_server_that_follows_its_peer_survives_a_rebinding(net: &Net) {
     );
     // The server saw connection 7 move to a new port of the NAT.
     assert_ne!(server.peers["7"].port(), 5000);
+}
+
+#[netns_test(topology = "phone -- home -- server; nat home [outside=server]")]
+fn a_server_that_follows_its_peer_survives_an_address_change(net: &Net) {
+    let (phone, mut server) = (phone(net), Server::start(net, true));
+    assert_eq!(
+        ask(net, &phone, &mut server, "hello").as_deref(),
+        Some("hello")
+    );
+    let first = server.peers["7"];
+    let new = net.nat("home").rebind_address().unwrap();
+    assert_eq!(
+        ask(net, &phone, &mut server, "again").as_deref(),
+        Some("again")
+    );
+    // Connection 7 arrived from the NAT's new address, on the port it had.
+    assert_eq!(server.peers["7"], SocketAddr::from((new, first.port())));
+    assert_ne!(server.peers["7"].ip(), first.ip());
 }
 
 #[netns_test(topology = "phone -- home -- server; nat home [outside=server]")]

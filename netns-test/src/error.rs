@@ -139,6 +139,18 @@ pub enum Error {
         /// What is wrong with the value, and what to give instead.
         problem: String,
     },
+    /// [`Nat::rebind_address`](crate::Nat::rebind_address) found no address to move to: every
+    /// address of the outside subnet is taken.
+    #[error(
+        "`nat {nat}` cannot move to a new outside address: every address of its outside subnet \
+         {subnet} is taken; give its outside link a larger subnet (`[subnet=.../24]`)"
+    )]
+    NoFreeAddress {
+        /// The NAT router.
+        nat: String,
+        /// Its outside subnet.
+        subnet: String,
+    },
     /// A wait ([`Node::wait_for_tcp`](crate::Node::wait_for_tcp),
     /// [`Node::wait_until`](crate::Node::wait_until), [`Net::wait_until`](crate::Net::wait_until))
     /// ran out of time before what it waited for happened.

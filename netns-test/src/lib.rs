@@ -72,11 +72,12 @@
 //!   machine uses;
 //! - NAT routers (`nat home [outside=isp, type=port-restricted]`, with the RFC 4787 mapping and
 //!   filtering of each type, hairpinning, the mapping timeout, the TCP idle timeout, port
-//!   forwards and IPv6 pinholes): the nodes behind a NAT are a private realm that nothing outside has a route
-//!   into, and [`Net::nat`] gives the router at run time ([`Nat::flush`] forgets every
-//!   mapping, [`Nat::rebind`] moves each to a new port, [`Nat::set_timeout`], [`Nat::set_tcp_timeout`], [`Nat::mappings`] reads them
-//!   from conntrack); the rules go to the kernel over the test's
-//!   own netlink socket, no `nft` program needed;
+//!   forwards and IPv6 pinholes): the nodes behind a NAT are a private realm that nothing
+//!   outside has a route into, and [`Net::nat`] gives the router at run time ([`Nat::flush`]
+//!   forgets every mapping, [`Nat::rebind`] moves each to a new port,
+//!   [`Nat::rebind_address`] moves the NAT to a new outside address, [`Nat::set_timeout`],
+//!   [`Nat::set_tcp_timeout`], [`Nat::mappings`] reads them from conntrack); the rules go to
+//!   the kernel over the test's own netlink socket, no `nft` program needed;
 //! - with the `tokio` feature (on by default), `Node::block_on` and `Node::spawn_async` run
 //!   futures on the node's own current-thread runtime, on a thread inside the node, and
 //!   `Node::tokio_command` is the async [`Node::command`]; `async fn` test bodies work;

@@ -1,6 +1,7 @@
-//! The test API: what a test body holds. [`Net`] and [`Node`] (`net.rs`), [`Link`] and the wiring
-//! behind it (`link.rs`), [`Nat`] (`nat.rs`), a tokio runtime per node (`asynch.rs`),
-//! waiting until a node listens on a port or a condition holds (`wait.rs`).
+//! The test API: what a test body holds. [`Net`] and [`Node`] (`net.rs`), [`Link`] (`link.rs`)
+//! and the wiring behind it (`wiring.rs`), [`Nat`] (`nat.rs`, and its move to a new address in
+//! `readdress.rs`), a tokio runtime per node (`asynch.rs`), waiting until a node listens on a
+//! port or a condition holds (`wait.rs`).
 //!
 //! It builds its network through the kernel plumbing ([`crate::kernel`]) and enters nodes
 //! through the sandbox's one `setns` before `exec`; it never reads the environment (the harness
@@ -11,7 +12,9 @@ mod asynch;
 mod link;
 mod nat;
 mod net;
+mod readdress;
 mod wait;
+mod wiring;
 
 #[cfg(feature = "tokio")]
 pub use asynch::AsyncTask;

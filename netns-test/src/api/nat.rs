@@ -1,8 +1,9 @@
 //! [`Nat`]: a NAT router of the network at run time, as `nat NAME [...]` declared it.
 //!
 //! The rules themselves are the kernel's (`kernel/netfilter`), installed while the network is
-//! built; this is the handle a body uses to reboot a NAT (forget every mapping), change how long
-//! its mappings and idle TCP connections live, and read them.
+//! built; this is the handle a body uses to reboot a NAT (forget every mapping), rebind its
+//! ports, change how long its mappings and idle TCP connections live, and read them; moving it to
+//! a new address is `readdress.rs`.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -15,29 +16,41 @@ use crate::topology::{NatMapping, NatPlan};
 /// A NAT router: `net.nat("home")`.
 #[derive(Clone, Copy, Debug)]
 pub struct Nat<'n> {
-    node: &'n Node,
-    plan: &'n NatPlan,
+    net: &'n Net,
+    /// Its number in the plan's NATs.
+    index: usize,
 }
 
 impl<'n> Nat<'n> {
-    pub(crate) fn new(node: &'n Node, plan: &'n NatPlan) -> Nat<'n> {
-        Nat { node, plan }
+    pub(crate) fn net(&self) -> &'n Net {
+        self.net
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
     }
 
     /// The router's node.
     pub fn node(&self) -> &'n Node {
-        self.node
+        &self.net.nodes()[self.plan().node]
     }
 
-    /// What the topology declared: behaviour, outside interface, port forwards.
+    /// What the topology declared: behaviour, outside interface and address, port forwards.
     pub fn plan(&self) -> &'n NatPlan {
-        self.plan
+        &self.net.topology().plan().nats[self.index]
+    }
+
+    /// The NAT as it is now: the topology's, with the outside address it moved to since, if
+    /// [`Nat::rebind_address`] moved it.
+    fn now(&self) -> NatPlan {
+        (self.net.wiring()).with_plan(|plan| plan.nats[self.index].clone())
     }
 
     /// The outside address, which every flow from inside leaves with: what a server on the
-    /// outside sees as the source of the NAT's inside nodes.
+    /// outside sees as the source of the NAT's inside nodes (the one
+    /// [`Nat::rebind_address`] moved it to, if it did).
     pub fn outside_ip(&self) -> Ipv4Addr {
-        self.plan.outside_ipv4
+        self.now().outside_ipv4
     }
 
     /// Forgets every mapping at once, as a router that reboots does (or a NAT that rebinds):
@@ -49,8 +62,8 @@ impl<'n> Nat<'n> {
     ///
     /// If the kernel refuses, with what it refused.
     pub fn flush(&self) -> Result<()> {
-        let name = self.node.name().to_owned();
-        self.node.run(move || netfilter::flush(&name))
+        let name = self.node().name().to_owned();
+        self.node().run(move || netfilter::flush(&name))
     }
 
     /// Rebinds the NAT: forgets every mapping, as [`Nat::flush`] does, and gives each inside
@@ -68,9 +81,9 @@ impl<'n> Nat<'n> {
     ///
     /// If the kernel refuses, with what it refused.
     pub fn rebind(&self) -> Result<()> {
-        let plan = self.plan.clone();
-        let name = self.node.name().to_owned();
-        self.node.run(move || netfilter::rebind(&plan, &name))
+        let plan = self.now();
+        let name = self.node().name().to_owned();
+        self.node().run(move || netfilter::rebind(&plan, &name))
     }
 
     /// Sets the UDP mapping timeout (the `timeout=` of the topology), in whole seconds: how
@@ -84,9 +97,9 @@ impl<'n> Nat<'n> {
     pub fn set_timeout(&self, timeout: Duration) -> Result<()> {
         crate::topology::check_timeout(timeout)
             .map_err(|problem| crate::Error::InvalidNatSetting { problem })?;
-        let plan = self.plan.clone();
-        let name = self.node.name().to_owned();
-        self.node
+        let plan = self.now();
+        let name = self.node().name().to_owned();
+        self.node()
             .run(move || netfilter::set_timeout(&plan, &name, timeout))
     }
 
@@ -102,8 +115,8 @@ impl<'n> Nat<'n> {
     pub fn set_tcp_timeout(&self, timeout: Duration) -> Result<()> {
         crate::topology::check_timeout(timeout)
             .map_err(|problem| crate::Error::InvalidNatSetting { problem })?;
-        let name = self.node.name().to_owned();
-        self.node
+        let name = self.node().name().to_owned();
+        self.node()
             .run(move || netfilter::set_tcp_timeout(&name, timeout))
     }
 
@@ -115,8 +128,8 @@ impl<'n> Nat<'n> {
     ///
     /// If conntrack cannot be read.
     pub fn mappings(&self) -> Result<Vec<NatMapping>> {
-        let name = self.node.name().to_owned();
-        self.node.run(move || netfilter::mappings(&name))
+        let name = self.node().name().to_owned();
+        self.node().run(move || netfilter::mappings(&name))
     }
 }
 
@@ -129,9 +142,9 @@ impl Net {
     #[track_caller]
     pub fn nat(&self, name: &str) -> Nat<'_> {
         let plan = self.topology().plan();
-        let found = (plan.nats.iter()).find(|nat| plan.nodes[nat.node].name == name);
+        let found = (plan.nats.iter()).position(|nat| plan.nodes[nat.node].name == name);
         match found {
-            Some(nat) => Nat::new(&self.nodes()[nat.node], nat),
+            Some(index) => Nat { net: self, index },
             None => {
                 let nats: Vec<String> = (plan.nats.iter())
                     .map(|nat| format!("`{}`", plan.nodes[nat.node].name))
@@ -153,7 +166,6 @@ impl Net {
 
     /// Every NAT router, in order of declaration.
     pub fn nats(&self) -> impl Iterator<Item = Nat<'_>> {
-        let plan = self.topology().plan();
-        (plan.nats.iter()).map(|nat| Nat::new(&self.nodes()[nat.node], nat))
+        (0..self.topology().plan().nats.len()).map(|index| Nat { net: self, index })
     }
 }

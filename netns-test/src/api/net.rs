@@ -13,10 +13,10 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::panic;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::thread::{self, JoinHandle};
 
-use super::link::Wiring;
+use super::wiring::Wiring;
 use crate::dns::{self, Dns};
 use crate::kernel::apply::{self, Built};
 use crate::kernel::relay::Choice;
@@ -42,6 +42,8 @@ pub struct Net {
     wiring: Arc<Wiring>,
     /// The namespace the network was built from, where the body starts: `host`.
     host: OwnedFd,
+    /// Every name and its addresses, which the DNS responder answers from.
+    names: Arc<RwLock<dns::Names>>,
 }
 
 impl Net {
@@ -91,21 +93,22 @@ impl Net {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let names = dns::Names::of(topology.plan());
+        mounts::publish(
+            nodes.iter().map(|node| (node.name(), node.ns.as_fd())),
+            &names.hosts_file(),
+            dns::RESOLV_CONF,
+        )?;
         let net = Net {
             topology,
             nodes,
             built,
             wiring,
             host,
+            names: Arc::new(RwLock::new(names)),
         };
-        let names = dns::Names::of(net.topology.plan());
-        mounts::publish(
-            net.nodes.iter().map(|node| (node.name(), node.ns.as_fd())),
-            &names.hosts_file(),
-            dns::RESOLV_CONF,
-        )?;
         if dns == Dns::On {
-            dns::start(names, net.dns_namespaces())?;
+            dns::start(Arc::clone(&net.names), net.dns_namespaces())?;
         }
         Ok(net)
     }
@@ -164,7 +167,8 @@ impl Net {
     /// processes, each node's interfaces, addresses and routes, then the MTU, rate, delay and
     /// loss each link has now, if any has one. This is what a failing test prints.
     pub fn report(&self) -> String {
-        let mut text = report::describe(self.topology.plan(), &self.built, self.host.as_fd());
+        let plan = self.wiring.plan_now();
+        let mut text = report::describe(&plan, &self.built, self.host.as_fd());
         let settings = self.wiring.settings_lines();
         if !settings.is_empty() {
             text.push_str("link settings now:\n");
@@ -186,11 +190,16 @@ impl Net {
 
     /// Writes the state of every node, one file each, into `dir` (see [`crate::kernel::snapshot`]).
     pub(crate) fn save_state(&self, dir: &std::path::Path) -> std::io::Result<()> {
-        snapshot::save(self.topology.plan(), &self.built, dir).map(drop)
+        snapshot::save(&self.wiring.plan_now(), &self.built, dir).map(drop)
     }
 
     pub(crate) fn wiring(&self) -> &Wiring {
         &self.wiring
+    }
+
+    /// Every name and its addresses, as the DNS responder answers them.
+    pub(crate) fn names(&self) -> &RwLock<dns::Names> {
+        &self.names
     }
 
     /// Every namespace a body's programs may look names up in: each node's, and `host` (the

@@ -98,6 +98,20 @@ impl Names {
         }
     }
 
+    /// Node number `node` now has `new` where it had the IPv4 address `old` (a NAT that moved
+    /// to a new outside address): its name and the reverse name of `new` lead there, and
+    /// nothing leads to `old`.
+    pub(crate) fn move_ipv4(&mut self, node: usize, old: Ipv4Addr, new: Ipv4Addr) {
+        let interfaces = self
+            .nodes
+            .get_mut(node)
+            .into_iter()
+            .flat_map(|e| &mut e.interfaces);
+        for interface in interfaces.filter(|i| i.ipv4 == Some(old)) {
+            interface.ipv4 = Some(new);
+        }
+    }
+
     /// What node number `node` of the plan sees (`None`: `host` when the topology does not
     /// name it, which is in no realm): its interfaces' realms in their order, then the realms
     /// they lead out to, nearest first, then every public realm.

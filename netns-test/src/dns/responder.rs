@@ -19,6 +19,7 @@
 use std::io::{self, ErrorKind};
 use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::thread;
 
 use nix::errno::Errno;
@@ -46,9 +47,10 @@ pub(crate) struct Asker<'a> {
     pub(crate) node: Option<usize>,
 }
 
-/// Starts answering for `names` in each of `namespaces`.
+/// Starts answering for `names` in each of `namespaces`, as `names` says at each query (the
+/// network may change addresses at run time: see `Nat::rebind_address`).
 pub(crate) fn start<'a>(
-    names: Names,
+    names: Arc<RwLock<Names>>,
     namespaces: impl IntoIterator<Item = Asker<'a>>,
 ) -> Result<()> {
     let mut sockets = Vec::new();
@@ -75,7 +77,7 @@ pub(crate) fn start<'a>(
         match made {
             Ok(socket) => {
                 sockets.push(socket);
-                viewers.push(names.viewer(index));
+                viewers.push(read(&names).viewer(index));
             }
             // No IPv6 in this node: no `::1` to answer on (see the module's docs).
             Err(Errno::EAFNOSUPPORT | Errno::EADDRNOTAVAIL) => {}
@@ -117,6 +119,10 @@ pub(crate) fn start<'a>(
     Ok(())
 }
 
+fn read(names: &RwLock<Names>) -> RwLockReadGuard<'_, Names> {
+    names.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A non-blocking IPv6-only UDP socket on `[::1]:53` in the calling thread's namespace.
 fn open() -> nix::Result<OwnedFd> {
     let socket = socket(
@@ -133,7 +139,7 @@ fn open() -> nix::Result<OwnedFd> {
 }
 
 /// Answers every query that arrives, for ever: on `sockets[k]`, as `viewers[k]` sees the names.
-fn serve(epoll: &Epoll, sockets: &[UdpSocket], viewers: &[Viewer], names: &Names) {
+fn serve(epoll: &Epoll, sockets: &[UdpSocket], viewers: &[Viewer], names: &RwLock<Names>) {
     let mut events = vec![EpollEvent::empty(); sockets.len().min(64)];
     let mut buffer = [0u8; 1500];
     loop {
@@ -169,7 +175,7 @@ fn serve(epoll: &Epoll, sockets: &[UdpSocket], viewers: &[Viewer], names: &Names
                     }
                     Err(_) => break,
                 };
-                if let Some(answer) = answer(&buffer[..length], names, viewer) {
+                if let Some(answer) = answer(&buffer[..length], &read(names), viewer) {
                     // A client that left before its answer is no concern of the responder.
                     let _ = socket.send_to(&answer, peer);
                 }

@@ -112,6 +112,11 @@ impl<'n> Nat<'n> {
         match self.never {}
     }
 
+    /// Moves the NAT to a new outside address.
+    pub fn rebind_address(&self) -> Result<Ipv4Addr> {
+        match self.never {}
+    }
+
     /// Sets the UDP mapping timeout.
     pub fn set_timeout(&self, _timeout: std::time::Duration) -> Result<()> {
         match self.never {}

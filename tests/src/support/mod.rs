@@ -2,6 +2,7 @@
 //!
 //! - `artifacts_fixture`: running the `artifacts_fixture` binary and reading what it leaves;
 //! - `daemons`: long-lived programs a fixture's tests leave running, for the sandbox to end;
+//! - `datagrams`: UDP sockets in nodes, one datagram sent and received (or not) at a time;
 //! - `harness_fixture`: running the `harness_fixture` binary and reading what it reports;
 //! - `host_state`: what a run could leave on the host, read from the host's side;
 //! - `libtest_output`: reading what a test binary printed in libtest's format;
@@ -13,6 +14,7 @@
 
 pub mod artifacts_fixture;
 pub mod daemons;
+pub mod datagrams;
 pub mod harness_fixture;
 pub mod host_state;
 pub mod libtest_output;

@@ -14,7 +14,8 @@
 //!   in `filter.rs` (what gets through from outside), written with the pieces of `pieces.rs`
 //!   (matches, key loads, `snat`/`dnat`);
 //! - `socket.rs`: the socket: a batch in one `send` and its acks, requests, dumps;
-//! - `router.rs`: `install`, `set_timeout`, `set_tcp_timeout`, `flush`, `rebind`, `mappings`;
+//! - `router.rs`: `install`, `set_timeout`, `set_tcp_timeout`, `flush`, `rebind`, `readdress`,
+//!   `mappings`;
 //! - `rebinding.rs`: the new ports of a NAT rebinding, as set elements (pure);
 //! - `conntrack.rs`: conntrack dumps as [`NatMapping`]s, and the flush;
 //! - `features.rs`: what a refusal means the kernel lacks, and [`probe`].
@@ -34,4 +35,6 @@ mod socket;
 mod encoding_tests;
 
 pub(crate) use features::probe;
-pub(crate) use router::{flush, install, mappings, rebind, replace, set_tcp_timeout, set_timeout};
+pub(crate) use router::{
+    flush, install, mappings, readdress, rebind, replace, set_tcp_timeout, set_timeout,
+};

@@ -1,7 +1,7 @@
 //! What a NAT router's namespace gets, and how it is changed at run time: [`install`],
-//! [`set_timeout`], [`set_tcp_timeout`], [`flush`], [`rebind`] and [`mappings`]. Each runs on a
-//! thread that is in the router's network namespace and opens its own socket there (one socket,
-//! one batch, its acks).
+//! [`set_timeout`], [`set_tcp_timeout`], [`flush`], [`rebind`], [`readdress`] and [`mappings`].
+//! Each runs on a thread that is in the router's network namespace and opens its own socket
+//! there (one socket, one batch, its acks).
 
 use std::path::Path;
 use std::time::Duration;
@@ -151,6 +151,28 @@ pub(crate) fn rebind(nat: &NatPlan, node: &str) -> Result<()> {
     }
     let mut socket = Socket::open()?;
     socket.apply(batch).map_err(|e| in_node(e, node))
+}
+
+/// The chains that name the NAT's outside address: where flows from inside get it, and where
+/// flows to it are forwarded or hairpinned.
+const ADDRESSED: [&str; 2] = ["postrouting", "prerouting"];
+
+/// A new outside address: the chains that name it rebuilt for `nat` (which has it), in one
+/// batch, then the conntrack table flushed, so that every flow's next packet from inside gets
+/// it. The sets stay: each inside endpoint keeps its outside port, and what its filtering let
+/// in. The address itself is the caller's to add to the interface first.
+pub(crate) fn readdress(nat: &NatPlan, node: &str) -> Result<()> {
+    let ruleset = rules::ruleset(nat);
+    let mut batch = Batch::new();
+    for chain in ADDRESSED {
+        batch.flush_chain(chain);
+    }
+    for rule in (ruleset.rules.iter()).filter(|rule| ADDRESSED.contains(&rule.chain)) {
+        batch.new_rule(rule);
+    }
+    let mut socket = Socket::open()?;
+    socket.apply(batch).map_err(|e| in_node(e, node))?;
+    conntrack::flush(&mut socket).map_err(|e| in_node(e, node))
 }
 
 /// The NAT's mappings as its `mapping` set holds them (see `rebinding::bindings`): every inside

@@ -162,6 +162,11 @@ impl Socket {
         );
     }
 
+    /// Queues removing an address.
+    pub(crate) fn delete_address(&mut self, address: AddressMessage, what: String) {
+        self.push(RouteNetlinkMessage::DelAddress(address), 0, what, None);
+    }
+
     /// Queues adding a route.
     pub(crate) fn add_route(&mut self, route: RouteMessage, what: String) {
         self.push(
