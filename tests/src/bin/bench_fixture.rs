@@ -257,21 +257,26 @@ fn arrivals(net: &Net, count: u32) -> Vec<bool> {
         .node("b")
         .run(|| UdpSocket::bind("0.0.0.0:9001").unwrap());
     let receiving = net.node("b").spawn(move || {
+        // Long enough for the pings below to end, then half a second after the last datagram.
         receiver
-            .set_read_timeout(Some(Duration::from_millis(500)))
+            .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
         let mut arrived = vec![false; count as usize];
         let mut buffer = [0u8; 16];
         while let Ok((_, _)) = receiver.recv_from(&mut buffer) {
             arrived[u32::from_be_bytes(buffer[..4].try_into().unwrap()) as usize] = true;
+            receiver
+                .set_read_timeout(Some(Duration::from_millis(500)))
+                .unwrap();
         }
         arrived
     });
-    // Resolve the neighbours first: a lost ARP request would look like a burst of loss.
+    // Resolve the neighbours first: a lost ARP request would look like a burst of loss. A ping
+    // whose reply is lost waits for it at most a second (without `-W`, ten).
     let _ = net
         .node("a")
         .command("ping")
-        .args(["-c", "5", "-i", "0.05", "b"])
+        .args(["-c", "5", "-i", "0.05", "-W", "1", "b"])
         .output();
     net.node("a").run(|| {
         let socket = UdpSocket::bind("0.0.0.0:0").unwrap();
