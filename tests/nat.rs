@@ -192,6 +192,26 @@ fn set_timeout_shortens_the_mappings_made_after_it(net: &Net) {
 
 #[netns_test(topology = "
     switch internet
+    {home server} -- internet
+    peer -- home
+    nat home [outside=internet]
+")]
+fn a_rebinding_s_mappings_live_as_long_as_the_timeout_set(net: &Net) {
+    let home = net.nat("home");
+    home.set_timeout(Duration::from_secs(1)).unwrap();
+    let (server, peer) = (udp(net, "server", 3478), udp(net, "peer", 4000));
+    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let port = |text| send(&peer, &server, target, text).map(|from| from.port());
+    assert_eq!(port("open"), Some(4000));
+    home.rebind().unwrap();
+    // Idle past the timeout set (not the topology's two minutes), the rebinding's mapping is
+    // gone, as any other would be: the next packet is a new mapping, which keeps its port.
+    thread::sleep(Duration::from_millis(2200));
+    assert_eq!(port("after the timeout"), Some(4000));
+}
+
+#[netns_test(topology = "
+    switch internet
     {home server stranger} -- internet
     peer -- home
     nat home [outside=internet, type=full-cone]

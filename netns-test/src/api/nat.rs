@@ -40,8 +40,8 @@ impl<'n> Nat<'n> {
         &self.net.topology().plan().nats[self.index]
     }
 
-    /// The NAT as it is now: the topology's, with the outside address it moved to since, if
-    /// [`Nat::rebind_address`] moved it.
+    /// The NAT as it is now: the topology's, with the outside address and the timeouts it was
+    /// given since ([`Nat::rebind_address`], [`Nat::set_timeout`], [`Nat::set_tcp_timeout`]).
     fn now(&self) -> NatPlan {
         (self.net.wiring()).with_plan(|plan| plan.nats[self.index].clone())
     }
@@ -100,7 +100,10 @@ impl<'n> Nat<'n> {
         let plan = self.now();
         let name = self.node().name().to_owned();
         self.node()
-            .run(move || netfilter::set_timeout(&plan, &name, timeout))
+            .run(move || netfilter::set_timeout(&plan, &name, timeout))?;
+        // What a rebinding gives its new mappings from now on.
+        (self.net.wiring()).with_plan(|plan| plan.nats[self.index].timeout = timeout);
+        Ok(())
     }
 
     /// Sets how long an established TCP connection through the NAT lives without packets (the
@@ -117,7 +120,9 @@ impl<'n> Nat<'n> {
             .map_err(|problem| crate::Error::InvalidNatSetting { problem })?;
         let name = self.node().name().to_owned();
         self.node()
-            .run(move || netfilter::set_tcp_timeout(&name, timeout))
+            .run(move || netfilter::set_tcp_timeout(&name, timeout))?;
+        (self.net.wiring()).with_plan(|plan| plan.nats[self.index].tcp_timeout = timeout);
+        Ok(())
     }
 
     /// The flows the NAT translates now, from conntrack: each inside endpoint, the outside
