@@ -2,13 +2,13 @@
 //! name gets NXDOMAIN (and `getaddrinfo` says "not known" without waiting), a server that looks
 //! its own name up starts at once, and port 53 is still the user's to bind.
 
-use std::net::{IpAddr, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use netns_test::{Net, Node, netns_test};
 use netns_test_suites::support::lookups::{
-    NO_SERVER, NOT_KNOWN, node_name_resolves, unknown_name_fails_with,
+    NO_SERVER, NOT_KNOWN, node_name_resolves, resolved, unknown_name_fails_with,
 };
 use netns_test_suites::support::programs::{assert_success, run_ok};
 
@@ -259,19 +259,6 @@ fn off_leaves_port_53_free_and_lookups_failing_at_once() {
     assert_success("dns_fixture with NETNS_TEST_DNS=off", &output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("1 passed"), "{stdout}");
-}
-
-/// The addresses `name` resolves to in `node`, through `getaddrinfo`.
-fn resolved(net: &Net, node: &str, name: &str) -> Vec<IpAddr> {
-    let name = name.to_string();
-    let mut found: Vec<IpAddr> = net
-        .node(node)
-        .run(move || (name.as_str(), 80).to_socket_addrs())
-        .unwrap_or_else(|error| panic!("{node} looks up a name: {error}"))
-        .map(|addr| addr.ip())
-        .collect();
-    found.dedup();
-    found
 }
 
 /// Two homes on one private subnet, each peer `192.168.1.1`, and a second NAT in the first

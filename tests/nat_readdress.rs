@@ -3,22 +3,21 @@
 //! port forward, the NAT's name and its reports follow, two NATs on one switch never take the
 //! same address, the address survives its link going down and up, and a full subnet is named.
 
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
 use netns_test::{Error, Net, netns_test};
 use netns_test_suites::support::datagrams::{send, udp};
+use netns_test_suites::support::lookups::resolved;
 use netns_test_suites::support::programs::kernel_addrs;
 
-/// The IPv4 addresses `name` resolves to in `node`, through the C library (`/etc/hosts`, then
-/// the test's DNS), as any program there would look it up.
+/// The IPv4 addresses `name` resolves to in `node`.
 fn resolve(net: &Net, node: &str, name: &str) -> Vec<IpAddr> {
-    let name = name.to_owned();
-    net.node(node).run(move || {
-        let found = (name.as_str(), 0).to_socket_addrs().unwrap();
-        found.map(|a| a.ip()).filter(IpAddr::is_ipv4).collect()
-    })
+    resolved(net, node, name)
+        .into_iter()
+        .filter(IpAddr::is_ipv4)
+        .collect()
 }
 
 /// Whether one ping from `node` to `target` is answered within a second.

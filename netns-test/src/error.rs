@@ -139,6 +139,15 @@ pub enum Error {
         /// What is wrong with the value, and what to give instead.
         problem: String,
     },
+    /// A name given to [`Net::set_name`](crate::Net::set_name) cannot be a DNS name of the
+    /// test.
+    #[error("invalid name `{name}`: {problem}")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it, and what would do.
+        problem: String,
+    },
     /// [`Nat::rebind_address`](crate::Nat::rebind_address) found no address to move to: every
     /// address of the outside subnet is taken.
     #[error(

@@ -127,6 +127,10 @@
 //! other names come from the responder alone, so with `NETNS_TEST_DNS=off` they do not resolve
 //! (use [`Node::ip`] and the NAT's `outside_ip()`).
 //!
+//! Names besides the nodes' are the test's to give: [`Net::set_name`] makes a host name
+//! (`api.example.com`) resolve to a node as its own name does, and moves it when called again
+//! with another node; [`Net::remove_name`] takes it away.
+//!
 //! # Without the attribute
 //!
 //! A program or a doc example builds a network with [`run()`]: it forks a child into a fresh

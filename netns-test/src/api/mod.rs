@@ -1,7 +1,7 @@
-//! The test API: what a test body holds. [`Net`] and [`Node`] (`net.rs`), [`Link`] (`link.rs`)
-//! and the wiring behind it (`wiring.rs`), [`Nat`] (`nat.rs`, and its move to a new address in
-//! `readdress.rs`), a tokio runtime per node (`asynch.rs`), waiting until a node listens on a
-//! port or a condition holds (`wait.rs`).
+//! The test API: what a test body holds. [`Net`] and [`Node`] (`net.rs`), names of the test's
+//! own (`names.rs`), [`Link`] (`link.rs`) and the wiring behind it (`wiring.rs`), [`Nat`]
+//! (`nat.rs`, and its move to a new address in `readdress.rs`), a tokio runtime per node
+//! (`asynch.rs`), waiting until a node listens on a port or a condition holds (`wait.rs`).
 //!
 //! It builds its network through the kernel plumbing ([`crate::kernel`]) and enters nodes
 //! through the sandbox's one `setns` before `exec`; it never reads the environment (the harness
@@ -10,6 +10,7 @@
 #[cfg(feature = "tokio")]
 mod asynch;
 mod link;
+mod names;
 mod nat;
 mod net;
 mod readdress;

@@ -30,6 +30,8 @@ pub(crate) struct Names {
     nodes: Vec<Entry>,
     /// Per realm, the realm its NAT leads out to (`None`: public).
     parents: Vec<Option<usize>>,
+    /// The names a test added (`Net::set_name`), lowercase, each with the node it leads to.
+    aliases: Vec<(String, usize)>,
 }
 
 /// One node's name and where it can be reached.
@@ -95,7 +97,36 @@ impl Names {
             local,
             nodes,
             parents: plan.realm_parents.clone(),
+            aliases: Vec::new(),
         }
+    }
+
+    /// Whether `name` is a name the network gave (`localhost` and its aliases, a node's).
+    pub(crate) fn is_given(&self, name: &str) -> bool {
+        (self.local.iter()).any(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+            || (self.nodes.iter()).any(|entry| entry.name.eq_ignore_ascii_case(name))
+    }
+
+    /// `name` (any case) leads to node number `node` from now on, as that node's own name does
+    /// for each asker, wherever it led before.
+    pub(crate) fn set_alias(&mut self, name: &str, node: usize) {
+        let name = name.to_ascii_lowercase();
+        self.aliases.retain(|(alias, _)| *alias != name);
+        self.aliases.push((name, node));
+    }
+
+    /// `name` leads nowhere from now on; whether it led somewhere.
+    pub(crate) fn remove_alias(&mut self, name: &str) -> bool {
+        let before = self.aliases.len();
+        self.aliases
+            .retain(|(alias, _)| !alias.eq_ignore_ascii_case(name));
+        self.aliases.len() != before
+    }
+
+    /// Node number `node`'s own name, then the names added for it.
+    fn names_of(&self, node: usize) -> impl Iterator<Item = &str> {
+        let aliases = (self.aliases.iter()).filter(move |(_, n)| *n == node);
+        std::iter::once(self.nodes[node].name.as_str()).chain(aliases.map(|(a, _)| a.as_str()))
     }
 
     /// Node number `node` now has `new` where it had the IPv4 address `old` (a NAT that moved
@@ -161,18 +192,23 @@ impl Names {
     }
 
     /// The text of `/etc/hosts`: `localhost`, then every node whose addresses are the same for
-    /// every viewer (all of them in a topology without NATs), IPv4 line first.
+    /// every viewer (all of them in a topology without NATs), IPv4 line first, each with the
+    /// names added for it after its own.
     pub(crate) fn hosts_file(&self) -> String {
         let mut text = String::new();
         for (addr, names) in &self.local {
             let _ = writeln!(text, "{addr}\t{}", names.join(" "));
         }
-        for entry in self.nodes.iter().filter(|entry| self.public(entry)) {
+        for (node, entry) in self.nodes.iter().enumerate() {
+            if !self.public(entry) {
+                continue;
+            }
             if let Some(first) = entry.interfaces.first() {
                 let ipv4 = first.ipv4.map(IpAddr::V4);
                 let ipv6 = first.ipv6.map(IpAddr::V6);
+                let names: Vec<&str> = self.names_of(node).collect();
                 for addr in [ipv4, ipv6].into_iter().flatten() {
-                    let _ = writeln!(text, "{addr}\t{}", entry.name);
+                    let _ = writeln!(text, "{addr}\t{}", names.join(" "));
                 }
             }
         }
@@ -215,7 +251,11 @@ impl Names {
                 add(*addr);
             }
         }
-        for entry in (self.nodes.iter()).filter(|entry| entry.name.eq_ignore_ascii_case(name)) {
+        let aliased = (self.aliases.iter())
+            .filter(|(alias, _)| alias.eq_ignore_ascii_case(name))
+            .map(|&(_, node)| &self.nodes[node]);
+        let named = (self.nodes.iter()).filter(|entry| entry.name.eq_ignore_ascii_case(name));
+        for entry in named.chain(aliased) {
             let (ipv4, ipv6) = Self::published(entry, viewer);
             for addr in [ipv4.map(IpAddr::V4), ipv6.map(IpAddr::V6)]
                 .into_iter()
@@ -384,6 +424,43 @@ mod tests {
         assert_eq!(ptr("9.9.9.9.in-addr.arpa"), Found::Nothing);
         assert_eq!(ptr("0.0.0.0.in-addr.arpa"), Found::Nothing);
         assert_eq!(reverse("0.10.in-addr.arpa"), None);
+    }
+
+    #[test]
+    fn an_added_name_leads_where_its_node_s_own_does_and_moves() {
+        let mut names = names(HOMES);
+        names.set_alias("Svc.Example.com", node(&names, "server").unwrap());
+        names.set_alias("printer.home.arpa", node(&names, "peer-a").unwrap());
+        assert_eq!(
+            addresses(&names, "svc.example.com"),
+            addresses(&names, "server")
+        );
+        assert_eq!(
+            ipv4_seen(&names, "peer-a", "printer.home.arpa"),
+            ipv4_seen(&names, "peer-a", "peer-a")
+        );
+        assert!(ipv4_seen(&names, "server", "printer.home.arpa").is_empty());
+        // Only the public node's name goes into the hosts file, beside its own.
+        let hosts = names.hosts_file();
+        let server = ipv4_seen(&names, "server", "server")[0];
+        assert!(
+            hosts.contains(&format!("{server}\tserver svc.example.com\n")),
+            "{hosts}"
+        );
+        assert!(!hosts.contains("printer"), "{hosts}");
+        names.set_alias("svc.example.com", node(&names, "home-b").unwrap());
+        assert_eq!(
+            ipv4_seen(&names, "server", "svc.example.com"),
+            ipv4_seen(&names, "server", "home-b")
+        );
+        assert!(names.remove_alias("SVC.example.com"));
+        let viewer = names.viewer(None);
+        assert_eq!(
+            names.lookup("svc.example.com", TYPE_A, &viewer),
+            Found::Nothing
+        );
+        assert!(!names.remove_alias("svc.example.com"));
+        assert!(names.is_given("Server") && names.is_given("localhost") && !names.is_given("x"));
     }
 
     /// Two homes on the same subnet, each with a peer, a server outside both, and a second

@@ -119,6 +119,16 @@ pub(crate) fn publish<'a>(
     prefer_ipv4()
 }
 
+/// Replaces what the test's `/etc/hosts` says with `hosts`, in place (the file that
+/// [`publish`] bound there keeps its inode, so the bind shows the new text).
+pub(crate) fn rewrite_hosts(hosts: &str) -> Result<()> {
+    let file = Path::new(STATE_DIR).join("hosts");
+    fs::write(&file, hosts).map_err(|source| Error::Io {
+        what: format!("cannot write {}", file.display()),
+        source,
+    })
+}
+
 /// Puts `text` where the resolver reads `/etc/resolv.conf`, so that the host's servers are never
 /// asked.
 ///

@@ -58,6 +58,16 @@ impl Net {
         match self.never {}
     }
 
+    /// Makes `name` resolve to node `node`.
+    pub fn set_name(&self, _name: &str, _node: &str) -> Result<()> {
+        match self.never {}
+    }
+
+    /// Makes a name given by `set_name` resolve nowhere.
+    pub fn remove_name(&self, _name: &str) -> Result<()> {
+        match self.never {}
+    }
+
     /// The network as the kernel sees it.
     pub fn report(&self) -> String {
         match self.never {}

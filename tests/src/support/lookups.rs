@@ -1,6 +1,7 @@
 //! Name lookups inside a node, through glibc's `getaddrinfo` (what `ToSocketAddrs` calls).
 
-use std::net::ToSocketAddrs;
+use std::io;
+use std::net::{IpAddr, ToSocketAddrs};
 
 use netns_test::Net;
 
@@ -28,4 +29,21 @@ pub fn node_name_resolves(net: &Net, node: &str, server: &str) {
         .expect("a node name");
     let expected = net.node(server).ip();
     assert!(found.map(|a| a.ip()).any(|ip| ip == expected));
+}
+
+/// What looking `name` up in `node` gives: its addresses, each once, in glibc's order, or the
+/// error (`NOT_KNOWN` for a name that does not exist).
+pub fn lookup(net: &Net, node: &str, name: &str) -> io::Result<Vec<IpAddr>> {
+    let name = name.to_string();
+    let found = net
+        .node(node)
+        .run(move || (name.as_str(), 80).to_socket_addrs())?;
+    let mut addresses: Vec<IpAddr> = found.map(|addr| addr.ip()).collect();
+    addresses.dedup();
+    Ok(addresses)
+}
+
+/// The addresses `name` resolves to in `node`; panics, saying so, if it does not resolve.
+pub fn resolved(net: &Net, node: &str, name: &str) -> Vec<IpAddr> {
+    lookup(net, node, name).unwrap_or_else(|error| panic!("{node} looks up {name}: {error}"))
 }
