@@ -6,21 +6,11 @@ use std::net::{IpAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use netns_test::{Net, Node, netns_test};
+use netns_test::{Net, netns_test};
 use netns_test_suites::support::lookups::{
-    NO_SERVER, NOT_KNOWN, node_name_resolves, resolved, unknown_name_fails_with,
+    NO_SERVER, NOT_KNOWN, dig_short, node_name_resolves, resolved, unknown_name_fails_with,
 };
 use netns_test_suites::support::programs::{assert_success, run_ok};
-
-/// `dig` in `node`, one try of one second, the answer section only.
-fn dig_short(node: &Node, args: &[&str]) -> Vec<String> {
-    let mut all = vec!["+short", "+time=1", "+tries=1"];
-    all.extend_from_slice(args);
-    run_ok(node, "dig", &all)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 /// The status `dig` prints in its header (`NOERROR`, `NXDOMAIN`, ...).
 fn dig_status(output: &str) -> &str {

@@ -62,8 +62,8 @@ impl Net {
     /// another and watch its client follow. Names are not case-sensitive; the reverse name of
     /// an address stays the node's own.
     ///
-    /// A resolver that caches (Go's, hickory's, a stub resolver in a node) keeps an answer for
-    /// its TTL, 60 seconds; the C library's does not cache, so its next lookup sees the move.
+    /// The next lookup sees a move: the C library's resolver does not cache, and the test's
+    /// DNS answers with a TTL of 0, so a resolver that caches (Go's, hickory's) asks again.
     ///
     /// # Errors
     ///

@@ -25,8 +25,10 @@ pub(crate) const NXDOMAIN: u8 = 3;
 const NOTIMP: u8 = 4;
 const REFUSED: u8 = 5;
 
-/// How long a client may keep an answer: the names of a test do not change while it runs.
-const TTL: u32 = 60;
+/// How long a client may keep an answer: not at all. Names move while a test runs
+/// (`Net::set_name`, `Nat::rebind_address`), and a caching resolver (Go's, hickory's) must see
+/// the move at its next lookup; asking again costs a datagram on loopback.
+const TTL: u32 = 0;
 
 /// The largest answer over UDP announced in an `OPT` record (the size DNS flag day 2020 chose).
 const EDNS_PAYLOAD: u16 = 1232;
@@ -258,7 +260,8 @@ mod tests {
         assert_eq!(&answer[12..question_end], &packet[12..]);
         assert_eq!(
             &answer[question_end..],
-            &[0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 2]
+            &[0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 10, 0, 0, 2],
+            "the name, A, IN, a TTL of 0, four bytes of address"
         );
     }
 

@@ -1,9 +1,12 @@
-//! Name lookups inside a node, through glibc's `getaddrinfo` (what `ToSocketAddrs` calls).
+//! Name lookups inside a node, through glibc's `getaddrinfo` (what `ToSocketAddrs` calls), and
+//! over DNS alone with `dig`.
 
 use std::io;
 use std::net::{IpAddr, ToSocketAddrs};
 
-use netns_test::Net;
+use netns_test::{Net, Node};
+
+use super::programs::run_ok;
 
 /// glibc's text for EAI_NONAME: the name is known not to exist (an answer, not a timeout).
 pub const NOT_KNOWN: &str = "failed to lookup address information: Name or service not known";
@@ -46,4 +49,14 @@ pub fn lookup(net: &Net, node: &str, name: &str) -> io::Result<Vec<IpAddr>> {
 /// The addresses `name` resolves to in `node`; panics, saying so, if it does not resolve.
 pub fn resolved(net: &Net, node: &str, name: &str) -> Vec<IpAddr> {
     lookup(net, node, name).unwrap_or_else(|error| panic!("{node} looks up {name}: {error}"))
+}
+
+/// `dig` in `node`, one try of one second, the answer section only.
+pub fn dig_short(node: &Node, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["+short", "+time=1", "+tries=1"];
+    all.extend_from_slice(args);
+    run_ok(node, "dig", &all)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
