@@ -4,9 +4,64 @@
 
 use std::fs;
 
-use netns_test_suites::support::artifacts_fixture::{interfaces_carrying, names_in, read, unique};
+use netns_test_suites::support::artifacts_fixture::{
+    Run, interfaces_carrying, names_in, read, unique,
+};
 
 netns_test_suites::artifacts_fixture!();
+
+/// Two runs of one test at the same time (two terminals, an IDE beside `cargo test`): each
+/// keeps a folder of its own, the second named `<test>.2` and saying why, and neither removes
+/// the other's scratch directory.
+#[test]
+fn two_runs_of_one_test_at_once_keep_a_folder_each() {
+    let base = Base::new();
+    let gate = base.0.join("gate");
+    let test = "fails_when_the_gate_opens";
+    let binary_dir = base.test_dir(test).parent().unwrap().to_path_buf();
+    let locks = [format!(".{test}.lock"), format!(".{test}.2.lock")];
+    let runs = std::thread::scope(|scope| {
+        let run = || {
+            let gate = gate.to_str().unwrap();
+            fixture(
+                &["--exact", test],
+                Some(&base),
+                "m",
+                &[("ARTIFACTS_GATE", gate)],
+            )
+        };
+        let (first, second) = (scope.spawn(run), scope.spawn(run));
+        let started = std::time::Instant::now();
+        while !locks.iter().all(|lock| binary_dir.join(lock).exists()) {
+            assert!(started.elapsed().as_secs() < 10, "both runs did not start");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        fs::write(&gate, "open").unwrap();
+        [first.join().unwrap(), second.join().unwrap()]
+    });
+    let (plain, renamed) = (base.test_dir(test), base.test_dir(&format!("{test}.2")));
+    for dir in [&plain, &renamed] {
+        assert_eq!(
+            names_in(dir),
+            ["client.txt", "scratch", "server.txt"],
+            "{}",
+            dir.display()
+        );
+        assert_eq!(read(&dir.join("scratch/left")), "in the scratch directory");
+        let said = format!("the state of every node: {}", dir.display());
+        let says = |run: &&Run| run.stdout.lines().any(|line| line == said);
+        assert_eq!(runs.iter().filter(says).count(), 1, "{said}");
+    }
+    let why = format!(
+        "(that folder because another run of this test holds {})",
+        plain.display()
+    );
+    assert_eq!(
+        runs.iter().filter(|run| run.stdout.contains(&why)).count(),
+        1,
+        "{why}"
+    );
+}
 
 #[test]
 fn a_failure_leaves_the_state_of_every_node_and_the_capture() {

@@ -26,6 +26,16 @@
 //! rest is the host's file system. It runs as uid 0 of a user namespace that maps to the user
 //! who started the tests, so what it writes there belongs to that user on the host.
 //!
+//! # Two runs of one test at once
+//!
+//! Two runs of the same binary (two terminals, an IDE beside `cargo test`) may run one test at
+//! the same time. Each test process holds a lock on `<base>/<binary>/.<test>.lock` for as long
+//! as it lives (an advisory `flock`, released by the kernel however the process ends); a run
+//! that finds the lock held takes `<test>.2` (then `.3`, ...) instead, with a lock of its own,
+//! so that neither removes the other's folder, scratch directory or capture, and its failure
+//! says why its folder has that name. The lock's descriptor is the one the test process holds
+//! of the harness's (close-on-exec: no program the test starts holds it).
+//!
 //! # Nothing stale, nothing left by a pass
 //!
 //! The folder of a test is removed when the test starts, so that what a previous failure left
@@ -40,6 +50,9 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::config::{ARTIFACTS_ENV, ArtifactPlaces};
 use crate::kernel::snapshot::sanitize;
@@ -62,6 +75,11 @@ pub(crate) struct Artifacts {
     why_here: Option<String>,
     /// Whether the test failed and its folder was kept ([`Artifacts::keep_failure`]).
     kept: AtomicBool,
+    /// The lock that makes the folder this run's, and its file (see the module's docs);
+    /// `None` where no lock could be taken, as on a file system without `flock`.
+    lock: Option<(Flock<File>, PathBuf)>,
+    /// Why the folder is not `<test>` itself: another run held that one.
+    why_renamed: Option<String>,
 }
 
 impl Artifacts {
@@ -99,11 +117,21 @@ impl Artifacts {
         if owned_base {
             owned_parents.push(base);
         }
+        let test = sanitize(test);
+        let (name, lock) = claim(&binary_dir, &test);
+        let why_renamed = (name != test).then(|| {
+            format!(
+                "another run of this test holds {}",
+                binary_dir.join(&test).display()
+            )
+        });
         let artifacts = Artifacts {
-            dir: binary_dir.join(sanitize(test)),
+            dir: binary_dir.join(name),
             owned_parents,
             why_here,
             kept: AtomicBool::new(false),
+            lock,
+            why_renamed,
         };
         artifacts.clear();
         Ok(artifacts)
@@ -181,12 +209,20 @@ impl Artifacts {
         if let Some(why) = &self.why_here {
             eprintln!("(there because {why}; {ARTIFACTS_ENV}=<dir> chooses the place)");
         }
+        if let Some(why) = &self.why_renamed {
+            eprintln!("(that folder because {why})");
+        }
     }
 
     /// Removes the folder if it is empty, and then the parents that leaves empty: what a passed
     /// test does once its scratch directory is gone.
     pub(crate) fn remove_if_empty(&self) {
         if fs::remove_dir(&self.dir).is_ok() {
+            // Still held: a run that opens the file now finds it gone once it has the lock,
+            // and takes a new one (see `claim`).
+            if let Some((_, path)) = &self.lock {
+                let _ = fs::remove_file(path);
+            }
             self.remove_empty_parents();
         }
     }
@@ -220,6 +256,50 @@ impl Artifacts {
             }
         }
     }
+}
+
+/// The name of this run's folder in `binary_dir` for test `test` (`test`, or `test.2`, ... when
+/// another live run holds that one), and the lock that makes it this run's: see the module's
+/// docs. Without a lock (the folder cannot be made, or the file system has no `flock`), the
+/// test's own name, as before locks.
+fn claim(binary_dir: &Path, test: &str) -> (String, Option<(Flock<File>, PathBuf)>) {
+    if fs::DirBuilder::new()
+        .recursive(true)
+        .create(binary_dir)
+        .is_err()
+    {
+        return (test.to_owned(), None);
+    }
+    let mut n = 1;
+    for _ in 0..1000 {
+        let name = if n == 1 {
+            test.to_owned()
+        } else {
+            format!("{test}.{n}")
+        };
+        let path = binary_dir.join(format!(".{name}.lock"));
+        let opened = File::options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path);
+        let Ok(file) = opened else {
+            return (test.to_owned(), None);
+        };
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => {
+                // The run that held it may have removed the file before letting go: then the
+                // lock is on a file no one else will open, and this name must be claimed anew.
+                let same = fs::metadata(&path).ok().zip(lock.metadata().ok());
+                if same.is_some_and(|(on_disk, held)| on_disk.ino() == held.ino()) {
+                    return (name, Some((lock, path)));
+                }
+            }
+            Err((_, Errno::EWOULDBLOCK)) => n += 1,
+            Err(_) => return (test.to_owned(), None),
+        }
+    }
+    (test.to_owned(), None)
 }
 
 /// The binary's name without the `-<hash>` cargo appends to test binaries.

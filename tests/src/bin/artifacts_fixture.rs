@@ -130,6 +130,23 @@ fn fails_on_a_switch() {
     panic!("failing on a switch");
 }
 
+/// Fails once the file `ARTIFACTS_GATE` names exists (within 10 s): two runs of it at once
+/// hold one test's artifact folders at the same time.
+#[netns_test(topology = "client -- server")]
+fn fails_when_the_gate_opens(_net: &Net) {
+    let gate = std::env::var("ARTIFACTS_GATE").expect("ARTIFACTS_GATE names a file");
+    let started = std::time::Instant::now();
+    while !std::path::Path::new(&gate).exists() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::write(
+        std::env::temp_dir().join("left"),
+        "in the scratch directory",
+    )
+    .unwrap();
+    panic!("failed on purpose once the gate opened");
+}
+
 #[netns_test(topology = "client -- server", capture)]
 fn passes_with_capture_on_failure(net: &Net) {
     client_sends_marker(net);
