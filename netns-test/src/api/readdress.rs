@@ -117,10 +117,9 @@ impl Nat<'_> {
     /// The new address is the free one of the outside subnet next below the old (`.253` for a
     /// router on `.254`, wrapping around). Port forwards answer on it, the NAT's name resolves
     /// to it from outside (over the test's DNS), and [`Nat::outside_ip`], [`Nat::mappings`] and
-    /// failure reports say it;
-    /// [`Nat::plan`], [`Net::topology`](crate::Net::topology) and the router's
-    /// [`Node::interfaces`](crate::Node::interfaces) keep the address the network was built
-    /// with.
+    /// failure reports say it; [`Nat::plan`], [`Net::topology`](crate::Net::topology) and the
+    /// router's [`Node::interfaces`](crate::Node::interfaces) keep the address the network was
+    /// built with.
     ///
     /// # Errors
     ///
