@@ -5,6 +5,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use netns_test::{Net, Node, netns_test};
+use netns_test_suites::support::programs::{pings, pings6};
 use netns_test_suites::support::transfer::timed_tcp_transfer;
 
 fn run(node: &Node, program: &str, args: &[&str]) -> Output {
@@ -12,13 +13,6 @@ fn run(node: &Node, program: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program} in {}: {e}", node.name()))
-}
-
-/// Whether one ping from `node` to `target` is answered within a second.
-fn pings(node: &Node, target: &str) -> bool {
-    run(node, "ping", &["-c", "1", "-W", "1", target])
-        .status
-        .success()
 }
 
 /// Whether one ping of `size` bytes of payload with "don't fragment" gets an answer.
@@ -143,13 +137,6 @@ fn set_mtu_lowers_the_mtu_at_run_time(net: &Net) {
         error.to_string(),
         "invalid link setting: an MTU of 70000 is out of range: an MTU is 68 to 65535 bytes"
     );
-}
-
-/// Whether one IPv6 ping from `node` to `target` is answered within a second.
-fn pings6(node: &Node, target: &str) -> bool {
-    run(node, "ping", &["-6", "-c", "1", "-W", "1", target])
-        .status
-        .success()
 }
 
 #[netns_test(topology = "client -- gateway -- server")]

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use netns_test::topology::{Filtering, Mapping, Protocol};
 use netns_test::{Net, netns_test};
-use netns_test_suites::support::datagrams::{PATIENCE, receive, send, udp};
+use netns_test_suites::support::datagrams::{
+    PATIENCE, receive, send, server, server_and_peer, udp,
+};
 use netns_test_suites::support::nat::{
     BehaviourServer, Discovered, Rendezvous, discover_tcp, discover_udp, punch,
 };
@@ -25,9 +27,7 @@ use netns_test_suites::support::nat::{
     nat home [outside=internet]
 ")]
 fn the_internet_sees_the_nat_address_and_no_route_leads_back_in(net: &Net) {
-    let server = udp(net, "server", 3478);
-    let peer = udp(net, "peer", 4000);
-    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let (server, peer, target) = server_and_peer(net);
     let seen = send(&peer, &server, target, "hello").expect("the server hears the peer");
     let home = net.nat("home").outside_ip();
     // The public address, and the port kept (endpoint-independent mappings preserve it).
@@ -64,8 +64,7 @@ fn the_internet_sees_the_nat_address_and_no_route_leads_back_in(net: &Net) {
 ")]
 fn two_homes_on_one_private_subnet_both_reach_the_internet(net: &Net) {
     assert_eq!(net.node("peer-a").ip(), net.node("peer-b").ip());
-    let server = udp(net, "server", 3478);
-    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let (server, target) = server(net);
     for (peer, home) in [("peer-a", "home-a"), ("peer-b", "home-b")] {
         let socket = udp(net, peer, 0);
         let seen = send(&socket, &server, target, peer).expect("the server hears each peer");
@@ -147,9 +146,7 @@ fn hairpinning_is_off_by_default_for_a_home_nat(net: &Net) {
 /// and a stranger's (on the internet, which has never heard from the peer): a full-cone NAT
 /// lets the stranger in while the mapping lives.
 fn open_mapping(net: &Net) -> (SocketAddr, UdpSocket, UdpSocket) {
-    let server = udp(net, "server", 3478);
-    let peer = udp(net, "peer", 4000);
-    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let (server, peer, target) = server_and_peer(net);
     let public = send(&peer, &server, target, "open").expect("the peer reaches the server");
     (public, peer, udp(net, "stranger", 0))
 }
@@ -199,8 +196,7 @@ fn set_timeout_shortens_the_mappings_made_after_it(net: &Net) {
 fn a_rebinding_s_mappings_live_as_long_as_the_timeout_set(net: &Net) {
     let home = net.nat("home");
     home.set_timeout(Duration::from_secs(1)).unwrap();
-    let (server, peer) = (udp(net, "server", 3478), udp(net, "peer", 4000));
-    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let (server, peer, target) = server_and_peer(net);
     let port = |text| send(&peer, &server, target, text).map(|from| from.port());
     assert_eq!(port("open"), Some(4000));
     home.rebind().unwrap();
@@ -321,9 +317,7 @@ fn set_tcp_timeout_shortens_how_long_an_idle_connection_lives(net: &Net) {
     nat home [outside=internet]
 ")]
 fn a_rebinding_gives_every_mapping_a_new_port(net: &Net) {
-    let server = udp(net, "server", 3478);
-    let peer = udp(net, "peer", 4000);
-    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let (server, peer, target) = server_and_peer(net);
     let before = send(&peer, &server, target, "before").expect("the peer reaches the server");
     assert_eq!(before.port(), 4000, "the port is preserved");
     net.nat("home").rebind().unwrap();

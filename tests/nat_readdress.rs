@@ -8,9 +8,9 @@ use std::thread;
 use std::time::Duration;
 
 use netns_test::{Error, Net, netns_test};
-use netns_test_suites::support::datagrams::{send, udp};
+use netns_test_suites::support::datagrams::{send, server, server_and_peer, udp};
 use netns_test_suites::support::lookups::resolved;
-use netns_test_suites::support::programs::kernel_addrs;
+use netns_test_suites::support::programs::{kernel_addrs, pings};
 
 /// The IPv4 addresses `name` resolves to in `node`.
 fn resolve(net: &Net, node: &str, name: &str) -> Vec<IpAddr> {
@@ -20,13 +20,6 @@ fn resolve(net: &Net, node: &str, name: &str) -> Vec<IpAddr> {
         .collect()
 }
 
-/// Whether one ping from `node` to `target` is answered within a second.
-fn answers(net: &Net, node: &str, target: &str) -> bool {
-    let mut ping = net.node(node).command("ping");
-    ping.args(["-c", "1", "-W", "1", target]);
-    ping.status().unwrap().success()
-}
-
 #[netns_test(topology = "
     switch internet
     {home server} -- internet
@@ -34,9 +27,7 @@ fn answers(net: &Net, node: &str, target: &str) -> bool {
     nat home [outside=internet]
 ")]
 fn the_same_peer_arrives_from_the_new_address_on_the_same_port(net: &Net) {
-    let server = udp(net, "server", 3478);
-    let peer = udp(net, "peer", 4000);
-    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let (server, peer, target) = server_and_peer(net);
     let home = net.nat("home");
     let old = home.outside_ip();
     let before = send(&peer, &server, target, "before").expect("the peer reaches the server");
@@ -70,8 +61,8 @@ fn the_same_peer_arrives_from_the_new_address_on_the_same_port(net: &Net) {
         !addrs.iter().any(|a| a.starts_with(&format!("{old}/"))),
         "{addrs:?}"
     );
-    assert!(answers(net, "server", &new.to_string()));
-    assert!(!answers(net, "server", &old.to_string()));
+    assert!(pings(net.node("server"), &new.to_string()));
+    assert!(!pings(net.node("server"), &old.to_string()));
     // A second move goes on to another address, and a port rebinding on top changes the port.
     let third = home.rebind_address().unwrap();
     assert!(third != new && third != old);
@@ -127,8 +118,7 @@ fn a_port_forward_and_the_nat_s_name_follow_the_new_address(net: &Net) {
     nat home-b [outside=internet]
 ")]
 fn nats_that_move_on_one_switch_never_take_the_same_address(net: &Net) {
-    let server = udp(net, "server", 3478);
-    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let (server, target) = server(net);
     let (a, b) = (net.nat("home-a"), net.nat("home-b"));
     let server_ip = net.node("server").ip();
     for _ in 0..3 {
@@ -151,9 +141,7 @@ fn the_new_address_survives_its_link_going_down_and_up(net: &Net) {
     let link = net.link("home", "server");
     link.down().unwrap();
     link.up().unwrap();
-    let server = udp(net, "server", 3478);
-    let peer = udp(net, "peer", 4000);
-    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    let (server, peer, target) = server_and_peer(net);
     assert_eq!(
         send(&peer, &server, target, "hello"),
         Some(SocketAddr::from((new, 4000)))

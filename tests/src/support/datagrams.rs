@@ -20,6 +20,18 @@ pub fn udp(net: &Net, node: &str, port: u16) -> UdpSocket {
     socket
 }
 
+/// A UDP server on port 3478 of node `server`, and the address to send to it at.
+pub fn server(net: &Net) -> (UdpSocket, SocketAddr) {
+    let target = SocketAddr::from((net.node("server").ip(), 3478));
+    (udp(net, "server", 3478), target)
+}
+
+/// [`server`], and a peer's socket on port 4000 of node `peer`: the start of most NAT tests.
+pub fn server_and_peer(net: &Net) -> (UdpSocket, UdpSocket, SocketAddr) {
+    let (server, target) = server(net);
+    (server, udp(net, "peer", 4000), target)
+}
+
 /// The next datagram on `socket` within [`PATIENCE`], with its source, if one comes.
 pub fn receive(socket: &UdpSocket) -> Option<(String, SocketAddr)> {
     let mut buf = [0; 256];

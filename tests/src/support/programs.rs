@@ -17,6 +17,24 @@ pub fn run_ok(node: &Node, program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Whether one ping from `node` to `target` is answered within a second.
+pub fn pings(node: &Node, target: &str) -> bool {
+    answered(node, &["-c", "1", "-W", "1", target])
+}
+
+/// Whether one IPv6 ping from `node` to `target` is answered within a second.
+pub fn pings6(node: &Node, target: &str) -> bool {
+    answered(node, &["-6", "-c", "1", "-W", "1", target])
+}
+
+fn answered(node: &Node, args: &[&str]) -> bool {
+    let output = node.command("ping").args(args).output();
+    output
+        .unwrap_or_else(|e| panic!("cannot run ping in {}: {e}", node.name()))
+        .status
+        .success()
+}
+
 /// Fails the test, with everything the program printed, if `output` is not a success.
 pub fn assert_success(what: &str, output: &Output) {
     assert!(
