@@ -139,10 +139,12 @@ impl Link<'_> {
             });
         }
         let wire = &self.wiring.wires[self.wire];
-        let ipv6_only = wire.ends.iter().any(|end| match end.place {
-            Place::Node(n) => (self.wiring.plan_now().nodes[n].interface(&end.ifname))
-                .is_some_and(|interface| interface.ipv4.is_none()),
-            Place::Bridge(_) => false,
+        let ipv6_only = self.wiring.with_plan(|plan| {
+            wire.ends.iter().any(|end| match end.place {
+                Place::Node(n) => (plan.nodes[n].interface(&end.ifname))
+                    .is_some_and(|interface| interface.ipv4.is_none()),
+                Place::Bridge(_) => false,
+            })
         });
         if ipv6_only && mtu < MIN_IPV6_MTU {
             return Err(Error::InvalidSetting {

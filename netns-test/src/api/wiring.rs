@@ -213,8 +213,7 @@ impl Wiring {
         let Place::Node(n) = end.place else {
             return Ok(());
         };
-        let now = self.plan_now();
-        let node = &now.nodes[n];
+        let node = self.with_plan(|plan| plan.nodes[n].clone());
         let Some(interface) = node.interface(&end.ifname) else {
             return Ok(());
         };

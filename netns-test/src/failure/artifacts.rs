@@ -263,13 +263,6 @@ impl Artifacts {
 /// docs. Without a lock (the folder cannot be made, or the file system has no `flock`), the
 /// test's own name, as before locks.
 fn claim(binary_dir: &Path, test: &str) -> (String, Option<(Flock<File>, PathBuf)>) {
-    if fs::DirBuilder::new()
-        .recursive(true)
-        .create(binary_dir)
-        .is_err()
-    {
-        return (test.to_owned(), None);
-    }
     let mut n = 1;
     for _ in 0..1000 {
         let name = if n == 1 {
@@ -283,8 +276,17 @@ fn claim(binary_dir: &Path, test: &str) -> (String, Option<(Flock<File>, PathBuf
             .create(true)
             .truncate(false)
             .open(&path);
-        let Ok(file) = opened else {
-            return (test.to_owned(), None);
+        let file = match opened {
+            Ok(file) => file,
+            // Not made yet, or removed by a test of the same binary that passed just now (as
+            // in `Artifacts::create`): make it, and try again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if fs::create_dir_all(binary_dir).is_err() {
+                    break;
+                }
+                continue;
+            }
+            Err(_) => break,
         };
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => {
@@ -296,7 +298,7 @@ fn claim(binary_dir: &Path, test: &str) -> (String, Option<(Flock<File>, PathBuf
                 }
             }
             Err((_, Errno::EWOULDBLOCK)) => n += 1,
-            Err(_) => return (test.to_owned(), None),
+            Err(_) => break,
         }
     }
     (test.to_owned(), None)
